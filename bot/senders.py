@@ -31,11 +31,14 @@ class SendResult:
 
 
 class Sender(Protocol):
-    """A channel's outgoing side. Implementations own their HTTP clients and close them in `aclose`."""
+    """A channel's outgoing side. Implementations own their HTTP clients and close them in `aclose`.
+
+    `bulk=True` marks announcement traffic: it must wait behind replies to users, which go first.
+    """
 
     channel: str
 
-    async def send(self, chat_id: str, message: Outbound) -> SendResult: ...
+    async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult: ...
 
     async def aclose(self) -> None: ...
 

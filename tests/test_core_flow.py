@@ -113,3 +113,15 @@ def test_a_failing_handler_gets_an_apology_and_rolls_back(app: Troly) -> None:
     with app.database.transaction() as session:
         user = session.scalar(select(User).where(User.channel_user_id == "victim"))
         assert user is not None and user.display_name == "Lan"
+
+
+def test_blocked_user_is_unblocked_when_writing_again(app: Troly) -> None:
+    from bot.users import mark_blocked
+
+    say(app, "xin chào", user="b1")
+    mark_blocked(app.database, "console", "b1")
+    with app.database.transaction() as session:
+        assert session.scalar(select(User.blocked).where(User.channel_user_id == "b1")) is True
+    say(app, "xin chào", user="b1")
+    with app.database.transaction() as session:
+        assert session.scalar(select(User.blocked).where(User.channel_user_id == "b1")) is False
