@@ -125,7 +125,7 @@ def finish(
     database: Database, item_id: int, worker_id: str, state: OutboxState, now: datetime, reason: str = ""
 ) -> bool:
     """Record the outcome of a send; False when this worker no longer owned the row."""
-    return _transition(database, item_id, worker_id, state=state, reason=reason[:200], finished_at=now)
+    return _transition(database, item_id, worker_id, {"state": state, "reason": reason[:200], "finished_at": now})
 
 
 def retry_later(
@@ -135,14 +135,14 @@ def retry_later(
     values: dict[str, Any] = {"state": QUEUED, "reason": reason[:200], "not_before": not_before, "worker_id": ""}
     if not count:
         values["attempts"] = OutboxItem.attempts - 1
-    return _transition(database, item_id, worker_id, **values)
+    return _transition(database, item_id, worker_id, values)
 
 
-def _transition(database: Database, item_id: int, worker_id: str, **values: Any) -> bool:
+def _transition(database: Database, item_id: int, owner: str, values: dict[str, Any]) -> bool:
     with database.transaction() as session:
         result = session.execute(
             update(OutboxItem)
-            .where(OutboxItem.id == item_id, OutboxItem.state == SENDING, OutboxItem.worker_id == worker_id)
+            .where(OutboxItem.id == item_id, OutboxItem.state == SENDING, OutboxItem.worker_id == owner)
             .values(**values)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
