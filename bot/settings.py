@@ -26,6 +26,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.basic",
     "handlers.membership",
     "adapters.console",
+    "adapters.telegram",
 )
 
 
