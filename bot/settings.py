@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.membership",
     "handlers.announcements",
     "adapters.console",
+    "adapters.telegram",
 )
 
 
