@@ -25,7 +25,9 @@ ENV_PREFIX = "TROLY_"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.basic",
     "handlers.membership",
+    "handlers.follow",
     "adapters.console",
+    "adapters.zalo",
 )
 
 
