@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.membership",
     "handlers.follow",
     "adapters.console",
+    "adapters.telegram",
     "adapters.zalo",
 )
 
