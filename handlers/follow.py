@@ -29,9 +29,7 @@ def setup(troly: Troly) -> None:
 def welcome_follower(ctx: Context) -> Reply:
     if SUBSCRIBE_COMMAND not in ctx.troly.router.commands:
         return WELCOME
-    return Outbound(
-        f"{WELCOME}\n\n{OFFER}", choices=(Choice("Đăng ký nhận thông báo", f"/{SUBSCRIBE_COMMAND}"),)
-    )
+    return Outbound(f"{WELCOME}\n\n{OFFER}", choices=(Choice("Đăng ký nhận thông báo", f"/{SUBSCRIBE_COMMAND}"),))
 
 
 def forget_follower(ctx: Context) -> Reply:

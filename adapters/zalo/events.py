@@ -48,9 +48,7 @@ def parse_event(payload: Mapping[str, Any]) -> Inbound | None:
         return _inbound(payload, _id(payload.get("sender"), "sender"), _msg_id(message), text=text)
     if name == "user_send_location":
         message = _message(payload)
-        return _inbound(
-            payload, _id(payload.get("sender"), "sender"), _msg_id(message), location=_location(message)
-        )
+        return _inbound(payload, _id(payload.get("sender"), "sender"), _msg_id(message), location=_location(message))
     if name in ATTACHMENT_EVENTS:
         message = _message(payload)
         attachment = Attachment(ATTACHMENT_EVENTS[name])

@@ -119,13 +119,17 @@ class ZaloSender:
                 try:
                     await self.tokens.refresh(token)
                 except RefreshFailed as error:
-                    return SendResult(SendStatus.TRANSIENT, retry_after=60.0, detail=f"{detail}; refresh failed: {error}")
+                    return SendResult(
+                        SendStatus.TRANSIENT, retry_after=60.0, detail=f"{detail}; refresh failed: {error}"
+                    )
                 continue
             if meaning.action is Action.FIX and "attachment" in message and not simplified:
                 log.warning("zalo refused a message with buttons (%s); sending it as plain text", detail)
                 message, simplified = without_buttons(message), True
                 continue
-            return await self._conclude(chat_id, code, meaning.action, SendResult(meaning.status, meaning.retry_after, detail))
+            return await self._conclude(
+                chat_id, code, meaning.action, SendResult(meaning.status, meaning.retry_after, detail)
+            )
 
     async def _conclude(self, chat_id: str, code: int, action: Action, result: SendResult) -> SendResult:
         who = mask_user_id(CHANNEL, chat_id)

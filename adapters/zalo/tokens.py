@@ -13,7 +13,8 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -127,7 +128,7 @@ class TokenManager:
     def __init__(
         self,
         store: TokenStore,
-        exchange: Callable[[str], Awaitable[TokenPair]],
+        exchange: Callable[[str], Coroutine[Any, Any, TokenPair]],
         *,
         margin: timedelta = timedelta(minutes=30),
         failure_cooldown: float = 60.0,
@@ -171,7 +172,7 @@ class TokenManager:
             loop = asyncio.get_running_loop()
 
             def exchange(refresh_token: str) -> TokenPair:
-                future = asyncio.run_coroutine_threadsafe(self._exchange(refresh_token), loop)
+                future: Future[TokenPair] = asyncio.run_coroutine_threadsafe(self._exchange(refresh_token), loop)
                 return future.result(self.timeout)
 
             try:

@@ -103,7 +103,7 @@ class ZaloWebhook:
         """Let running work finish (bounded), then cancel what is left."""
         if not self.tasks:
             return
-        done, pending = await asyncio.wait(set(self.tasks), timeout=self.shutdown_grace)
+        _done, pending = await asyncio.wait(set(self.tasks), timeout=self.shutdown_grace)
         for task in pending:
             task.cancel()
         if pending:

@@ -113,8 +113,8 @@ class FakeZalo:
     def texts_to(self, user_id: str) -> list[str]:
         return [sent.text for sent in self.sent if sent.user_id == user_id]
 
-    async def wait_for_sends(self, count: int, timeout: float = 10.0) -> list[Sent]:
-        deadline = time.monotonic() + timeout
+    async def wait_for_sends(self, count: int, within: float = 10.0) -> list[Sent]:
+        deadline = time.monotonic() + within
         while len(self.sent) < count:
             if time.monotonic() > deadline:
                 raise AssertionError(f"expected {count} sends, got {len(self.sent)}: {self.sent}")

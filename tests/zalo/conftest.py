@@ -56,7 +56,7 @@ class ZaloHarness:
     @property
     def webhook(self) -> ZaloWebhook:
         assert self.client is not None
-        return self.client.app[ZALO_WEBHOOK]  # type: ignore[index]
+        return self.client.app[ZALO_WEBHOOK]
 
     @property
     def sender(self) -> ZaloSender:

@@ -22,9 +22,7 @@ OTHER = "8123456789012345999"
 
 def _set_last_interaction(harness: ZaloHarness, user_id: str, ago: timedelta) -> None:
     with harness.app.database.transaction() as session:
-        session.execute(
-            update(User).where(User.channel_user_id == user_id).values(last_interaction_at=utcnow() - ago)
-        )
+        session.execute(update(User).where(User.channel_user_id == user_id).values(last_interaction_at=utcnow() - ago))
 
 
 def _user(harness: ZaloHarness, user_id: str) -> User:

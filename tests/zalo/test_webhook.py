@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -76,8 +77,10 @@ async def test_retried_event_is_processed_once(zalo: ZaloHarness, fake_zalo: Fak
         assert session.scalar(count) == 1
 
 
-async def test_unknown_and_malformed_events_get_200_and_nothing_else(zalo_lite: ZaloHarness, fake_zalo: FakeZalo) -> None:
-    events = [
+async def test_unknown_and_malformed_events_get_200_and_nothing_else(
+    zalo_lite: ZaloHarness, fake_zalo: FakeZalo
+) -> None:
+    events: list[dict[str, Any]] = [
         {"event_name": "user_seen_message", "sender": {"id": OA_ID}, "recipient": {"id": USER}},
         {"event_name": "oa_send_text", "sender": {"id": OA_ID}, "recipient": {"id": USER}, "message": {}},
         {"event_name": "something_new"},
@@ -109,7 +112,9 @@ async def test_location_and_media_get_polite_replies(zalo_lite: ZaloHarness, fak
         "message": {
             "msg_id": "loc-1",
             "text": "",
-            "attachments": [{"type": "location", "payload": {"coordinates": {"latitude": "10.76", "longitude": "106.66"}}}],
+            "attachments": [
+                {"type": "location", "payload": {"coordinates": {"latitude": "10.76", "longitude": "106.66"}}}
+            ],
         },
     }
     image = {
@@ -141,4 +146,3 @@ async def test_events_of_one_user_are_answered_in_order(zalo_lite: ZaloHarness, 
         assert await zalo_lite.post(text_event(USER, f"/khong{number}", f"order-{number}")) == 200
     await zalo_lite.settle()
     assert [text.split("/")[1].split(".")[0] for text in fake_zalo.texts_to(USER)] == [f"khong{n}" for n in range(5)]
-
