@@ -26,8 +26,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.basic",
     "handlers.membership",
     "handlers.announcements",
+    "handlers.follow",
     "adapters.console",
     "adapters.telegram",
+    "adapters.zalo",
 )
 
 

@@ -1,10 +1,10 @@
 """Sending to Telegram through PTB's `Bot`, rate-limited, with every failure classified for the caller.
 
 Limits: about `settings.telegram_rate` messages/s overall and one per second per chat (bursts of up to
-three, as a reply often has two or three parts), both with aiolimiter. Replies to users go first: a `bulk`
-send (announcements) waits while any reply is waiting for the overall limiter. A 429 pauses that chat for
-its `retry_after`; replies wait it out and retry, bulk sends get `RATE_LIMITED` back so their worker can
-reschedule without holding anything.
+three, as a reply often has two or three parts), both with aiolimiter. Replies to users go first: `bulk`
+sends (announcements) queue for the overall limiter one at a time, and only while no reply is waiting.
+A 429 pauses that chat for its `retry_after`; replies wait it out and retry, bulk sends get `RATE_LIMITED`
+back so their worker can reschedule without holding anything.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class TelegramSender:
         self._replies_waiting = 0
         self._replies_idle = asyncio.Event()
         self._replies_idle.set()
+        self._bulk_turn = asyncio.Lock()
 
     async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
         parts = render(message)
@@ -100,9 +101,10 @@ class TelegramSender:
 
     async def _wait_turn(self, chat_id: str, bulk: bool) -> None:
         await self._chat_limiter(chat_id).acquire()
-        if bulk:
-            await self._replies_idle.wait()
-            await self._overall.acquire()
+        if bulk:  # one bulk send at a time queues for the overall limiter, and only while no reply waits
+            async with self._bulk_turn:
+                await self._replies_idle.wait()
+                await self._overall.acquire()
             return
         self._replies_waiting += 1
         self._replies_idle.clear()

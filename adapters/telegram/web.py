@@ -16,32 +16,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, Update
-from telegram.error import InvalidToken, TelegramError
+from telegram import Update
 
-from adapters.telegram.bridge import ALLOWED_UPDATES, TelegramApp, TelegramBridge
 from adapters.telegram.inbound import CHANNEL
+from adapters.telegram.lifecycle import WEBHOOK_PATH, TelegramRunner
 from adapters.telegram.sender import TelegramSender
 from bot.app import Troly
-from bot.router import Command
 from bot.senders import SENDERS
 from bot.server import SERVE_OPTIONS, TROLY
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 256 * 1024
 _SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_COMMAND_FORMAT = re.compile(r"[a-z0-9_]{1,32}")
 
 
 @dataclass
 class TelegramState:
-    """Filled in at start-up (the web app is frozen by then, so this holder is set before)."""
+    """Set up before the web app is frozen; the runner is filled in at start-up."""
 
     secret: bytes
-    application: TelegramApp | None = None
+    runner: TelegramRunner | None = None
     in_flight: set[int] = field(default_factory=set)
 
 
@@ -65,30 +61,17 @@ def setup_web(troly: Troly, app: web.Application) -> None:
 
 
 async def _telegram_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Start PTB around the server's Telegram sender; register the webhook or poll; stop cleanly."""
-    troly, state, polling = app[TROLY], app[TELEGRAM], app[SERVE_OPTIONS].polling
+    """Start PTB around the Telegram sender the server made (bot.server._senders_ctx runs first)."""
+    troly, state = app[TROLY], app[TELEGRAM]
     sender = troly[SENDERS].get(CHANNEL)
     if not isinstance(sender, TelegramSender):
         raise RuntimeError("Telegram: the token is set but no Telegram sender was made (plugin not loaded?)")
-    application = TelegramBridge(troly, sender).build_application(polling=polling)
-    try:
-        await application.initialize()
-    except InvalidToken as error:
-        raise RuntimeError(f"Telegram refused TROLY_TELEGRAM_TOKEN: {error}") from error
-    log.info("Telegram: bot @%s ready (%s)", application.bot.username, "polling" if polling else "webhook")
-    await _set_menu(application, troly.router.menu())
-    if polling and application.updater is not None:
-        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=10)
-    elif troly.settings.public_url:
-        await _register_webhook(application, troly.settings.public_url, state.secret.decode())
-    await application.start()
-    state.application = application
+    runner = TelegramRunner(troly, sender, polling=app[SERVE_OPTIONS].polling, secret=state.secret.decode())
+    await runner.start()
+    state.runner = runner
     yield
-    state.application = None
-    if application.updater is not None and application.updater.running:
-        await application.updater.stop()
-    await application.stop()
-    await application.shutdown()
+    state.runner = None
+    await runner.stop()
 
 
 async def webhook(request: web.Request) -> web.Response:
@@ -99,11 +82,12 @@ async def webhook(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_BODY:
         return web.json_response({"ok": False, "error": "too large"}, status=413)
     data = _as_update_data(await request.read())  # aiohttp refuses bodies over client_max_size (413)
-    application = state.application
+    runner = state.runner
     if data is None:
         return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
-    if application is None:
+    if runner is None or not runner.ready:
         return web.json_response({"ok": False, "error": "starting"}, status=503)
+    application = runner.application
     try:
         update = Update.de_json(data, application.bot)
     except Exception as error:  # PTB raises TypeError, AttributeError, KeyError... for malformed parts
@@ -130,26 +114,3 @@ def _as_update_data(body: bytes) -> dict[str, Any] | None:
     if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
         return None
     return data
-
-
-async def _set_menu(application: TelegramApp, commands: list[Command]) -> None:
-    """The command menu shows the commands everyone may use; role-restricted ones stay in /trogiup."""
-    menu = [
-        BotCommand(command.name, command.description[:256])
-        for command in commands
-        if command.roles is None and _COMMAND_FORMAT.fullmatch(command.name) and command.description
-    ]
-    try:
-        await application.bot.set_my_commands(menu)
-    except TelegramError as error:
-        log.error("Telegram: could not set the command menu: %s", error)
-
-
-async def _register_webhook(application: TelegramApp, public_url: str, secret: str) -> None:
-    url = f"{public_url.rstrip('/')}{WEBHOOK_PATH}"
-    try:
-        await application.bot.set_webhook(url, secret_token=secret or None, allowed_updates=ALLOWED_UPDATES)
-    except TelegramError as error:
-        log.error("Telegram: could not register the webhook %s: %s", url, error)
-        return
-    log.info("Telegram: webhook registered at %s", url)

@@ -248,7 +248,7 @@ class FakeTelegram:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
             self._injected(method, chat_id)
-            result = await self._answer(method, params)
+            result = await self._answer(method, params, request)
         except ApiError as error:
             self._record(method, params, chat_id, arrived, error.error_code)
             body: dict[str, Any] = {"ok": False, "error_code": error.error_code, "description": error.description}
@@ -281,7 +281,7 @@ class FakeTelegram:
                         self._failures.remove(failure)
                 raise ApiError(failure.error_code, failure.description, failure.retry_after)
 
-    async def _answer(self, method: str, params: dict[str, Any]) -> Any:
+    async def _answer(self, method: str, params: dict[str, Any], request: web.Request) -> Any:
         if method == "getMe":
             return {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Trợ lý số",
                     "username": self.bot_username, "can_join_groups": True,
@@ -292,7 +292,7 @@ class FakeTelegram:
             _checked_text(params, "caption", 1024, required=False)
             return self._message(params, photo=True)
         if method == "getUpdates":
-            return await self._get_updates(params)
+            return await self._get_updates(params, request)
         if method == "setWebhook":
             self.webhook = params
             return True
@@ -323,14 +323,15 @@ class FakeTelegram:
             message["photo"] = [{"file_id": "photo-1", "file_unique_id": "p1", "width": 1, "height": 1}]
         return message
 
-    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _get_updates(self, params: dict[str, Any], request: web.Request) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), 30.0)
         while True:
             with self._lock:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
                 pending = list(self._updates)
-            if pending or time.monotonic() >= deadline:
+            gone = request.transport is None or request.transport.is_closing()  # the client gave up (stopping)
+            if pending or gone or time.monotonic() >= deadline:
                 return pending
             await asyncio.sleep(0.02)
 

@@ -28,6 +28,10 @@ def message(chat_id: int, *, chat_type: str = "private", **fields: Any) -> dict[
     else:
         chat["title"] = "Nhóm thôn"
     sender = fields.pop("sender", None) or user(chat_id if chat_type == "private" else 777)
+    text = fields.get("text")
+    if isinstance(text, str) and text.startswith("/") and "entities" not in fields:  # as Telegram marks commands
+        length = len(text.split()[0].encode("utf-16-le")) // 2
+        fields["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
     return {"message_id": next(_message_ids), "date": int(time.time()), "chat": chat, "from": sender, **fields}
 
 
