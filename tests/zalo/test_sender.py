@@ -14,7 +14,7 @@ from bot.senders import SendStatus
 from bot.storage.models import Area, AreaLevel, User
 from bot.storage.types import utcnow
 from tests.support.fake_zalo import OA_ID, FakeZalo, signed_event
-from tests.zalo.conftest import ZaloHarness
+from tests.support.zalo_harness import ZaloHarness
 
 USER = "8123456789012345678"
 OTHER = "8123456789012345999"
