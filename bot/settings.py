@@ -25,8 +25,10 @@ ENV_PREFIX = "TROLY_"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.basic",
     "handlers.membership",
+    "handlers.follow",
     "adapters.console",
     "adapters.telegram",
+    "adapters.zalo",
 )
 
 
