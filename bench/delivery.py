@@ -7,8 +7,8 @@
    the busiest one-second window.
 2. Without a limit (rate 10⁶): sends/s through the whole outbox (claim, send, record), next to the same sender
    driven directly with the same concurrency, and the difference as overhead per message.
-The fake server runs in its own process on 127.0.0.1 (so its CPU is not charged to the sender); outbox rates
-are measured from the `finished_at` of the sent rows. The database is a fresh SQLite file unless
+The fake server runs in its own process on 127.0.0.1 (so its CPU is not charged to the sender); rates are
+measured from the arrival times of the sends at the server. The database is a fresh SQLite file unless
 --database-url is given (an empty PostgreSQL database: the benchmark creates its tables and rows there).
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import Troly, create_app
 from bot.messages import Outbound
@@ -38,31 +39,53 @@ from tests.test_announce_outbox import queue
 
 TOKEN = "123456:TEST-token"
 SERVER = """
-import asyncio
+import asyncio, json, sys
 from tests.support.fake_telegram import FakeTelegram
 
 async def main() -> None:
     fake = FakeTelegram()
     await fake.start()
     print(fake.port, flush=True)
-    await asyncio.Event().wait()
+    loop = asyncio.get_running_loop()
+    while await loop.run_in_executor(None, sys.stdin.readline):  # each line: report arrival times, forget them
+        print(json.dumps([call.at for call in fake.sent()]), flush=True)
+        fake.clear()
 
 asyncio.run(main())
 """
 TEXT = "Thông báo: thứ Bảy này từ 8:00 đến 11:00, trụ sở phường hỗ trợ đăng ký định danh điện tử mức 2."
 
 
+class FakeServer:
+    """The fake Bot API server in a child process (its CPU is not charged to the sender)."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        self.child = subprocess.Popen(
+            [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+        assert self.child.stdout is not None and self.child.stdin is not None
+        self.stdin, self.stdout = self.child.stdin, self.child.stdout
+        self.api_url = f"http://127.0.0.1:{int(self.stdout.readline())}/bot"
+
+    def arrivals(self) -> list[float]:
+        """Arrival times (monotonic seconds) of the sends accepted since the last call."""
+        self.stdin.write("dump\n")
+        self.stdin.flush()
+        return sorted(json.loads(self.stdout.readline()))
+
+    def close(self) -> None:
+        self.stdin.close()
+        self.child.wait(10)
+
+
 @contextmanager
-def fake_server() -> Iterator[str]:
-    """The fake Bot API server in a child process; yields its API URL."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    child = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True, env=env)
+def fake_server() -> Iterator[FakeServer]:
+    server = FakeServer()
     try:
-        assert child.stdout is not None
-        yield f"http://127.0.0.1:{int(child.stdout.readline())}/bot"
+        yield server
     finally:
-        child.terminate()
-        child.wait(10)
+        server.close()
 
 
 def make_app(api_url: str, rate: float, database_url: str, data_dir: Path) -> Troly:
@@ -79,8 +102,9 @@ def make_app(api_url: str, rate: float, database_url: str, data_dir: Path) -> Tr
     return troly
 
 
-async def through_outbox(troly: Troly, count: int, prefix: str) -> list[float]:
-    """Queue `count` subscribers and deliver with one worker; the sent rows' finishing times (epoch seconds)."""
+async def through_outbox(troly: Troly, server: FakeServer, count: int, prefix: str) -> list[float]:
+    """Queue `count` subscribers and deliver with one worker; the arrival times of the sends at the server."""
+    server.arrivals()
     add_residents(troly, "22-MC", count, channel="telegram", prefix=prefix)
     number = queue(troly, "22-MC")
     senders = make_senders(troly)
@@ -89,13 +113,12 @@ async def through_outbox(troly: Troly, count: int, prefix: str) -> list[float]:
     for sender in senders.values():
         await sender.aclose()
     with troly.database.transaction() as session:
-        query = select(OutboxItem.finished_at).where(
-            OutboxItem.announcement_id == number, OutboxItem.state == OutboxState.SENT
-        )
-        finished = [moment.timestamp() for moment in session.scalars(query) if moment is not None]
-    if len(finished) != count:
-        raise RuntimeError(f"only {len(finished)} of {count} sent")
-    return sorted(finished)
+        query = select(func.count()).where(OutboxItem.announcement_id == number, OutboxItem.state == OutboxState.SENT)
+        sent = session.scalar(query)
+    arrivals = server.arrivals()
+    if sent != count or len(arrivals) != count:
+        raise RuntimeError(f"{sent} rows sent, {len(arrivals)} sends received, of {count}")
+    return arrivals
 
 
 async def sender_alone(troly: Troly, count: int, concurrency: int) -> float:
@@ -129,10 +152,10 @@ def busiest_second(times: list[float]) -> int:
 
 
 async def main(args: argparse.Namespace) -> None:
-    with fake_server() as api_url, tempfile.TemporaryDirectory(prefix="troly-bench-") as tmp:
-        troly = make_app(api_url, args.rate, args.database_url or f"sqlite:///{tmp}/limited.db", Path(tmp))
+    with fake_server() as server, tempfile.TemporaryDirectory(prefix="troly-bench-") as tmp:
+        troly = make_app(server.api_url, args.rate, args.database_url or f"sqlite:///{tmp}/limited.db", Path(tmp))
         count = int(args.rate * args.seconds)
-        times = await through_outbox(troly, count, "1")
+        times = await through_outbox(troly, server, count, "1")
         troly.close()
         steady = [moment for moment in times if moment >= times[0] + 1.0]
         print(
@@ -141,9 +164,9 @@ async def main(args: argparse.Namespace) -> None:
             f"sends/s = {rate_of(steady) / args.rate:.3f}; busiest one-second window: {busiest_second(times)} sends"
         )
         free_url = args.database_url or f"sqlite:///{tmp}/free.db"
-        troly = make_app(api_url, 1_000_000, free_url, Path(tmp))
+        troly = make_app(server.api_url, 1_000_000, free_url, Path(tmp))
         concurrency = troly.settings.delivery_concurrency
-        outbox_rate = rate_of(await through_outbox(troly, args.unlimited, "2"))
+        outbox_rate = rate_of(await through_outbox(troly, server, args.unlimited, "2"))
         direct_rate = await sender_alone(troly, args.unlimited, concurrency)
         troly.close()
     overhead_ms = (1 / outbox_rate - 1 / direct_rate) * 1000

@@ -9,7 +9,7 @@ on SQLite the core's BEGIN IMMEDIATE makes the claim transaction the only writer
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -121,31 +121,55 @@ def _skip_reason(user: User, target: Target, policy: ChannelPolicy | None, now: 
     return ""
 
 
+def finished(state: OutboxState, now: datetime, reason: str = "") -> dict[str, Any]:
+    """The values of a final transition (sent, failed, skipped)."""
+    return {"state": state, "reason": reason[:200], "finished_at": now}
+
+
+def requeued(not_before: datetime, reason: str, *, count: bool = True) -> dict[str, Any]:
+    """The values that put a row back in the queue; a rate-limited send does not use up one of its attempts."""
+    values: dict[str, Any] = {"state": QUEUED, "reason": reason[:200], "not_before": not_before, "worker_id": ""}
+    if not count:
+        values["attempts"] = OutboxItem.attempts - 1
+    return values
+
+
 def finish(
     database: Database, item_id: int, worker_id: str, state: OutboxState, now: datetime, reason: str = ""
 ) -> bool:
     """Record the outcome of a send; False when this worker no longer owned the row."""
-    return _transition(database, item_id, worker_id, {"state": state, "reason": reason[:200], "finished_at": now})
+    return _transition(database, item_id, worker_id, finished(state, now, reason))
 
 
 def retry_later(
     database: Database, item_id: int, worker_id: str, not_before: datetime, reason: str, *, count: bool = True
 ) -> bool:
-    """Put a row back in the queue; a rate-limited send does not use up one of its attempts."""
-    values: dict[str, Any] = {"state": QUEUED, "reason": reason[:200], "not_before": not_before, "worker_id": ""}
-    if not count:
-        values["attempts"] = OutboxItem.attempts - 1
-    return _transition(database, item_id, worker_id, values)
+    """Put a row back in the queue (see `requeued`)."""
+    return _transition(database, item_id, worker_id, requeued(not_before, reason, count=count))
+
+
+def record(database: Database, owner: str, outcomes: Sequence[tuple[int, dict[str, Any]]]) -> list[int]:
+    """Apply several transitions out of "sending" in one transaction; returns the ids no longer owned."""
+    lost = []
+    with database.transaction() as session:
+        for item_id, values in outcomes:
+            if not _update_owned(session, item_id, owner, values):
+                lost.append(item_id)
+    return lost
 
 
 def _transition(database: Database, item_id: int, owner: str, values: dict[str, Any]) -> bool:
     with database.transaction() as session:
-        result = session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.id == item_id, OutboxItem.state == SENDING, OutboxItem.worker_id == owner)
-            .values(**values)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return _update_owned(session, item_id, owner, values)
+
+
+def _update_owned(session: Session, item_id: int, owner: str, values: dict[str, Any]) -> bool:
+    result = session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == item_id, OutboxItem.state == SENDING, OutboxItem.worker_id == owner)
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def heartbeat(database: Database, worker_id: str, now: datetime) -> None:
@@ -188,11 +212,3 @@ def pending(database: Database, channels: Iterable[str]) -> int:
             OutboxItem.state.in_([QUEUED, SENDING]), OutboxItem.channel.in_(list(channels))
         )
         return int(session.scalar(query) or 0)
-
-
-def next_due(database: Database, channels: Iterable[str]) -> datetime | None:
-    with database.transaction() as session:
-        query = select(func.min(OutboxItem.not_before)).where(
-            OutboxItem.state == QUEUED, OutboxItem.channel.in_(list(channels))
-        )
-        return session.scalar(query)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.channels import ChannelPolicy
 from bot.messages import Outbound
@@ -79,6 +80,7 @@ class DeliveryWorker:
         self.clock = clock
         self.inflight: dict[str, set[asyncio.Task[None]]] = {channel: set() for channel in self.senders}
         self.paused_until: dict[str, float] = {}
+        self.results: list[tuple[outbox.Claimed, SendResult]] = []
         self.sent = 0
 
     async def run(self, stop: asyncio.Event, *, exit_when_idle: bool = False) -> None:
@@ -100,7 +102,9 @@ class DeliveryWorker:
             await self._drain()
 
     async def _step(self, stop: asyncio.Event, exit_when_idle: bool) -> bool:
-        """Start what can be started, then wait for a send to finish or for work to appear; False: all done."""
+        """Record finished sends, start what can be started, then wait for a send to finish or for work to
+        appear; False: all done."""
+        await self._flush()
         started = await self._fill()
         tasks = self._all_inflight()
         if tasks:
@@ -128,7 +132,11 @@ class DeliveryWorker:
         now_mono = time.monotonic()
         for channel, tasks in self.inflight.items():
             free = self.options.concurrency - len(tasks)
-            if free <= 0 or self.paused_until.get(channel, 0.0) > now_mono:
+            # Claim in batches (half the slots) rather than one row per finished send: fewer transactions,
+            # and still enough sends waiting in the sender's limiter to keep it busy.
+            if free < max(1, self.options.concurrency // 2) and tasks:
+                continue
+            if self.paused_until.get(channel, 0.0) > now_mono:
                 continue
             rows = await asyncio.to_thread(
                 outbox.claim,
@@ -168,32 +176,51 @@ class DeliveryWorker:
         if result.status is SendStatus.RATE_LIMITED:
             pause = result.retry_after if result.retry_after is not None else 1.0
             self.paused_until[row.channel] = max(self.paused_until.get(row.channel, 0.0), time.monotonic() + pause)
-        await asyncio.to_thread(self._record, row, result)
+        self.results.append((row, result))
 
-    def _record(self, row: outbox.Claimed, result: SendResult) -> None:
-        """Turn a send result into the row's next state (runs in a thread)."""
-        now, db, me = self.clock(), self.database, self.worker_id
+    async def _flush(self) -> None:
+        """Write the results gathered since the last flush in one transaction.
+
+        Until then their rows stay "sending": a crash in between makes them uncertain, exactly like a crash
+        during the send, so batching costs no safety, only a slightly wider window.
+        """
+        if self.results:
+            batch, self.results = self.results, []
+            try:
+                await asyncio.to_thread(self._record, batch)
+            except Exception:
+                self.results[:0] = batch  # the database hiccuped: keep them for the next flush
+                raise
+
+    def _record(self, batch: list[tuple[outbox.Claimed, SendResult]]) -> None:
+        """Turn send results into the rows' next states (runs in a thread)."""
+        now = self.clock()
+        for row, result in batch:
+            if result.status is SendStatus.BLOCKED:
+                mark_blocked(self.database, row.channel, row.channel_user_id)
+        outcomes = [(row.id, self._outcome(row, result, now)) for row, result in batch]
+        lost = set(outbox.record(self.database, self.worker_id, outcomes))
+        self.sent += sum(1 for row, result in batch if result.ok and row.id not in lost)
+        if lost:
+            log.warning("outbox rows %s were taken over while their sends were in flight", sorted(lost))
+
+    def _outcome(self, row: outbox.Claimed, result: SendResult, now: datetime) -> dict[str, Any]:
         status = result.status
         if status is SendStatus.SENT:
-            owned = outbox.finish(db, row.id, me, OutboxState.SENT, now)
-            self.sent += 1
-        elif status is SendStatus.BLOCKED:
-            mark_blocked(db, row.channel, row.channel_user_id)
-            owned = outbox.finish(db, row.id, me, OutboxState.SKIPPED, now, "blocked")
-        elif status is SendStatus.UNREACHABLE:
-            owned = outbox.finish(db, row.id, me, OutboxState.SKIPPED, now, _reason("unreachable", result))
-        elif status is SendStatus.INVALID:
-            owned = outbox.finish(db, row.id, me, OutboxState.FAILED, now, _reason("invalid", result))
-        elif status is SendStatus.RATE_LIMITED:
+            return outbox.finished(OutboxState.SENT, now)
+        if status is SendStatus.BLOCKED:
+            return outbox.finished(OutboxState.SKIPPED, now, "blocked")
+        if status is SendStatus.UNREACHABLE:
+            return outbox.finished(OutboxState.SKIPPED, now, _reason("unreachable", result))
+        if status is SendStatus.INVALID:
+            return outbox.finished(OutboxState.FAILED, now, _reason("invalid", result))
+        if status is SendStatus.RATE_LIMITED:
             delay = timedelta(seconds=result.retry_after if result.retry_after is not None else 1.0)
-            owned = outbox.retry_later(db, row.id, me, now + delay, "rate_limited", count=False)
-        elif row.attempts >= self.options.max_attempts:
-            owned = outbox.finish(db, row.id, me, OutboxState.FAILED, now, _reason("transient", result))
-        else:
-            delay = timedelta(seconds=min(self.options.backoff_seconds * 2 ** (row.attempts - 1), MAX_BACKOFF_SECONDS))
-            owned = outbox.retry_later(db, row.id, me, now + delay, _reason("transient", result))
-        if not owned:
-            log.warning("outbox row %d was taken over while its send was in flight (%s)", row.id, status.value)
+            return outbox.requeued(now + delay, "rate_limited", count=False)
+        if row.attempts >= self.options.max_attempts:
+            return outbox.finished(OutboxState.FAILED, now, _reason("transient", result))
+        delay = timedelta(seconds=min(self.options.backoff_seconds * 2 ** (row.attempts - 1), MAX_BACKOFF_SECONDS))
+        return outbox.requeued(now + delay, _reason("transient", result))
 
     async def _drain(self) -> None:
         """Let sends in flight finish (briefly); whatever is cut off stays "sending" and is recovered later."""
@@ -205,6 +232,7 @@ class DeliveryWorker:
             if cut:
                 log.warning("%d sends cut off at shutdown; they will be resent and counted as uncertain", len(cut))
                 await asyncio.gather(*cut, return_exceptions=True)
+        await self._flush()
         await asyncio.to_thread(outbox.retire, self.database, self.worker_id)
 
 
