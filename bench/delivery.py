@@ -102,11 +102,11 @@ def make_app(api_url: str, rate: float, database_url: str, data_dir: Path) -> Tr
     return troly
 
 
-async def through_outbox(troly: Troly, server: FakeServer, count: int, prefix: str) -> list[float]:
+async def through_outbox(troly: Troly, server: FakeServer, count: int, area: str) -> list[float]:
     """Queue `count` subscribers and deliver with one worker; the arrival times of the sends at the server."""
     server.arrivals()
-    add_residents(troly, "22-MC", count, channel="telegram", prefix=prefix)
-    number = queue(troly, "22-MC")
+    add_residents(troly, area, count, channel="telegram", prefix=f"{area}-")
+    number = queue(troly, area)
     senders = make_senders(troly)
     worker = DeliveryWorker(troly.database, senders, troly.policies, DeliveryOptions.from_settings(troly.settings))
     await worker.run(asyncio.Event(), exit_when_idle=True)
@@ -155,7 +155,7 @@ async def main(args: argparse.Namespace) -> None:
     with fake_server() as server, tempfile.TemporaryDirectory(prefix="troly-bench-") as tmp:
         troly = make_app(server.api_url, args.rate, args.database_url or f"sqlite:///{tmp}/limited.db", Path(tmp))
         count = int(args.rate * args.seconds)
-        times = await through_outbox(troly, server, count, "1")
+        times = await through_outbox(troly, server, count, "22-MC")
         troly.close()
         steady = [moment for moment in times if moment >= times[0] + 1.0]
         print(
@@ -166,7 +166,7 @@ async def main(args: argparse.Namespace) -> None:
         free_url = args.database_url or f"sqlite:///{tmp}/free.db"
         troly = make_app(server.api_url, 1_000_000, free_url, Path(tmp))
         concurrency = troly.settings.delivery_concurrency
-        outbox_rate = rate_of(await through_outbox(troly, server, args.unlimited, "2"))
+        outbox_rate = rate_of(await through_outbox(troly, server, args.unlimited, "22-UB"))
         direct_rate = await sender_alone(troly, args.unlimited, concurrency)
         troly.close()
     overhead_ms = (1 / outbox_rate - 1 / direct_rate) * 1000
