@@ -39,6 +39,13 @@ def test_announce_queues_and_reports_status(make_settings: Callable[..., Setting
     with app.database.transaction() as session:
         audit = session.scalar(select(AuditLog).where(AuditLog.action == "announcement.create"))
         assert audit is not None and audit.actor_label == "cli" and audit.details["recipients"] == 5
+    cancelled = troly("announce", "cancel", str(number), env=ENV)
+    assert cancelled.returncode == 0 and "Đã hủy 4 tin" in cancelled.stdout
+    after = json.loads(troly("announce", "status", str(number), "--json", env=ENV).stdout)
+    assert after["done"] is True and after["reasons"] == {"no_push_channel": 1, "cancelled": 4}
+    assert troly("announce", "cancel", "999", env=ENV).returncode == 1
+    with app.database.transaction() as session:
+        assert session.scalar(select(AuditLog).where(AuditLog.action == "announcement.cancel")) is not None
     app.close()
 
 

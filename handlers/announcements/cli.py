@@ -16,7 +16,7 @@ from bot.storage.models import AuditLog
 from bot.storage.types import utcnow
 from handlers.announcements.compose import MAX_CHARS
 from handlers.announcements.models import Announcement, Target
-from handlers.announcements.outbox import enqueue
+from handlers.announcements.outbox import cancel, enqueue
 from handlers.announcements.recipients import push_channels, recipients
 from handlers.announcements.status import load_status, render
 from handlers.announcements.timefmt import local_text, parse_iso
@@ -26,7 +26,7 @@ from handlers.announcements.worker import DeliveryOptions, DeliveryWorker
 def register_cli(commands: Commands) -> None:
     commands.add(
         "announce",
-        help="Xếp một thông báo vào hàng gửi (--area, --text, --at), hoặc xem kết quả: announce status SỐ",
+        help="Xếp một thông báo vào hàng gửi (--area, --text, --at); xem kết quả: status SỐ; hủy: cancel SỐ",
         run=run_announce,
         configure=_configure_announce,
     )
@@ -47,6 +47,8 @@ def _configure_announce(parser: argparse.ArgumentParser) -> None:
     status = sub.add_parser("status", help="Xem kết quả gửi một thông báo", description="Xem kết quả gửi")
     status.add_argument("id", type=int, help="số thông báo")
     status.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    cancel = sub.add_parser("cancel", help="Hủy phần chưa gửi của một thông báo", description="Hủy phần chưa gửi")
+    cancel.add_argument("id", type=int, help="số thông báo")
 
 
 def _configure_deliver(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +61,8 @@ def _configure_deliver(parser: argparse.ArgumentParser) -> None:
 def run_announce(settings: Settings, args: argparse.Namespace) -> int:
     if args.announce_command == "status":
         return run_status(settings, args)
+    if args.announce_command == "cancel":
+        return run_cancel(settings, args)
     if not args.area or args.text is None:
         print("Cần --area MÃ_KHU_VỰC và --text NỘI_DUNG (xem: troly announce --help).")
         return 1
@@ -114,6 +118,30 @@ def run_status(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Không có thông báo số {args.id}.")
         return 1
     print(json.dumps(status.as_json(), ensure_ascii=False, indent=2) if args.json else render(status))
+    return 0
+
+
+def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
+    troly = create_app(settings)
+    try:
+        with troly.database.transaction() as session:
+            if session.get(Announcement, args.id) is None:
+                print(f"Không có thông báo số {args.id}.")
+                return 1
+            now = utcnow()
+            skipped = cancel(session, args.id, now)
+            session.add(
+                AuditLog(
+                    at=now,
+                    actor_label="cli",
+                    action="announcement.cancel",
+                    target=f"announcement:{args.id}",
+                    details={"cancelled": skipped},
+                )
+            )
+    finally:
+        troly.close()
+    print(f"Đã hủy {skipped} tin chưa gửi của thông báo số {args.id} (tin đã gửi không thu hồi được).")
     return 0
 
 

@@ -212,3 +212,13 @@ def pending(database: Database, channels: Iterable[str]) -> int:
             OutboxItem.state.in_([QUEUED, SENDING]), OutboxItem.channel.in_(list(channels))
         )
         return int(session.scalar(query) or 0)
+
+
+def cancel(session: Session, announcement_id: int, now: datetime) -> int:
+    """Skip the rows not yet claimed ("cancelled"); sends already in flight finish normally."""
+    result = session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.announcement_id == announcement_id, OutboxItem.state == QUEUED)
+        .values(state=OutboxState.SKIPPED, reason="cancelled", finished_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

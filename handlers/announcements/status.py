@@ -26,6 +26,7 @@ REASON_LABELS = {
     "unsubscribed": "đã hủy đăng ký",
     "outside_window": "quá 7 ngày chưa nhắn tin nên kênh không cho gửi",
     "no_push_channel": "kênh không hỗ trợ gửi thông báo",
+    "cancelled": "đã hủy trước khi gửi",
 }
 
 
