@@ -1,0 +1,198 @@
+"""The hybrid index: BM25 and dense retrieval over documents, fused by rank, reported per target.
+
+A *document* is one piece of indexed text (a guide's body, one of its example questions, a plan passage); a
+*target* is what answering means (the guide, the passage). Several documents can point at one target, and a
+target's score in each arm is its best document's. The API follows bm25s: `build`, `search`, `save`, `load`.
+Nothing is pickled: BM25 arrays are .npy with allow_pickle=False, FAISS uses its own format, the rest is JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from embeddings.dense import DenseIndex, Encoder
+from embeddings.fusion import FusionConfig, rank_fusion
+from embeddings.lexical import LexicalIndex
+from embeddings.query import Query, parse_query
+from embeddings.text import analyze
+from embeddings.typos import Corrector
+
+FORMAT_VERSION = 1
+FloatArray = npt.NDArray[np.float32]
+EncoderLoader = Callable[[str], Encoder]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Text to index for a target. `noisy` text (OCR) is searchable but not trusted as a spelling reference."""
+
+    target: str
+    text: str
+    noisy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One target's evidence: fused score, best BM25 score, query coverage (0..1) and best cosine."""
+
+    target: str
+    score: float
+    lexical: float
+    coverage: float
+    dense: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: Query
+    hits: list[Hit]
+
+
+@dataclass(slots=True)
+class IndexMeta:
+    targets: list[str]
+    doc_targets: list[int]
+    dense_model: str | None = None
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    extra: dict[str, Any] = field(default_factory=dict)
+    format: int = FORMAT_VERSION
+
+
+class HybridIndex:
+    def __init__(
+        self,
+        meta: IndexMeta,
+        lexical: LexicalIndex,
+        corrector: Corrector,
+        dense: DenseIndex | None = None,
+        encoder: Encoder | None = None,
+    ) -> None:
+        self.meta = meta
+        self.lexical = lexical
+        self.corrector = corrector
+        self.dense = dense if encoder is not None else None
+        self.encoder = encoder
+        self._doc_targets = np.asarray(meta.doc_targets, dtype=np.int64)
+
+    @classmethod
+    def build(
+        cls,
+        documents: Sequence[Document],
+        encoder: Encoder | None = None,
+        fusion: FusionConfig | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> HybridIndex:
+        targets = list(dict.fromkeys(doc.target for doc in documents))
+        number = {target: i for i, target in enumerate(targets)}
+        folded = [analyze(doc.text).folded for doc in documents]
+        lexical = LexicalIndex.build(folded)
+        corrector = Corrector(_clean_vocabulary(documents, folded))
+        dense = None
+        if encoder is not None:
+            dense = DenseIndex.build(encoder.encode([" ".join(tokens) for tokens in folded]))
+        meta = IndexMeta(
+            targets=targets,
+            doc_targets=[number[doc.target] for doc in documents],
+            dense_model=encoder.model_path if encoder is not None else None,
+            fusion=fusion or FusionConfig(),
+            extra=extra or {},
+        )
+        return cls(meta, lexical, corrector, dense, encoder)
+
+    @property
+    def targets(self) -> list[str]:
+        return self.meta.targets
+
+    def parse(self, text: str) -> Query:
+        return parse_query(text, self.corrector)
+
+    def search(self, text: str, k: int = 5, use_dense: bool = True) -> SearchResult:
+        query = self.parse(text)
+        lexical = self._per_target(self.lexical.scores(query.folded))
+        coverage = self._per_target(self._coverage(query))
+        dense = self._dense_scores(query) if use_dense else None
+        fused = rank_fusion(lexical, dense, self.meta.fusion)
+        order = np.argsort(-fused, kind="stable")[:k]
+        hits = [
+            Hit(
+                target=self.meta.targets[i],
+                score=float(fused[i]),
+                lexical=float(lexical[i]),
+                coverage=float(coverage[i]),
+                dense=float(dense[i]) if dense is not None else 0.0,
+            )
+            for i in order
+            if fused[i] > 0
+        ]
+        return SearchResult(query, hits)
+
+    def _per_target(self, doc_scores: FloatArray) -> FloatArray:
+        best = np.zeros(len(self.meta.targets), dtype=np.float32)
+        np.maximum.at(best, self._doc_targets, doc_scores)
+        return best
+
+    def _coverage(self, query: Query) -> FloatArray:
+        """Share of the query's content (IDF-weighted, corrected words discounted) each document contains."""
+        content = query.content
+        total = sum(self.lexical.idf(token) for token, _ in content)
+        if total <= 0:
+            return np.zeros(self.lexical.num_docs, dtype=np.float32)
+        weighted = [(token, self.lexical.idf(token) * confidence / total) for token, confidence in content]
+        return self.lexical.coverage(weighted)
+
+    def _dense_scores(self, query: Query, depth: int = 200) -> FloatArray | None:
+        if self.dense is None or self.encoder is None or not query.folded:
+            return None
+        vector = self.encoder.encode([query.dense_text])[0]
+        similarities, doc_ids = self.dense.search(vector, depth)
+        scores = np.full(self.lexical.num_docs, -1.0, dtype=np.float32)
+        valid = doc_ids >= 0
+        scores[doc_ids[valid]] = similarities[valid]
+        per_target = np.full(len(self.meta.targets), -1.0, dtype=np.float32)
+        np.maximum.at(per_target, self._doc_targets, scores)
+        return per_target
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.lexical.save(directory / "bm25")
+        (directory / "vocabulary.json").write_text(
+            json.dumps(self.corrector.vocabulary, ensure_ascii=False), encoding="utf-8"
+        )
+        if self.dense is not None:
+            self.dense.save(directory / "dense.faiss")
+        meta = asdict(self.meta)
+        (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, encoder_loader: EncoderLoader | None = None) -> HybridIndex:
+        raw = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        if raw.get("format") != FORMAT_VERSION:
+            raise ValueError(f"index format {raw.get('format')} is not {FORMAT_VERSION}; rebuild the index")
+        raw["fusion"] = FusionConfig(**raw["fusion"])
+        meta = IndexMeta(**raw)
+        lexical = LexicalIndex.load(directory / "bm25")
+        vocabulary = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
+        dense = encoder = None
+        dense_path = directory / "dense.faiss"
+        if meta.dense_model and encoder_loader is not None and dense_path.exists():
+            dense = DenseIndex.load(dense_path)
+            encoder = encoder_loader(meta.dense_model)
+        return cls(meta, lexical, Corrector(vocabulary), dense, encoder)
+
+
+def _clean_vocabulary(documents: Sequence[Document], folded: Sequence[Sequence[str]]) -> dict[str, int]:
+    """Syllable document frequencies from trustworthy text only: OCR noise must not become a "correction"."""
+    frequencies: dict[str, int] = {}
+    for doc, tokens in zip(documents, folded, strict=True):
+        if doc.noisy:
+            continue
+        for token in set(tokens):
+            frequencies[token] = frequencies.get(token, 0) + 1
+    return frequencies

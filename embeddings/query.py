@@ -1,0 +1,51 @@
+"""Query analysis: normalise, expand teencode, correct typos, and weigh each syllable for coverage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from embeddings.text import analyze
+from embeddings.typos import Corrector
+
+# Function words that say nothing about the topic; they never count towards how well a document covers a query.
+STOPWORDS = frozenset(
+    """
+    a à ạ ah ai anh ba bi bị bạn cho chi chị co có cua của cái cần cach cách da đã dang đang de để di đi do
+    duoc được em gi gì giup giúp ha hả hay hoi hỏi khi khong không la là lam làm ma mà may mấy minh mình nao nào
+    nay này nhe nhé nhu như nhung những o ở oi ơi phai phải ra rang rằng roi rồi sao se sẽ the thế thi thì toi
+    tôi tren trên trong va và vay vậy voi với vơi xin
+    """.split()
+)
+FOLDED_STOPWORDS = frozenset(word for word in STOPWORDS if word.isascii())
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A question reduced to corrected folded syllables, with the confidence of each correction."""
+
+    text: str
+    folded: tuple[str, ...]
+    confidence: tuple[float, ...]
+
+    @property
+    def content(self) -> list[tuple[str, float]]:
+        """Content syllables (not function words) with their correction confidence, first occurrence only."""
+        seen: dict[str, float] = {}
+        for token, confidence in zip(self.folded, self.confidence, strict=True):
+            if token not in FOLDED_STOPWORDS and token not in seen:
+                seen[token] = confidence
+        return list(seen.items())
+
+    @property
+    def dense_text(self) -> str:
+        return " ".join(self.folded)
+
+
+def parse_query(text: str, corrector: Corrector) -> Query:
+    folded: list[str] = []
+    confidence: list[float] = []
+    for token in analyze(text).folded:
+        correction = corrector.correct(token)
+        folded.extend(correction.tokens)
+        confidence.extend([correction.confidence] * len(correction.tokens))
+    return Query(text=text, folded=tuple(folded), confidence=tuple(confidence))
