@@ -22,6 +22,7 @@ class FusionConfig:
     lexical_weight: float = 1.0
     dense_weight: float = 1.0
     depth: int = 50
+    group_weight: float = 1.0
 
 
 def ranks(scores: FloatArray, floor: float) -> FloatArray:

@@ -36,6 +36,7 @@ class Document:
     target: str
     text: str
     noisy: bool = False
+    group: str | None = None  # documents of one source (a plan file) share a group
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,8 @@ class SearchResult:
 class IndexMeta:
     targets: list[str]
     doc_targets: list[int]
+    groups: list[str] = field(default_factory=list)
+    doc_groups: list[int] = field(default_factory=list)
     dense_model: str | None = None
     fusion: FusionConfig = field(default_factory=FusionConfig)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -73,10 +76,13 @@ class HybridIndex:
         corrector: Corrector,
         dense: DenseIndex | None = None,
         encoder: Encoder | None = None,
+        group_lexical: LexicalIndex | None = None,
     ) -> None:
         self.meta = meta
         self.lexical = lexical
+        self.group_lexical = group_lexical
         self.corrector = corrector
+        self._doc_groups = np.asarray(meta.doc_groups, dtype=np.int64)
         self.dense = dense if encoder is not None else None
         self.encoder = encoder
         self._doc_targets = np.asarray(meta.doc_targets, dtype=np.int64)
@@ -92,19 +98,31 @@ class HybridIndex:
         targets = list(dict.fromkeys(doc.target for doc in documents))
         number = {target: i for i, target in enumerate(targets)}
         folded = [analyze(doc.text).folded for doc in documents]
-        lexical = LexicalIndex.build(folded)
         corrector = Corrector(_clean_vocabulary(documents, folded))
+        folded = [_repair(tokens, corrector) if doc.noisy else tokens for doc, tokens in zip(documents, folded, strict=True)]
+        lexical = LexicalIndex.build(folded)
+        groups = list(dict.fromkeys(doc.group for doc in documents if doc.group is not None))
+        group_number = {group: i for i, group in enumerate(groups)}
+        group_lexical = None
+        if groups:
+            group_tokens: list[list[str]] = [[] for _ in groups]
+            for doc, tokens in zip(documents, folded, strict=True):
+                if doc.group is not None:
+                    group_tokens[group_number[doc.group]].extend(tokens)
+            group_lexical = LexicalIndex.build(group_tokens)
         dense = None
         if encoder is not None:
             dense = DenseIndex.build(encoder.encode([" ".join(tokens) for tokens in folded]))
         meta = IndexMeta(
             targets=targets,
             doc_targets=[number[doc.target] for doc in documents],
+            groups=groups,
+            doc_groups=[-1 if doc.group is None else group_number[doc.group] for doc in documents],
             dense_model=encoder.model_path if encoder is not None else None,
             fusion=fusion or FusionConfig(),
             extra=extra or {},
         )
-        return cls(meta, lexical, corrector, dense, encoder)
+        return cls(meta, lexical, corrector, dense, encoder, group_lexical)
 
     @property
     def targets(self) -> list[str]:
@@ -115,7 +133,7 @@ class HybridIndex:
 
     def search(self, text: str, k: int = 5, use_dense: bool = True) -> SearchResult:
         query = self.parse(text)
-        lexical = self._per_target(self.lexical.scores(query.folded))
+        lexical = self._per_target(self._group_weighted(self.lexical.scores(query.folded), query))
         coverage = self._per_target(self._coverage(query))
         dense = self._dense_scores(query) if use_dense else None
         fused = rank_fusion(lexical, dense, self.meta.fusion)
@@ -132,6 +150,18 @@ class HybridIndex:
             if fused[i] > 0
         ]
         return SearchResult(query, hits)
+
+    def _group_weighted(self, doc_scores: FloatArray, query: Query) -> FloatArray:
+        """Demote documents whose group (plan file) matches the query less well than the best group does."""
+        weight = self.meta.fusion.group_weight
+        if self.group_lexical is None or weight <= 0:
+            return doc_scores
+        group_scores = self.group_lexical.scores(query.folded)
+        best = float(group_scores.max())
+        if best <= 0:
+            return doc_scores
+        factors = np.append((1.0 + weight * group_scores / best) / (1.0 + weight), 1.0).astype(np.float32)
+        return doc_scores * factors[self._doc_groups]
 
     def _per_target(self, doc_scores: FloatArray) -> FloatArray:
         best = np.zeros(len(self.meta.targets), dtype=np.float32)
@@ -162,6 +192,8 @@ class HybridIndex:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.lexical.save(directory / "bm25")
+        if self.group_lexical is not None:
+            self.group_lexical.save(directory / "bm25-groups")
         (directory / "vocabulary.json").write_text(
             json.dumps(self.corrector.vocabulary, ensure_ascii=False), encoding="utf-8"
         )
@@ -178,13 +210,24 @@ class HybridIndex:
         raw["fusion"] = FusionConfig(**raw["fusion"])
         meta = IndexMeta(**raw)
         lexical = LexicalIndex.load(directory / "bm25")
+        groups_dir = directory / "bm25-groups"
+        group_lexical = LexicalIndex.load(groups_dir) if groups_dir.exists() else None
         vocabulary = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
         dense = encoder = None
         dense_path = directory / "dense.faiss"
         if meta.dense_model and encoder_loader is not None and dense_path.exists():
             dense = DenseIndex.load(dense_path)
             encoder = encoder_loader(meta.dense_model)
-        return cls(meta, lexical, Corrector(vocabulary), dense, encoder)
+        return cls(meta, lexical, Corrector(vocabulary), dense, encoder, group_lexical)
+
+
+def _repair(tokens: Sequence[str], corrector: Corrector) -> tuple[str, ...]:
+    """Spell-correct noisy (OCR) text against the clean vocabulary, keeping words it cannot place."""
+    repaired: list[str] = []
+    for token in tokens:
+        correction = corrector.correct(token)
+        repaired.extend(correction.tokens if correction.confidence > 0 else (token,))
+    return tuple(repaired)
 
 
 def _clean_vocabulary(documents: Sequence[Document], folded: Sequence[Sequence[str]]) -> dict[str, int]:

@@ -1,0 +1,92 @@
+"""What gets indexed: guides (their text and each of their questions) and plan passages.
+
+`Knowledge` is the answer-side view of the same material (titles, bodies, passages), saved next to the index as
+JSON so that answering never has to re-read or re-parse the sources.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from embeddings.index import Document
+from knowledge.guides import Guide
+from knowledge.plans import Passage, PlanDocument, repair_ocr
+
+GUIDE_KIND, PLAN_KIND = "guide", "plan"
+_SEE_ALSO = re.compile(r"^\s*Xem thêm:.*$", re.MULTILINE | re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class GuideCard:
+    id: str
+    title: str
+    summary: str
+    body: str
+
+
+@dataclass(slots=True)
+class Knowledge:
+    guides: dict[str, GuideCard] = field(default_factory=dict)
+    passages: dict[str, Passage] = field(default_factory=dict)
+    documents: dict[str, str] = field(default_factory=dict)  # plan file name -> title
+
+    def kind(self, target: str) -> str:
+        return GUIDE_KIND if target in self.guides else PLAN_KIND
+
+    def save(self, path: Path) -> None:
+        data = {
+            "guides": [asdict(card) for card in self.guides.values()],
+            "passages": [asdict(passage) for passage in self.passages.values()],
+            "documents": self.documents,
+        }
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Knowledge:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        guides = [GuideCard(**card) for card in data["guides"]]
+        passages = [Passage(**{**item, "section": tuple(item["section"])}) for item in data["passages"]]
+        return cls(
+            guides={card.id: card for card in guides},
+            passages={passage.id: passage for passage in passages},
+            documents=dict(data["documents"]),
+        )
+
+
+def guide_documents(guide: Guide) -> list[Document]:
+    """A guide is found by its title and summary, by each way people ask about it, and by its body."""
+    body = _SEE_ALSO.sub("", guide.body)
+    head = f"{guide.title}. {guide.summary} {' '.join(tag.replace('-', ' ') for tag in guide.tags)}"
+    return [
+        Document(guide.id, head),
+        *(Document(guide.id, question) for question in guide.questions),
+        Document(guide.id, f"{guide.title}. {body}"),
+    ]
+
+
+def plan_documents(plan: PlanDocument) -> list[Document]:
+    """A passage is indexed with its document title and section path, so "kế hoạch 2023 mục tiêu" finds it."""
+    documents = []
+    for passage in plan.passages:
+        text = "\n".join([plan.title, *passage.section, passage.text])
+        if plan.noisy:
+            text = repair_ocr(text)
+        documents.append(Document(passage.id, text, noisy=plan.noisy, group=plan.name))
+    return documents
+
+
+def build_corpus(guides: list[Guide], plans: list[PlanDocument]) -> tuple[list[Document], Knowledge]:
+    knowledge = Knowledge()
+    documents: list[Document] = []
+    for guide in guides:
+        knowledge.guides[guide.id] = GuideCard(guide.id, guide.title, guide.summary, guide.body)
+        documents.extend(guide_documents(guide))
+    for plan in plans:
+        knowledge.documents[plan.name] = plan.title
+        knowledge.passages.update((passage.id, passage) for passage in plan.passages)
+        documents.extend(plan_documents(plan))
+    return documents, knowledge
