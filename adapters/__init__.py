@@ -1,0 +1,1 @@
+"""Channel adapters: translate a channel's traffic to and from the core's message model."""

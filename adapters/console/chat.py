@@ -1,0 +1,95 @@
+"""The console chat loop: one line in, the bot's replies out, choices shown as numbered options."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import sys
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import create_app
+from bot.messages import Inbound, Outbound
+from bot.settings import Settings
+
+CHANNEL = "console"
+PROMPT = "Bạn: "
+BANNER = "troly – trợ lý số cộng đồng. Gõ câu hỏi rồi Enter; /trogiup để xem chức năng; Ctrl-D để thoát."
+
+
+def configure_chat(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", default=None, help="tên người dùng trong phiên trò chuyện (mặc định: tên đăng nhập)")
+
+
+def run_chat(settings: Settings, args: argparse.Namespace) -> int:
+    troly = create_app(settings)
+    user = args.user or _login_name()
+    interactive = sys.stdin.isatty()
+    try:
+        if interactive:
+            _enable_line_editing()
+            print(BANNER)
+        for line in _read_lines(interactive):
+            replies = troly.handle(console_inbound(user, line))
+            write_replies(replies, sys.stdout, image_dir=settings.data_dir / "console-images")
+    finally:
+        troly.close()
+    return 0
+
+
+def console_inbound(user: str, line: str) -> Inbound:
+    return Inbound(channel=CHANNEL, user_id=user, chat_id=user, text=line, message_id=uuid.uuid4().hex, user_name=user)
+
+
+def write_replies(replies: Iterable[Outbound], out: TextIO, *, image_dir: Path) -> None:
+    """Print each reply; choices become numbered lines the user answers by typing the number."""
+    for reply in replies:
+        if reply.image is not None:
+            out.write(f"troly: [hình ảnh đã lưu tại {_save_image(reply.image, image_dir)}]\n")
+        out.write(f"troly: {reply.text}\n")
+        for number, choice in enumerate(reply.choices, start=1):
+            out.write(f"  {number}. {choice.label}\n")
+        if reply.choices:
+            out.write("  (gõ số để chọn)\n")
+        if reply.request_location:
+            out.write("  (trên điện thoại, bạn có thể gửi vị trí; ở đây hãy gõ «bỏ qua»)\n")
+    out.flush()
+
+
+def _read_lines(interactive: bool) -> Iterator[str]:
+    if not interactive:
+        for line in sys.stdin:
+            yield line.rstrip("\n")
+        return
+    while True:
+        try:
+            yield input(PROMPT)
+        except EOFError:
+            print()
+            return
+
+
+def _enable_line_editing() -> None:
+    """Arrow keys and history for `input()` where the platform has readline."""
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401 - importing it is what enables line editing
+
+
+def _save_image(image: bytes, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex[:12]}.png"
+    path.write_bytes(image)
+    return path
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "console"
+
+
+__all__ = ["console_inbound", "run_chat", "write_replies"]

@@ -1,0 +1,5 @@
+"""Allow `python -m bot` as an alias of the `troly` console script."""
+
+from bot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,205 @@
+"""The app object and its factory: settings, database, router and services, and the inbound pipeline.
+
+`Troly.handle` is the one path every channel uses: clean the text, skip redeliveries, upsert the user, route
+to one handler inside a guard, remember offered choices, commit. It is synchronous on purpose: handlers do
+database work and CPU-bound retrieval, and async adapters call it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from datetime import timedelta
+from types import ModuleType
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import texts
+from bot.channels import ChannelPolicy
+from bot.context import Context, Reply, as_replies
+from bot.dialogs import DialogStore
+from bot.messages import Inbound, Outbound
+from bot.plugins import channel_policies, hooks, load_plugins
+from bot.privacy import mask_user_id
+from bot.router import Router, is_cancel_word, parse_command
+from bot.services import ServiceKey, ServiceRegistry
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.models import ProcessedMessage, User
+from bot.storage.types import utcnow
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class DuplicateMessage(Exception):
+    """The channel delivered a message we already processed."""
+
+
+class Troly:
+    """Everything a handler or adapter needs, created once per process by `create_app`."""
+
+    def __init__(self, settings: Settings, database: Database, plugins: list[ModuleType]) -> None:
+        self.settings = settings
+        self.database = database
+        self.plugins = plugins
+        self.router = Router()
+        self.services = ServiceRegistry()
+        self.policies: dict[str, ChannelPolicy] = channel_policies(plugins)
+        self.router.command("huy", _cancel, description="Hủy thao tác đang làm dở")
+
+    def provide(self, key: ServiceKey[T], factory: Any) -> None:
+        self.services.provide(key, factory)
+
+    def __getitem__(self, key: ServiceKey[T]) -> T:
+        return self.services[key]
+
+    def __setitem__(self, key: ServiceKey[T], value: T) -> None:
+        self.services[key] = value
+
+    def __contains__(self, key: ServiceKey[Any]) -> bool:
+        return key in self.services
+
+    def handle(self, inbound: Inbound) -> list[Outbound]:
+        """Process one inbound message exactly once and return the replies to send to its chat."""
+        text = clean_text(inbound.text)
+        if len(text) > self.settings.max_message_chars:
+            return [Outbound(texts.TOO_LONG.format(length=len(text), limit=self.settings.max_message_chars))]
+        for attempt in (1, 2):
+            try:
+                with self.database.transaction() as session:
+                    claim_message(session, inbound)
+                    return self._dispatch(session, inbound, text)
+            except DuplicateMessage:
+                log.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
+                return []
+            except IntegrityError:
+                if attempt == 2:
+                    return self._apologise(inbound)
+                log.warning("integrity conflict for %s, retrying once", _who(inbound))
+            except Exception:
+                return self._apologise(inbound)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.database.dispose()
+
+    def _dispatch(self, session: Session, inbound: Inbound, text: str) -> list[Outbound]:
+        now = utcnow()
+        user = upsert_user(session, inbound, now)
+        timeout = timedelta(minutes=self.settings.dialog_timeout_minutes)
+        dialogs = DialogStore(session, inbound.channel, inbound.user_id, timeout, now)
+        text = dialogs.resolve_choice(text) if text else text
+        ctx = Context(self, session, inbound, user, text, now, dialogs)
+        replies = as_replies(self._route(ctx))
+        if ctx.notices:
+            replies.insert(0, Outbound("\n".join(ctx.notices)))
+        dialogs.remember_choices(replies)
+        return replies
+
+    def _route(self, ctx: Context) -> Reply:
+        inbound, router = ctx.inbound, self.router
+        if inbound.event != "message":
+            handler = router.events.get(inbound.event)
+            return handler(ctx) if handler else None
+        if ctx.dialogs.expired():
+            ctx.dialogs.end()
+            ctx.notices.append(texts.DIALOG_EXPIRED.format(minutes=self.settings.dialog_timeout_minutes))
+        if not ctx.text:
+            return self._route_non_text(ctx)
+        command = parse_command(ctx.text) or (("huy", "") if is_cancel_word(ctx.text) else None)
+        if command is not None:
+            name, ctx.args = command
+            if name != "huy" and ctx.dialog is not None:
+                ctx.end_dialog()
+                ctx.notices.append(texts.DIALOG_INTERRUPTED)
+            return router.run_command(ctx, name)
+        dialog = ctx.dialog
+        if dialog is not None and dialog.name in router.dialogs:
+            return router.dialogs[dialog.name](ctx)
+        handler = router.text_handler_for(ctx.text)
+        return handler(ctx) if handler else texts.NO_TEXT_HANDLER
+
+    def _route_non_text(self, ctx: Context) -> Reply:
+        """Locations go to the active dialog first (a visit may ask for one); other media get a polite note."""
+        dialog = ctx.dialog
+        if ctx.inbound.location is not None:
+            if dialog is not None and dialog.name in self.router.dialogs:
+                return self.router.dialogs[dialog.name](ctx)
+            handler = self.router.events.get("location")
+            return handler(ctx) if handler else texts.LOCATION_NOT_EXPECTED
+        if ctx.inbound.attachments:
+            handler = self.router.events.get("attachment")
+            return handler(ctx) if handler else texts.ATTACHMENT_NOT_SUPPORTED
+        return texts.EMPTY_MESSAGE
+
+    def _apologise(self, inbound: Inbound) -> list[Outbound]:
+        log.exception("handler failed for %s message %s", _who(inbound), inbound.message_id or "-")
+        try:
+            with self.database.transaction() as session:
+                claim_message(session, inbound)
+        except Exception:
+            log.warning("could not mark failed message %s as processed", inbound.message_id or "-")
+        return [Outbound(texts.APOLOGY)]
+
+
+def create_app(settings: Settings, *, migrate: bool = True) -> Troly:
+    """Build the app: open the database (migrating it), load plugins, let each register its handlers."""
+    database = Database(settings.resolved_database_url)
+    if migrate:
+        database.upgrade()
+    troly = Troly(settings, database, load_plugins(settings.plugins))
+    for setup in hooks(troly.plugins, "setup"):
+        setup(troly)
+    return troly
+
+
+def claim_message(session: Session, inbound: Inbound) -> None:
+    """Record the message id in this transaction; a second delivery fails here and changes nothing."""
+    if not inbound.message_id:
+        return
+    key = (inbound.channel, inbound.message_id[:128])
+    if session.get(ProcessedMessage, key) is not None:
+        raise DuplicateMessage
+    session.add(ProcessedMessage(channel=key[0], message_id=key[1], processed_at=utcnow()))
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise DuplicateMessage from error
+
+
+def upsert_user(session: Session, inbound: Inbound, now: Any) -> User:
+    """Find or create the sender; a user who writes again is no longer considered to have blocked us."""
+    user = session.scalar(select(User).where(User.channel == inbound.channel, User.channel_user_id == inbound.user_id))
+    if user is None:
+        user = User(channel=inbound.channel, channel_user_id=inbound.user_id, created_at=now)
+        session.add(user)
+    if inbound.user_name:
+        user.display_name = inbound.user_name[:200]
+    user.chat_id = inbound.chat_id
+    if inbound.event != "unfollow":
+        user.last_interaction_at = now
+        user.blocked = False
+    session.flush()
+    return user
+
+
+def clean_text(text: str) -> str:
+    """NFC, without control or invisible format characters (keeping line breaks), trimmed."""
+    text = unicodedata.normalize("NFC", text)
+    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co"})
+    return "".join(kept).strip()
+
+
+def _cancel(ctx: Context) -> Reply:
+    if ctx.dialog is None:
+        return texts.NOTHING_TO_CANCEL
+    ctx.end_dialog()
+    return texts.CANCELLED
+
+
+def _who(inbound: Inbound) -> str:
+    return mask_user_id(inbound.channel, inbound.user_id)

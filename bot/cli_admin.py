@@ -1,0 +1,164 @@
+"""Administration commands of the core: database, areas, roles and invites."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.areas import AreaImportError, area_by_code, import_areas, parse_areas_csv, render_tree
+from bot.commands import Commands
+from bot.invites import INVITABLE_ROLES, create_invite, default_team
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.models import Area, AuditLog, Role, User
+from bot.storage.types import utcnow
+
+
+def register_cli(commands: Commands) -> None:
+    db = commands.group("db", help="Quản lý cơ sở dữ liệu")
+    db.add("upgrade", help="Áp dụng các bản nâng cấp cấu trúc dữ liệu (Alembic)", run=run_db_upgrade)
+    areas = commands.group("areas", help="Quản lý danh sách khu vực hành chính")
+    areas.add(
+        "import",
+        help="Nhập khu vực từ tệp CSV (code,name,level,parent_code)",
+        run=run_areas_import,
+        configure=lambda p: p.add_argument("file", type=Path, help="đường dẫn tệp CSV"),
+    )
+    areas.add("list", help="Xem cây khu vực", run=run_areas_list)
+    users = commands.group("users", help="Quản lý người dùng và vai trò")
+    users.add("grant", help="Cấp vai trò cho một người dùng", run=run_users_grant, configure=_configure_grant)
+    users.add("list", help="Liệt kê người dùng có vai trò khác người dân", run=run_users_list)
+    commands.add(
+        "invite",
+        help="Tạo mã mời dùng một lần cho thành viên Tổ công nghệ số cộng đồng",
+        run=run_invite,
+        configure=_configure_invite,
+    )
+
+
+def open_database(settings: Settings) -> Database:
+    """The database, migrated: every command can run on a fresh data directory."""
+    database = Database(settings.resolved_database_url)
+    database.upgrade()
+    return database
+
+
+def run_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    database = Database(settings.resolved_database_url)
+    before = database.current_revisions()
+    database.upgrade()
+    after = database.current_revisions()
+    print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {', '.join(sorted(after))}")
+    if before != after:
+        print(f"(trước đó: {', '.join(sorted(before)) or 'trống'})")
+    database.dispose()
+    return 0
+
+
+def run_areas_import(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        rows = parse_areas_csv(args.file.read_text(encoding="utf-8"))
+        database = open_database(settings)
+        with database.transaction() as session:
+            created, updated = import_areas(session, rows)
+    except OSError as error:
+        print(f"Không đọc được tệp {args.file}: {error.strerror}")
+        return 1
+    except (AreaImportError, UnicodeDecodeError) as error:
+        print(f"Không nhập gì cả, vì tệp có lỗi:\n{error}")
+        return 1
+    print(f"Đã nhập {created} khu vực mới, cập nhật {updated} khu vực.")
+    return 0
+
+
+def run_areas_list(settings: Settings, _args: argparse.Namespace) -> int:
+    with open_database(settings).transaction() as session:
+        tree = render_tree(session.scalars(select(Area)))
+    print(tree or "Chưa có khu vực nào. Dùng: troly areas import TỆP.csv")
+    return 0
+
+
+def _configure_grant(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--channel", required=True, choices=["telegram", "zalo", "console"])
+    parser.add_argument("--user-id", required=True, help="mã người dùng trên kênh (chuỗi)")
+    parser.add_argument("--role", required=True, choices=[role.value for role in Role])
+    parser.add_argument("--area", help="mã khu vực phụ trách (bắt buộc với member, leader, official)")
+
+
+def run_users_grant(settings: Settings, args: argparse.Namespace) -> int:
+    role = Role(args.role)
+    if role in {Role.MEMBER, Role.LEADER, Role.OFFICIAL} and not args.area:
+        print(f"Vai trò {role.value} cần --area (mã khu vực).")
+        return 1
+    with open_database(settings).transaction() as session:
+        area = area_by_code(session, args.area) if args.area else None
+        if args.area and area is None:
+            print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
+            return 1
+        user = session.scalar(select(User).where(User.channel == args.channel, User.channel_user_id == args.user_id))
+        if user is None:
+            user = User(channel=args.channel, channel_user_id=args.user_id, created_at=utcnow())
+            session.add(user)
+        user.role, user.area_id = role, (area.id if area else user.area_id)
+        if area is not None and role in {Role.MEMBER, Role.LEADER}:
+            user.team_id = default_team(session, area).id
+        session.flush()
+        session.add(
+            AuditLog(
+                at=utcnow(),
+                actor_label="cli",
+                action="role.grant",
+                target=f"user:{user.id}",
+                details={"role": role.value, "area": args.area},
+            )
+        )
+    print(f"Đã cấp vai trò {role.value} cho {args.channel}:{args.user_id}.")
+    return 0
+
+
+def run_users_list(settings: Settings, _args: argparse.Namespace) -> int:
+    with open_database(settings).transaction() as session:
+        users = session.scalars(select(User).where(User.role != Role.CITIZEN).order_by(User.role, User.id))
+        lines = [
+            f"{u.role.value:9} {u.channel}:{u.channel_user_id}  {u.display_name}  {u.area.code if u.area else '-'}"
+            for u in users
+        ]
+    print("\n".join(lines) or "Chưa có ai ngoài người dân.")
+    return 0
+
+
+def _configure_invite(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--role", default="member", choices=[role.value for role in INVITABLE_ROLES])
+    parser.add_argument("--area", required=True, help="mã khu vực của tổ")
+    parser.add_argument("--team", help="tên tổ (mặc định: Tổ công nghệ số cộng đồng + tên khu vực)")
+    parser.add_argument("--hours", type=int, help="thời hạn của mã, tính bằng giờ (mặc định 72)")
+
+
+def run_invite(settings: Settings, args: argparse.Namespace) -> int:
+    hours = args.hours or settings.invite_valid_hours
+    if hours < 1:
+        print("--hours phải là số giờ dương.")
+        return 1
+    with open_database(settings).transaction() as session:
+        area = area_by_code(session, args.area)
+        if area is None:
+            print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
+            return 1
+        team = default_team(session, area, args.team)
+        invite = create_invite(session, role=Role(args.role), area=area, team=team, now=utcnow(), hours=hours)
+        session.add(
+            AuditLog(
+                at=utcnow(),
+                actor_label="cli",
+                action="invite.create",
+                target=f"team:{team.id}",
+                details={"role": args.role, "area": area.code, "hours": hours},
+            )
+        )
+        code = invite.code
+    print(f"Mã mời cho {team.name} ({area.code}), vai trò {args.role}, dùng một lần, hết hạn sau {hours} giờ.")
+    print(f"Người được mời gửi cho trợ lý: /thamgia {code}")
+    print(code)
+    return 0

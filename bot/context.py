@@ -1,0 +1,71 @@
+"""What a handler receives: the message, its sender's row, a session and the app's services."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from bot.dialogs import Dialog, DialogStore
+from bot.messages import Inbound, Outbound
+from bot.storage.models import AuditLog, User
+
+if TYPE_CHECKING:
+    from bot.app import Troly
+
+Reply = str | Outbound | Sequence[Outbound] | None
+
+
+@dataclass
+class Context:
+    """One inbound message being handled. The core commits `session` when the handler returns."""
+
+    troly: Troly
+    session: Session
+    inbound: Inbound
+    user: User
+    text: str
+    now: datetime
+    dialogs: DialogStore = field(repr=False)
+    args: str = ""
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def dialog(self) -> Dialog | None:
+        return self.dialogs.active()
+
+    def start_dialog(self, name: str, step: str, data: dict[str, Any] | None = None) -> None:
+        self.dialogs.start(name, step, data)
+
+    def update_dialog(self, step: str, data: dict[str, Any] | None = None) -> None:
+        self.dialogs.update(step, data)
+
+    def end_dialog(self) -> None:
+        self.dialogs.end()
+
+    def audit(self, action: str, target: str = "", details: dict[str, Any] | None = None) -> None:
+        """Record a privileged action by this user in the audit log, in the same transaction."""
+        self.session.add(
+            AuditLog(
+                at=self.now,
+                actor_user_id=self.user.id,
+                actor_label=f"{self.user.channel}:{self.user.id}",
+                action=action,
+                target=target,
+                details=details or {},
+            )
+        )
+
+
+def as_replies(reply: Reply) -> list[Outbound]:
+    """Normalise whatever a handler returned into a list of outbound messages."""
+    if reply is None:
+        return []
+    if isinstance(reply, str):
+        return [Outbound(reply)]
+    if isinstance(reply, Outbound):
+        return [reply]
+    return list(reply)

@@ -1,0 +1,62 @@
+"""One message model for every channel.
+
+Adapters translate Telegram updates, Zalo events and console lines into `Inbound`, and render `Outbound`
+in whatever the channel supports. Handlers only ever see these types; the raw payload rides along for logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+EventKind = Literal["message", "follow", "unfollow"]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """Something other than text the user sent; only its kind matters to the core."""
+
+    kind: str  # photo | sticker | voice | audio | video | file | gif | other
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message or event from a user, whatever the channel."""
+
+    channel: str
+    user_id: str
+    chat_id: str
+    text: str = ""
+    message_id: str = ""
+    sent_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    user_name: str = ""
+    location: Location | None = None
+    attachments: tuple[Attachment, ...] = ()
+    event: EventKind = "message"
+    raw: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An option the user can tap (or answer by number); `value` comes back as the user's text."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A reply or push message. `image` is PNG bytes; `text` then goes with it."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    request_location: bool = False
+    image: bytes | None = field(default=None, repr=False)

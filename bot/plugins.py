@@ -1,0 +1,55 @@
+"""Plugins: feature and adapter modules named in the settings, imported by name at start-up.
+
+This is how the core stays free of imports of its adapters and features (dependencies point inward) while
+`troly serve` still starts every channel: the settings list them, as Django's INSTALLED_APPS does.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from bot.channels import ChannelPolicy
+
+if TYPE_CHECKING:
+    from bot.app import Troly
+    from bot.senders import Sender
+
+
+class PluginError(Exception):
+    """A plugin named in the settings could not be imported."""
+
+
+def load_plugins(names: Iterable[str]) -> list[ModuleType]:
+    modules = []
+    for name in names:
+        try:
+            modules.append(importlib.import_module(name))
+        except ImportError as error:
+            raise PluginError(f"TROLY_PLUGINS: cannot import plugin {name!r}: {error}") from error
+    return modules
+
+
+def hooks(plugins: Iterable[ModuleType], name: str) -> Iterator[Any]:
+    """Each plugin's function called `name`, for the plugins that define one."""
+    for plugin in plugins:
+        hook = getattr(plugin, name, None)
+        if callable(hook):
+            yield hook
+
+
+def channel_policies(plugins: Iterable[ModuleType]) -> dict[str, ChannelPolicy]:
+    policies = [hook() for hook in hooks(plugins, "channel_policy")]
+    return {policy.name: policy for policy in policies}
+
+
+def make_senders(troly: Troly) -> dict[str, Sender]:
+    """A sender for every configured channel (a channel plugin returns None when it has no credentials)."""
+    senders = {}
+    for hook in hooks(troly.plugins, "make_sender"):
+        sender = hook(troly)
+        if sender is not None:
+            senders[sender.channel] = sender
+    return senders

@@ -1,0 +1,101 @@
+"""Maps an inbound message to one handler: commands, the active dialog, events, then free text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from bot import texts
+from bot.context import Context, Reply
+from bot.storage.models import Role
+from bot.textutil import fold
+
+Handler = Callable[[Context], Reply]
+
+EVENTS = ("follow", "unfollow", "location", "attachment")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    handler: Handler
+    description: str
+    roles: frozenset[Role] | None
+    menu: bool
+
+
+class Router:
+    """Registries filled by plugins at start-up; the app asks it which handler a message goes to."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, Command] = {}
+        self.dialogs: dict[str, Handler] = {}
+        self.events: dict[str, Handler] = {}
+        self.text_handlers: list[tuple[Callable[[str], bool], Handler]] = []
+        self.text_handler: Handler | None = None
+
+    def command(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        description: str,
+        roles: Collection[Role] | None = None,
+        menu: bool = True,
+    ) -> None:
+        key = name.lower().lstrip("/")
+        if key in self.commands:
+            raise ValueError(f"command /{key} registered twice")
+        allowed = frozenset(roles) if roles is not None else None
+        self.commands[key] = Command(key, handler, description, allowed, menu)
+
+    def dialog(self, name: str, handler: Handler) -> None:
+        self.dialogs[name] = handler
+
+    def event(self, kind: str, handler: Handler) -> None:
+        if kind not in EVENTS:
+            raise ValueError(f"unknown event {kind!r}; expected one of {EVENTS}")
+        self.events[kind] = handler
+
+    def text(self, handler: Handler, *, when: Callable[[str], bool]) -> None:
+        """Free text for which `when(text)` holds goes to `handler` (checked in order, before the fallback)."""
+        self.text_handlers.append((when, handler))
+
+    def fallback(self, handler: Handler) -> None:
+        """Every other free text: in practice, question answering."""
+        self.text_handler = handler
+
+    def text_handler_for(self, text: str) -> Handler | None:
+        for matches, handler in self.text_handlers:
+            if matches(text):
+                return handler
+        return self.text_handler
+
+    def menu(self) -> list[Command]:
+        """Commands to show in help texts and channel command menus, in registration order."""
+        return [command for command in self.commands.values() if command.menu]
+
+    def run_command(self, ctx: Context, name: str) -> Reply:
+        command = self.commands.get(name)
+        if command is None:
+            return texts.UNKNOWN_COMMAND.format(command=name[:32])
+        if command.roles is not None and ctx.user.role not in command.roles:
+            names = ", ".join(texts.ROLE_NAMES[role.value] for role in sorted(command.roles))
+            return texts.NOT_ALLOWED.format(roles=names)
+        return command.handler(ctx)
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """`/ghinhan@TrolyBot a ; b` → ("ghinhan", "a ; b"); plain text → None."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, args = text[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    if not name or not all(ch.isalnum() or ch == "_" for ch in name):
+        return None
+    return name, args.strip()
+
+
+def is_cancel_word(text: str) -> bool:
+    """Plain "hủy"/"huy"/"hủy bỏ" (with or without diacritics) cancels like /huy."""
+    return fold(text) in {"huy", "huy bo", "thoat", "dung lai"}

@@ -1,0 +1,47 @@
+"""What the core needs from a channel to push messages: one `send` with a classified result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from bot.messages import Outbound
+from bot.services import ServiceKey
+
+
+class SendStatus(StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # the user blocked the bot or unfollowed: stop sending
+    RATE_LIMITED = "rate_limited"  # try again after `retry_after`
+    TRANSIENT = "transient"  # network or server trouble: retry with backoff
+    UNREACHABLE = "unreachable"  # the channel forbids this send now (e.g. Zalo outside its window)
+    INVALID = "invalid"  # our payload was refused: retrying will not help
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    status: SendStatus
+    retry_after: float | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is SendStatus.SENT
+
+
+class Sender(Protocol):
+    """A channel's outgoing side. Implementations own their HTTP clients and close them in `aclose`.
+
+    `bulk=True` marks announcement traffic: it must wait behind replies to users, which go first.
+    """
+
+    channel: str
+
+    async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult: ...
+
+    async def aclose(self) -> None: ...
+
+
+# Where `troly serve` and `troly deliver` keep one sender per configured channel.
+SENDERS: ServiceKey[dict[str, Sender]] = ServiceKey("senders")

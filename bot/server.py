@@ -1,0 +1,95 @@
+"""`troly serve`: one aiohttp server for every channel's webhook, plus /healthz.
+
+The core builds the application and the senders; each channel plugin adds its routes and background tasks in
+`setup_web`, so the server knows nothing about Telegram or Zalo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.app import Troly, create_app
+from bot.commands import Commands
+from bot.plugins import hooks, make_senders
+from bot.senders import SENDERS
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    polling: bool = False  # Telegram: use getUpdates instead of the webhook
+
+
+TROLY = web.AppKey("troly", Troly)
+SERVE_OPTIONS = web.AppKey("serve_options", ServeOptions)
+
+
+def create_web_app(troly: Troly, options: ServeOptions | None = None) -> web.Application:
+    """The aiohttp application: senders first (channels use them), then every plugin's routes."""
+    app = web.Application(client_max_size=256 * 1024)
+    app[TROLY] = troly
+    app[SERVE_OPTIONS] = options or ServeOptions()
+    app.cleanup_ctx.append(_senders_ctx)
+    app.router.add_get("/healthz", healthz)
+    for setup_web in hooks(troly.plugins, "setup_web"):
+        setup_web(troly, app)
+    return app
+
+
+async def _senders_ctx(app: web.Application) -> AsyncIterator[None]:
+    troly = app[TROLY]
+    senders = make_senders(troly)
+    troly[SENDERS] = senders
+    log.info("channels configured: %s", ", ".join(sorted(senders)) or "none (console only)")
+    yield
+    for sender in senders.values():
+        await sender.aclose()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 with the configured channels when the database answers; 503 otherwise."""
+    troly = request.app[TROLY]
+    try:
+        await asyncio.to_thread(_ping_database, troly)
+    except Exception:
+        log.exception("health check: database unavailable")
+        return web.json_response({"status": "unavailable", "database": False}, status=503)
+    senders = troly[SENDERS] if SENDERS in troly else {}  # noqa: SIM401 - Troly is not a Mapping
+    channels = sorted(senders)
+    return web.json_response({"status": "ok", "database": True, "channels": channels})
+
+
+def _ping_database(troly: Troly) -> None:
+    with troly.database.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def register_cli(commands: Commands) -> None:
+    commands.add(
+        "serve",
+        help="Chạy máy chủ nhận tin nhắn từ Telegram và Zalo (webhook) cùng /healthz",
+        run=run_serve,
+        configure=lambda p: p.add_argument(
+            "--polling", action="store_true", help="Telegram: lấy tin bằng getUpdates thay vì webhook"
+        ),
+    )
+
+
+def run_serve(settings: Settings, args: argparse.Namespace) -> int:
+    troly = create_app(settings)
+    app = create_web_app(troly, ServeOptions(polling=args.polling))
+    log.info("serving on http://%s:%d", settings.host, settings.port)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=None)
+    finally:
+        troly.close()
+    return 0

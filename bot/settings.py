@@ -1,0 +1,123 @@
+"""Configuration, read once at start-up from `TROLY_*` environment variables and an optional `troly.toml`.
+
+Everything configurable lives in one validated object that is passed to whoever needs it, so a bad value is
+reported at start-up, naming the variable, instead of surfacing later as an odd failure.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from pydantic_settings import SettingsError as SourceError
+
+ENV_PREFIX = "TROLY_"
+
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "handlers.basic",
+    "handlers.membership",
+    "adapters.console",
+)
+
+
+class SettingsError(Exception):
+    """Raised with a human-readable message when the configuration is invalid."""
+
+
+class Settings(BaseSettings):
+    """All of troly's configuration. Field `x` is read from `TROLY_X` (or key `x` in troly.toml)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        toml_file="troly.toml",
+        extra="ignore",
+        frozen=True,
+    )
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    plugins: Annotated[tuple[str, ...], NoDecode] = DEFAULT_PLUGINS
+
+    dialog_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    max_message_chars: int = Field(default=2000, ge=100, le=100_000)
+    invite_valid_hours: int = Field(default=72, ge=1, le=24 * 90)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str = ""
+
+    telegram_token: SecretStr = SecretStr("")
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_secret: SecretStr = SecretStr("")
+    telegram_rate: float = Field(default=25.0, gt=0)
+
+    zalo_app_id: str = ""
+    zalo_app_secret: SecretStr = SecretStr("")
+    zalo_oa_secret_key: SecretStr = SecretStr("")
+    zalo_access_token: SecretStr = SecretStr("")
+    zalo_refresh_token: SecretStr = SecretStr("")
+    zalo_api_url: str = "https://openapi.zalo.me"
+    zalo_oauth_url: str = "https://oauth.zaloapp.com"
+    zalo_rate: float = Field(default=10.0, gt=0)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("plugins", mode="before")
+    @classmethod
+    def _split_plugins(cls, value: Any) -> Any:
+        """Accept `TROLY_PLUGINS=a,b,c` as well as a JSON list."""
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'troly.db').resolve()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment variables win over troly.toml, which wins over the defaults."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the configuration, turning validation errors into one clear message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+    except SourceError as error:
+        raise SettingsError(f"Cấu hình không hợp lệ (invalid configuration): {error}") from None
+
+
+def _describe(error: ValidationError) -> str:
+    lines = ["Cấu hình không hợp lệ (invalid configuration):"]
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"])
+        lines.append(f"  {ENV_PREFIX}{field.upper()}: {problem['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Persistence: typed SQLAlchemy models, the database handle and Alembic migrations."""

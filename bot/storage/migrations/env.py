@@ -1,0 +1,29 @@
+"""Alembic environment: runs migrations on the connection the app hands over (see bot.storage.db)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection, create_engine
+
+config = context.config
+
+
+def run_migrations() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no connection or sqlalchemy.url given to the migrations")
+    with create_engine(url).begin() as own_connection:
+        _run(own_connection)
+
+
+def _run(connection: Connection) -> None:
+    context.configure(connection=connection, render_as_batch=True, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()

@@ -1,0 +1,154 @@
+"""The core's tables: users, areas, teams, invites, dialog state, processed messages and the audit log.
+
+Feature packages add their own models on the same `Base` so foreign keys to users and areas just work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.storage.types import UTCDateTime, utcnow
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Role(StrEnum):
+    CITIZEN = "citizen"
+    MEMBER = "member"
+    LEADER = "leader"
+    OFFICIAL = "official"
+    ADMIN = "admin"
+
+
+class AreaLevel(StrEnum):
+    PROVINCE = "province"
+    COMMUNE = "commune"
+    VILLAGE = "village"
+
+
+def _enum(enum_type: type[StrEnum]) -> Enum:
+    """Store enums as their plain string values (portable, readable in SQL)."""
+    return Enum(
+        enum_type,
+        native_enum=False,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Area(Base):
+    """An administrative unit: province/city, commune/ward, village/residential group."""
+
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[AreaLevel] = mapped_column(_enum(AreaLevel))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+
+    parent: Mapped[Area | None] = relationship(remote_side=[id])
+
+
+class Team(Base):
+    """A community digital technology team (Tổ công nghệ số cộng đồng) working in one area."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+
+    area: Mapped[Area] = relationship()
+
+
+class User(Base):
+    """Someone who talked to the bot on one channel; ids are strings because Zalo's overflow 64-bit ints."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel", "channel_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    channel_user_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64), default="")
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.CITIZEN)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    subscribed_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    blocked: Mapped[bool] = mapped_column(default=False)
+    last_interaction_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    area: Mapped[Area | None] = relationship(foreign_keys=[area_id])
+    team: Mapped[Team | None] = relationship()
+    subscribed_area: Mapped[Area | None] = relationship(foreign_keys=[subscribed_area_id])
+
+
+class DialogState(Base):
+    """Where a user is in a multi-step dialog, so a restart or another worker can pick it up."""
+
+    __tablename__ = "dialog_states"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel_user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(64), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    choices: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"values": [...]} last offered choices
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+
+
+class ProcessedMessage(Base):
+    """Inbound message ids already handled, so a channel's redelivery is not processed twice."""
+
+    __tablename__ = "processed_messages"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Invite(Base):
+    """A single-use, expiring code that makes whoever redeems it a member (or leader) of a team."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    redeemed_at: Mapped[datetime | None]
+    redeemed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    area: Mapped[Area] = relationship()
+    team: Mapped[Team] = relationship()
+
+
+class AuditLog(Base):
+    """Who did what privileged thing, when: role grants, invites, visit edits, announcements."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,1 @@
+"""Channel-neutral features. Each module is a plugin (see bot.plugins) that registers its handlers."""

@@ -1,0 +1,66 @@
+"""Greeting, /start and /trogiup: what a newcomer sees first."""
+
+from __future__ import annotations
+
+from bot.app import Troly
+from bot.context import Context, Reply
+from bot.messages import Outbound
+from bot.textutil import fold
+
+GREETINGS = ("xin chao", "chao", "hello", "hi", "helo", "alo", "a lo", "hey", "chao ban", "chao bot")
+
+INTRO = (
+    "Xin chào{name}! Mình là troly, trợ lý số của Tổ công nghệ số cộng đồng. "
+    "Mình có thể hướng dẫn bạn cài và dùng VNeID, đăng ký định danh điện tử mức 2, chữ ký số từ xa, "
+    "dịch vụ công trực tuyến, thanh toán số, và cách phòng tránh lừa đảo trên mạng."
+)
+ASK_HINT = "Bạn cứ gõ câu hỏi như khi nói chuyện, có dấu hay không dấu đều được, ví dụ: «cài vneid thế nào»."
+
+
+def setup(troly: Troly) -> None:
+    troly.router.command("start", start, description="Bắt đầu trò chuyện với trợ lý", menu=False)
+    troly.router.command("trogiup", show_help, description="Xem trợ lý giúp được những gì")
+    troly.router.text(greet, when=is_greeting)
+
+
+def is_greeting(text: str) -> bool:
+    """Short messages that only say hello ("xin chào", "chao ban", "hi bot")."""
+    folded = fold(text).strip(" !.?,~")
+    return len(folded.split()) <= 4 and any(folded == word or folded.startswith(word + " ") for word in GREETINGS)
+
+
+def greet(ctx: Context) -> Outbound:
+    name = f" {ctx.user.display_name}" if ctx.user.display_name else ""
+    return Outbound(f"{INTRO.format(name=name)}\n\n{ASK_HINT}\nGửi /trogiup để xem tất cả các chức năng.")
+
+
+def start(ctx: Context) -> Reply:
+    """`/start` (with an invite code when opened from an invite link) greets and shows the help."""
+    if ctx.args and "thamgia" in ctx.troly.router.commands:
+        return ctx.troly.router.run_command(ctx, "thamgia")
+    return [greet(ctx), *help_messages(ctx)]
+
+
+def show_help(ctx: Context) -> Reply:
+    return help_messages(ctx)
+
+
+def help_messages(ctx: Context) -> list[Outbound]:
+    lines = [
+        "Mình có thể giúp bạn những việc sau:",
+        "",
+        "• Hỏi đáp: gõ câu hỏi bất kỳ về VNeID, chữ ký số, "
+        "dịch vụ công trực tuyến, thanh toán số, lừa đảo qua mạng, kế hoạch chuyển đổi số của địa phương.",
+        "",
+    ]
+    lines.append("Các lệnh:")
+    for command in ctx.troly.router.menu():
+        allowed = command.roles is None or ctx.user.role in command.roles
+        if allowed:
+            lines.append(f"/{command.name} – {command.description}")
+    lines += [
+        "",
+        "Khi cần người hỗ trợ trực tiếp, bạn hãy liên hệ Tổ công nghệ số cộng đồng "
+        "hoặc Công an xã/phường nơi bạn cư trú.",
+    ]
+    return [Outbound("\n".join(lines))]
