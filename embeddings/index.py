@@ -47,6 +47,7 @@ class Hit:
     score: float
     lexical: float
     coverage: float
+    phrase: float
     dense: float
 
 
@@ -134,7 +135,8 @@ class HybridIndex:
     def search(self, text: str, k: int = 5, use_dense: bool = True) -> SearchResult:
         query = self.parse(text)
         lexical = self._per_target(self._group_weighted(self.lexical.scores(query.folded), query))
-        coverage = self._per_target(self._coverage(query))
+        coverage = self._per_target(self._coverage(query.content))
+        phrase = self._per_target(self._coverage(query.bigrams))
         dense = self._dense_scores(query) if use_dense else None
         fused = rank_fusion(lexical, dense, self.meta.fusion)
         order = np.argsort(-fused, kind="stable")[:k]
@@ -144,6 +146,7 @@ class HybridIndex:
                 score=float(fused[i]),
                 lexical=float(lexical[i]),
                 coverage=float(coverage[i]),
+                phrase=float(phrase[i]),
                 dense=float(dense[i]) if dense is not None else 0.0,
             )
             for i in order
@@ -168,9 +171,8 @@ class HybridIndex:
         np.maximum.at(best, self._doc_targets, doc_scores)
         return best
 
-    def _coverage(self, query: Query) -> FloatArray:
-        """Share of the query's content (IDF-weighted, corrected words discounted) each document contains."""
-        content = query.content
+    def _coverage(self, content: list[tuple[str, float]]) -> FloatArray:
+        """Share of the query's terms (IDF-weighted, corrected words discounted) each document contains."""
         total = sum(self.lexical.idf(token) for token, _ in content)
         if total <= 0:
             return np.zeros(self.lexical.num_docs, dtype=np.float32)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from embeddings.lexical import BIGRAM_JOINER
 from embeddings.text import analyze
 from embeddings.typos import Corrector
 
@@ -34,6 +35,17 @@ class Query:
         for token, confidence in zip(self.folded, self.confidence, strict=True):
             if token not in FOLDED_STOPWORDS and token not in seen:
                 seen[token] = confidence
+        return list(seen.items())
+
+    @property
+    def bigrams(self) -> list[tuple[str, float]]:
+        """Adjacent syllable pairs with at least one content word, e.g. "dang_ki", "so_do"."""
+        seen: dict[str, float] = {}
+        pairs = zip(self.folded, self.folded[1:], self.confidence, self.confidence[1:], strict=False)
+        for first, second, c1, c2 in pairs:
+            if first in FOLDED_STOPWORDS and second in FOLDED_STOPWORDS:
+                continue
+            seen.setdefault(f"{first}{BIGRAM_JOINER}{second}", min(c1, c2))
         return list(seen.items())
 
     @property

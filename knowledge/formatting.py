@@ -1,0 +1,138 @@
+"""Answer texts as a citizen sees them: plain text (adapters escape it), Vietnamese, within Zalo's 2000 chars.
+
+A guide answer is its title, summary and steps, with a pointer to the full guide; a plan answer quotes the
+passage (trimmed around the words of the question) and cites the document and its section.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from embeddings.text import analyze
+from knowledge.plans import Passage
+
+if TYPE_CHECKING:
+    from knowledge.answers import Source
+    from knowledge.corpus import GuideCard
+
+MAX_CHARS = 2000
+MAX_QUOTE_CHARS = 700
+HELP_LINE = (
+    "Cần người hỗ trợ trực tiếp, bạn hãy liên hệ Tổ công nghệ số cộng đồng hoặc Công an xã/phường nơi bạn cư trú."
+)
+_SECTION = re.compile(r"^\*\*(.+?)\*\*\s*$", re.MULTILINE)
+_EMPHASIS = re.compile(r"\*{1,3}([^*\n]+?)\*{1,3}")
+_MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+
+
+def plain(markdown: str) -> str:
+    """Markdown to plain text readable in any messenger: no asterisks, bullets as "•", links spelled out."""
+    text = _MARKDOWN_LINK.sub(r"\1 (\2)", markdown)
+    text = _EMPHASIS.sub(r"\1", text)
+    text = re.sub(r"^\s*[-*]\s+", "• ", text, flags=re.MULTILINE)
+    text = re.sub(r"^#+\s*", "", text, flags=re.MULTILINE)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def sections(body: str) -> dict[str, str]:
+    """A guide body's sections by their bold headings ("Cần chuẩn bị", "Các bước", ...); "" is the intro."""
+    parts = _SECTION.split(body)
+    result = {"": parts[0].strip()}
+    for heading, content in zip(parts[1::2], parts[2::2], strict=False):
+        result[heading.strip().rstrip(":")] = content.strip()
+    return result
+
+
+def guide_answer(guide: GuideCard) -> str:
+    """Title, summary and steps; the whole guide is one command away."""
+    parts = sections(guide.body)
+    steps = next((text for name, text in parts.items() if name.lower().startswith("các bước")), "")
+    lines = [guide.title.upper(), "", guide.summary]
+    if steps:
+        lines += ["", "Các bước:", plain(steps)]
+    footer = f"Xem hướng dẫn đầy đủ (cần chuẩn bị gì, lỗi thường gặp): /huongdan {guide.id}\n{HELP_LINE}"
+    return _fit("\n".join(lines), footer)
+
+
+def full_guide(guide: GuideCard) -> str:
+    """The whole guide, for /huongdan <id>."""
+    return f"{guide.title.upper()}\n\n{plain(guide.body)}"
+
+
+def plan_answer(passage: Passage, query_words: set[str]) -> str:
+    quote = trim_passage(passage.text, query_words)
+    text = f"Theo {passage.title}:\n\n«{quote}»"
+    return _fit(text, f"(Nguồn: {passage.citation})")
+
+
+def trim_passage(text: str, query_words: set[str], limit: int = MAX_QUOTE_CHARS) -> str:
+    """The passage, or when too long the run of its sentences that shares most words with the question."""
+    text = plain(text)
+    if len(text) <= limit:
+        return text
+    sentences = [part for part in re.split(r"(?<=[.;:])\s+|\n+", text) if part.strip()]
+    scores = [len(query_words & set(analyze(sentence).folded)) for sentence in sentences]
+    best_start, best_score = 0, -1
+    for start in range(len(sentences)):
+        window, size, score = start, 0, 0
+        while window < len(sentences) and size + len(sentences[window]) <= limit:
+            size += len(sentences[window]) + 1
+            score += scores[window]
+            window += 1
+        if score > best_score:
+            best_start, best_score = start, score
+    chosen: list[str] = []
+    size = 0
+    for sentence in sentences[best_start:]:
+        if size + len(sentence) > limit and chosen:
+            break
+        chosen.append(sentence[:limit])
+        size += len(sentence) + 1
+    prefix = "… " if best_start > 0 else ""
+    suffix = " …" if best_start + len(chosen) < len(sentences) else ""
+    return prefix + " ".join(chosen) + suffix
+
+
+def suggestion_text(choices: Sequence[Source]) -> str:
+    lines = ["Mình chưa chắc đã hiểu đúng câu hỏi của bạn. Có phải bạn muốn hỏi về:"]
+    lines += [f"{number}. {choice_label(source)}" for number, source in enumerate(choices, start=1)]
+    lines += ["", "Bạn gõ số thứ tự để xem, hoặc hỏi lại rõ hơn nhé."]
+    return "\n".join(lines)
+
+
+def fallback_text() -> str:
+    return (
+        "Mình chưa có câu trả lời chắc chắn cho câu hỏi này. "
+        "Bạn có thể xem danh sách chủ đề mình hướng dẫn được (/huongdan), hoặc hỏi lại với vài từ khóa "
+        "như «VNeID», «chữ ký số», «dịch vụ công».\n"
+        f"{HELP_LINE}"
+    )
+
+
+def choice_label(source: Source) -> str:
+    if source.document is None:
+        return source.title
+    section = source.section.split(" › ")[-1] if source.section else "phần mở đầu"
+    return f"{section} ({_short(source.title, 60)})"
+
+
+def topic_menu(guides: Iterable[GuideCard]) -> str:
+    lines = ["Các chủ đề mình hướng dẫn được (gõ lệnh bên cạnh để xem):"]
+    lines += [f"• {guide.title}: /huongdan {guide.id}" for guide in guides]
+    lines += ["", HELP_LINE]
+    return "\n".join(lines)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _fit(text: str, footer: str, limit: int = MAX_CHARS) -> str:
+    """Cut the body (at a line end) so that body + footer fit the limit."""
+    room = limit - len(footer) - 2
+    if len(text) > room:
+        cut = text.rfind("\n", 0, room - 2)
+        text = text[: cut if cut > room // 2 else room - 2].rstrip() + "\n…"
+    return f"{text}\n\n{footer}"
