@@ -134,7 +134,7 @@ class HybridIndex:
 
     def search(self, text: str, k: int = 5, use_dense: bool = True) -> SearchResult:
         query = self.parse(text)
-        lexical = self._per_target(self._group_weighted(self.lexical.scores(query.folded), query))
+        lexical = self._per_target(self._group_weighted(self.lexical.scores(query.terms), query))
         coverage = self._per_target(self._coverage(query.content))
         phrase = self._per_target(self._coverage(query.bigrams))
         dense = self._dense_scores(query) if use_dense else None
@@ -159,7 +159,7 @@ class HybridIndex:
         weight = self.meta.fusion.group_weight
         if self.group_lexical is None or weight <= 0:
             return doc_scores
-        group_scores = self.group_lexical.scores(query.folded)
+        group_scores = self.group_lexical.scores(query.terms)
         best = float(group_scores.max())
         if best <= 0:
             return doc_scores

@@ -60,9 +60,9 @@ class LexicalIndex:
         df = 0.0 if term_id is None else float(self._df[term_id])
         return math.log(1.0 + (self._num_docs - df + 0.5) / (df + 0.5))
 
-    def scores(self, folded: Sequence[str]) -> FloatArray:
-        """BM25 score of every document for a query given as folded syllables."""
-        terms = [term for term in dict.fromkeys(lexical_tokens(folded)) if term in self._vocab]
+    def scores(self, terms: Sequence[str]) -> FloatArray:
+        """BM25 score of every document for a query given as terms (syllables and bigrams, see `lexical_tokens`)."""
+        terms = [term for term in dict.fromkeys(terms) if term in self._vocab]
         if not terms:
             return np.zeros(self._num_docs, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from embeddings.lexical import BIGRAM_JOINER
+from embeddings.lexical import BIGRAM_JOINER, lexical_tokens
 from embeddings.text import analyze
 from embeddings.typos import Corrector
 
@@ -47,6 +47,12 @@ class Query:
                 continue
             seen.setdefault(f"{first}{BIGRAM_JOINER}{second}", min(c1, c2))
         return list(seen.items())
+
+    @property
+    def terms(self) -> list[str]:
+        """BM25 query terms: content syllables and the pairs that hold one; all terms if that leaves none."""
+        terms = [term for term, _ in self.content] + [term for term, _ in self.bigrams]
+        return terms or lexical_tokens(self.folded)
 
     @property
     def dense_text(self) -> str:

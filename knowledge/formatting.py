@@ -68,31 +68,30 @@ def plan_answer(passage: Passage, query_words: set[str]) -> str:
 
 
 def trim_passage(text: str, query_words: set[str], limit: int = MAX_QUOTE_CHARS) -> str:
-    """The passage, or when too long the run of its sentences that shares most words with the question."""
+    """The passage, or when too long the run of its lines/sentences that shares most words with the question."""
     text = plain(text)
     if len(text) <= limit:
         return text
-    sentences = [part for part in re.split(r"(?<=[.;:])\s+|\n+", text) if part.strip()]
-    scores = [len(query_words & set(analyze(sentence).folded)) for sentence in sentences]
-    best_start, best_score = 0, -1
-    for start in range(len(sentences)):
-        window, size, score = start, 0, 0
-        while window < len(sentences) and size + len(sentences[window]) <= limit:
-            size += len(sentences[window]) + 1
-            score += scores[window]
-            window += 1
+    pieces = [piece for line in text.splitlines() for piece in _sentences(line, limit)]
+    scores = [len(query_words & set(analyze(piece).folded)) for piece in pieces]
+    best_start, best_end, best_score = 0, 1, -1
+    for start in range(len(pieces)):
+        end, size, score = start, 0, 0
+        while end < len(pieces) and size + len(pieces[end]) <= limit:
+            size, score, end = size + len(pieces[end]) + 1, score + scores[end], end + 1
         if score > best_score:
-            best_start, best_score = start, score
-    chosen: list[str] = []
-    size = 0
-    for sentence in sentences[best_start:]:
-        if size + len(sentence) > limit and chosen:
-            break
-        chosen.append(sentence[:limit])
-        size += len(sentence) + 1
+            best_start, best_end, best_score = start, max(end, start + 1), score
+    quote = "\n".join(piece[:limit] for piece in pieces[best_start:best_end])
     prefix = "… " if best_start > 0 else ""
-    suffix = " …" if best_start + len(chosen) < len(sentences) else ""
-    return prefix + " ".join(chosen) + suffix
+    suffix = " …" if best_end < len(pieces) else ""
+    return prefix + quote + suffix
+
+
+def _sentences(line: str, limit: int) -> list[str]:
+    """A line short enough stays whole; a longer one is cut into sentences."""
+    if len(line) <= limit:
+        return [line] if line.strip() else []
+    return [part for part in re.split(r"(?<=[.;])\s+", line) if part.strip()]
 
 
 def suggestion_text(choices: Sequence[Source]) -> str:

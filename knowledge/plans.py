@@ -70,6 +70,9 @@ def split_plan(text: str, name: str, title: str | None = None) -> PlanDocument:
     detected = detect_title(all_units)
     if detected and noisy:
         detected = repair_ocr(detected)
+    place = detect_place(all_units)
+    if detected and place and fold(place).lower() not in fold(detected).lower():
+        detected = f"{detected} ({place})"
     doc_title = title or detected or name
     passages = list(_passages(all_units, name, doc_title))
     return PlanDocument(name=name, title=doc_title, passages=tuple(passages), noisy=noisy)
@@ -143,6 +146,17 @@ def detect_title(all_units: list[Unit]) -> str | None:
             if not _NOT_TITLE.match(subject.text) and fold(subject.text).upper().strip(" :") not in _FOLDED_TYPES:
                 return f"{kind_text} {subject.text.strip()}"
         return kind_text
+    return None
+
+
+_PLACE_DATE = re.compile(r"^\W*([^\W\d][^,\d]{1,40}),\s*ng[aà]y\b", re.IGNORECASE)
+
+
+def detect_place(all_units: list[Unit]) -> str | None:
+    """The place of the "<Place>, ngày ... tháng ... năm ..." line under the header, if any."""
+    for unit in all_units[:12]:
+        if match := _PLACE_DATE.match(unit.text):
+            return match.group(1).strip(" *")
     return None
 
 

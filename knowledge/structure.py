@@ -42,6 +42,9 @@ class Heading:
     number: str  # "2.4", "II", "a", "Điều 1" or "" for a label
     title: str  # the heading text without its number
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "title", self.title.strip().rstrip(":").strip())
+
     @property
     def label(self) -> str:
         if not self.number:
