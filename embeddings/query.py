@@ -8,16 +8,16 @@ from embeddings.lexical import BIGRAM_JOINER, lexical_tokens
 from embeddings.text import analyze
 from embeddings.typos import Corrector
 
-# Function words that say nothing about the topic; they never count towards how well a document covers a query.
+# Function words that say nothing about the topic. They are matched as typed: with diacritics, or in the
+# unaccented spellings listed here, which are unambiguous (unaccented "cai" may be "cài", "the" may be "thẻ",
+# "may" may be "máy", so those count as content words).
 STOPWORDS = frozenset(
     """
-    a à ạ ah ai anh ba bi bị bạn cho chi chị co có cua của cái cần cach cách da đã dang đang de để di đi do
-    duoc được em gi gì giup giúp ha hả hay hoi hỏi khi khong không la là lam làm ma mà may mấy minh mình nao nào
-    nay này nhe nhé nhu như nhung những o ở oi ơi phai phải ra rang rằng roi rồi sao se sẽ the thế thi thì toi
-    tôi tren trên trong va và vay vậy voi với vơi xin
+    à ạ ai anh bạn bị cho chị có của cái cần cách đã đang để đi do đó được em gì giúp hả hay hỏi khi không là làm
+    mà mấy mình nào này nhé như những ở ơi phải ra rằng rồi sao sẽ thế thì tôi trên trong và vậy với xin
+    nhu nhung duoc khong minh giup xin oi nhe roi phai rang cua voi va thi la nao gi sao ai em
     """.split()
 )
-FOLDED_STOPWORDS = frozenset(word for word in STOPWORDS if word.isascii())
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,13 +27,14 @@ class Query:
     text: str
     folded: tuple[str, ...]
     confidence: tuple[float, ...]
+    stop: tuple[bool, ...]
 
     @property
     def content(self) -> list[tuple[str, float]]:
         """Content syllables (not function words) with their correction confidence, first occurrence only."""
         seen: dict[str, float] = {}
-        for token, confidence in zip(self.folded, self.confidence, strict=True):
-            if token not in FOLDED_STOPWORDS and token not in seen:
+        for token, confidence, stop in zip(self.folded, self.confidence, self.stop, strict=True):
+            if not stop and token not in seen:
                 seen[token] = confidence
         return list(seen.items())
 
@@ -41,9 +42,10 @@ class Query:
     def bigrams(self) -> list[tuple[str, float]]:
         """Adjacent syllable pairs with at least one content word, e.g. "dang_ki", "so_do"."""
         seen: dict[str, float] = {}
-        pairs = zip(self.folded, self.folded[1:], self.confidence, self.confidence[1:], strict=False)
-        for first, second, c1, c2 in pairs:
-            if first in FOLDED_STOPWORDS and second in FOLDED_STOPWORDS:
+        pairs = zip(self.folded, self.folded[1:], self.confidence, self.confidence[1:], self.stop, self.stop[1:],
+                    strict=False)
+        for first, second, c1, c2, stop1, stop2 in pairs:
+            if stop1 and stop2:
                 continue
             seen.setdefault(f"{first}{BIGRAM_JOINER}{second}", min(c1, c2))
         return list(seen.items())
@@ -62,8 +64,11 @@ class Query:
 def parse_query(text: str, corrector: Corrector) -> Query:
     folded: list[str] = []
     confidence: list[float] = []
-    for token in analyze(text).folded:
+    stop: list[bool] = []
+    analyzed = analyze(text)
+    for accented, token in zip(analyzed.accented, analyzed.folded, strict=True):
         correction = corrector.correct(token)
         folded.extend(correction.tokens)
         confidence.extend([correction.confidence] * len(correction.tokens))
-    return Query(text=text, folded=tuple(folded), confidence=tuple(confidence))
+        stop.extend([accented in STOPWORDS and correction.confidence == 1.0] * len(correction.tokens))
+    return Query(text=text, folded=tuple(folded), confidence=tuple(confidence), stop=tuple(stop))

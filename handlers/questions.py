@@ -75,7 +75,7 @@ def show_guide(ctx: Context) -> Reply:
     wanted = ctx.args.strip().lower()
     if wanted in guides:
         return Outbound(formatting.full_guide(guides[wanted]))
-    if wanted:
+    if wanted and " " in wanted:  # words, not an id: search the guides for them
         answer = answerer.answer(wanted)
         if answer.confident and answer.topic:
             return Outbound(formatting.full_guide(guides[answer.topic]))

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from embeddings.index import Document
+from embeddings.text import fold
 from knowledge.guides import Guide
 from knowledge.plans import Passage, PlanDocument, repair_ocr
 
@@ -68,11 +70,38 @@ def guide_documents(guide: Guide) -> list[Document]:
     ]
 
 
-def plan_documents(plan: PlanDocument) -> list[Document]:
+def distinctive_pairs(plans: list[PlanDocument], guides: list[Guide], top: int = 3) -> dict[str, list[str]]:
+    """Per plan, its most frequent proper-noun pairs that no guide mentions (usually its place: "Uông Bí").
+
+    Passages rarely repeat where they come from; adding these names to every passage lets "Uông Bí ... bao
+    nhiêu hộ" reach the Uông Bí report rather than a guide that shares the other words.
+    """
+    in_guides = {pair for guide in guides for pair in _name_pairs(f"{guide.title} {guide.summary} {guide.body}")}
+    result = {}
+    for plan in plans:
+        counts = Counter(_name_pairs(" ".join(passage.text for passage in plan.passages)))
+        ranked = [pair for pair, n in counts.most_common() if n >= 3 and pair not in in_guides]
+        result[plan.name] = ranked[:top]
+    return result
+
+
+_NAME_PAIR = re.compile(r"(?=\b([^\W\d_][^\W\d_A-ZĐ]+) ([^\W\d_][^\W\d_A-ZĐ]+)\b)")
+
+
+def _name_pairs(text: str) -> list[str]:
+    """Consecutive capitalised words ("Móng Cái", "Trà Vinh"), folded so accents do not split counts."""
+    return [
+        fold(f"{first} {second}").lower()
+        for first, second in _NAME_PAIR.findall(text)
+        if first[0].isupper() and second[0].isupper()
+    ]
+
+
+def plan_documents(plan: PlanDocument, keywords: list[str] = ()) -> list[Document]:  # type: ignore[assignment]
     """A passage is indexed with its document title and section path, so "kế hoạch 2023 mục tiêu" finds it."""
     documents = []
     for passage in plan.passages:
-        text = "\n".join([plan.title, *passage.section, passage.text])
+        text = "\n".join([plan.title, " ; ".join(keywords), *passage.section, passage.text])
         if plan.noisy:
             text = repair_ocr(text)
         documents.append(Document(passage.id, text, noisy=plan.noisy, group=plan.name))
@@ -85,8 +114,9 @@ def build_corpus(guides: list[Guide], plans: list[PlanDocument]) -> tuple[list[D
     for guide in guides:
         knowledge.guides[guide.id] = GuideCard(guide.id, guide.title, guide.summary, guide.body)
         documents.extend(guide_documents(guide))
+    keywords = distinctive_pairs(plans, guides)
     for plan in plans:
         knowledge.documents[plan.name] = plan.title
         knowledge.passages.update((passage.id, passage) for passage in plan.passages)
-        documents.extend(plan_documents(plan))
+        documents.extend(plan_documents(plan, keywords[plan.name]))
     return documents, knowledge

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from embeddings.text import fold
-from knowledge.structure import ARTICLE, Heading, Unit, heading_of, units
+from knowledge.structure import ARTICLE, LETTER, Heading, Unit, heading_of, units
 
 MAX_PASSAGE_CHARS = 900
 _DOCUMENT_TYPES = (
@@ -41,6 +41,7 @@ class Passage:
     position: int  # 1-based order in the document
     line: int  # first line in the source file
     text: str
+    cited: str = ""  # the part of the section path a citation names ("2.4. Về phát triển xã hội số")
 
     @property
     def section_label(self) -> str:
@@ -51,7 +52,7 @@ class Passage:
         """"<title>, mục <number> <heading>" for numbered sections, the heading otherwise."""
         if not self.section:
             return f"{self.title}, phần mở đầu"
-        return f"{self.title}, mục {self.section[-1]}"
+        return f"{self.title}, mục {self.cited or self.section[-1]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ def _passages(all_units: list[Unit], name: str, title: str) -> list[Passage]:
 
     def flush() -> None:
         labels = tuple(heading.label for heading in path)
+        cited = cited_part(path)
         for chunk in _chunks(body):
             result.append(
                 Passage(
@@ -95,6 +97,7 @@ def _passages(all_units: list[Unit], name: str, title: str) -> list[Passage]:
                     position=len(result) + 1,
                     line=chunk[0].line,
                     text="\n".join(unit.text for unit in chunk),
+                    cited=cited,
                 )
             )
         body.clear()
@@ -114,6 +117,13 @@ def _passages(all_units: list[Unit], name: str, title: str) -> list[Passage]:
             body.append(Unit(_after_number(unit.text), unit.line))
     flush()
     return result
+
+
+def cited_part(path: list[Heading]) -> str:
+    """From the deepest Roman or decimal heading down ("2.4. ..."; "2. ... › b) ... › Về xã hội số")."""
+    numbered = [i for i, heading in enumerate(path) if heading.number and heading.level not in (ARTICLE, LETTER)]
+    start = numbered[-1] if numbered else 0
+    return " › ".join(heading.label for heading in path[start:])
 
 
 def _after_number(text: str) -> str:
