@@ -29,13 +29,13 @@ class Outcome(StrEnum):
 class Confidence:
     """Logistic weights over a hit's evidence, and the two cut-offs between the three outcomes."""
 
-    bias: float = -7.0
-    coverage: float = 5.0
-    phrase: float = 3.0
-    lexical: float = 1.2
+    bias: float = -7.21
+    coverage: float = 2.02
+    phrase: float = 1.29
+    lexical: float = 2.71
     dense: float = 0.0
-    answer_at: float = 0.5
-    suggest_at: float = 0.2
+    answer_at: float = 0.6
+    suggest_at: float = 0.35
 
     def score(self, hit: Hit) -> float:
         z = (
