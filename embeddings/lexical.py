@@ -7,6 +7,7 @@ one-character tokens and English stop words, both wrong for Vietnamese).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ BIGRAM_JOINER = "_"
 
 def lexical_tokens(folded: Sequence[str]) -> list[str]:
     """Syllables plus adjacent-syllable bigrams, the terms BM25 indexes and queries."""
-    bigrams = [f"{a}{BIGRAM_JOINER}{b}" for a, b in zip(folded, folded[1:], strict=False)]
+    bigrams = [f"{a}{BIGRAM_JOINER}{b}" for a, b in itertools.pairwise(folded)]
     return [*folded, *bigrams]
 
 

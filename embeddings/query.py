@@ -12,11 +12,7 @@ from embeddings.typos import Corrector
 # unaccented spellings listed here, which are unambiguous (unaccented "cai" may be "cài", "the" may be "thẻ",
 # "may" may be "máy", so those count as content words).
 STOPWORDS = frozenset(
-    """
-    à ạ ai anh bạn bị cho chị có của cái cần cách đã đang để đi do đó được em gì giúp hả hay hỏi khi không là làm
-    mà mấy mình nào này nhé như những ở ơi phải ra rằng rồi sao sẽ thế thì tôi trên trong và vậy với xin
-    nhu nhung duoc khong minh giup xin oi nhe roi phai rang cua voi va thi la nao gi sao ai em
-    """.split()
+    ["à", "ạ", "ai", "anh", "bạn", "bị", "cho", "chị", "có", "của", "cái", "cần", "cách", "đã", "đang", "để", "đi", "do", "đó", "được", "em", "gì", "giúp", "hả", "hay", "hỏi", "khi", "không", "là", "làm", "mà", "mấy", "mình", "nào", "này", "nhé", "như", "những", "ở", "ơi", "phải", "ra", "rằng", "rồi", "sao", "sẽ", "thế", "thì", "tôi", "trên", "trong", "và", "vậy", "với", "xin", "nhu", "nhung", "duoc", "khong", "minh", "giup", "xin", "oi", "nhe", "roi", "phai", "rang", "cua", "voi", "va", "thi", "la", "nao", "gi", "sao", "ai", "em"]
 )
 
 

@@ -55,10 +55,9 @@ def _configure_train(parser: argparse.ArgumentParser) -> None:
 
 
 def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.questions import index_source
     from knowledge.ingest import IngestError, ingest
     from knowledge.store import build_index
-
-    from handlers.questions import index_source
 
     try:
         plans = ingest(list(args.paths), settings.data_dir, args.title)
@@ -75,9 +74,8 @@ def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_index(settings: Settings, _args: argparse.Namespace) -> int:
-    from knowledge.store import build_index
-
     from handlers.questions import index_source
+    from knowledge.store import build_index
 
     started = time.perf_counter()
     index, knowledge = build_index(index_source(settings))
@@ -105,9 +103,8 @@ def run_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from knowledge.evaluation import default_devset, evaluate, load_examples, split
-
     from handlers.questions import make_answerer
+    from knowledge.evaluation import default_devset, evaluate, load_examples, split
 
     answerer = make_answerer(settings)
     examples = split(load_examples(args.devset or default_devset()), args.split)

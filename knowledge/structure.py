@@ -97,7 +97,7 @@ def _starts_new_unit(line: str, current: list[str]) -> bool:
 def _is_caption(line: str) -> bool:
     """A short all-capitals line ("KẾ HOẠCH", "ỦY BAN NHÂN DÂN ...") stands alone even without a blank line."""
     letters = [char for char in line if char.isalpha()]
-    return 3 <= len(letters) and len(line) <= 70 and all(char.isupper() for char in letters)
+    return len(letters) >= 3 and len(line) <= 70 and all(char.isupper() for char in letters)
 
 
 def _unit(lines: list[str], start: int) -> Unit:

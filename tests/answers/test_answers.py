@@ -48,7 +48,12 @@ def test_question_with_diacritics_reaches_the_ocr_plan(answerer: Answerer) -> No
     assert "80% ho gia dinh" in answer.text
 
 
-@pytest.mark.parametrize("question", ["Cách nấu phở bò ngon tại nhà", "ket qua bong da dem qua", ""])
+def test_out_of_scope_is_never_answered_confidently(answerer: Answerer) -> None:
+    for question in ["ket qua bong da dem qua", "giá vàng hôm nay bao nhiêu", "Viết giúp tôi bài thơ về mẹ"]:
+        assert not answerer.answer(question).confident, question
+
+
+@pytest.mark.parametrize("question", ["Cách nấu phở bò ngon tại nhà", "cong thuc lam banh flan", ""])
 def test_out_of_scope_gets_an_honest_fallback(answerer: Answerer, question: str) -> None:
     answer = answerer.answer(question)
     assert answer.outcome is Outcome.FALLBACK and not answer.confident
