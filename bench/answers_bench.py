@@ -56,7 +56,7 @@ def main(paths: list[str]) -> None:
                            capture_output=True)
             cold.append(time.perf_counter() - started)
         print(f"troly ask cold start (process start to answer): median {statistics.median(cold):.2f} s")
-        documents, _ = build_corpus(load_guides(), load_plans(data))
+        documents, _, _ = build_corpus(load_guides(), load_plans(data))
         for factor in (10, 100):
             grown = [Document(f"{doc.target}~{copy}", doc.text, doc.noisy, doc.group)
                      for copy in range(factor) for doc in documents]

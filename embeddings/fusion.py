@@ -23,6 +23,8 @@ class FusionConfig:
     dense_weight: float = 1.0
     depth: int = 50
     group_weight: float = 1.0
+    unnamed_penalty: float = 0.3  # groups the question does not name, when it names one
+    ungrouped_penalty: float = 0.6  # documents outside any group (guides), when the question names a group
 
 
 def ranks(scores: FloatArray, floor: float) -> FloatArray:

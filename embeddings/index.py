@@ -63,6 +63,7 @@ class IndexMeta:
     doc_targets: list[int]
     groups: list[str] = field(default_factory=list)
     doc_groups: list[int] = field(default_factory=list)
+    group_names: dict[str, list[str]] = field(default_factory=dict)
     dense_model: str | None = None
     fusion: FusionConfig = field(default_factory=FusionConfig)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -95,7 +96,10 @@ class HybridIndex:
         encoder: Encoder | None = None,
         fusion: FusionConfig | None = None,
         extra: dict[str, Any] | None = None,
+        group_names: dict[str, list[str]] | None = None,
     ) -> HybridIndex:
+        """Index documents; `group_names` are phrases that name a group (a plan's place, "Uông Bí"): a question
+        that uses one is steered to that group's documents."""
         targets = list(dict.fromkeys(doc.target for doc in documents))
         number = {target: i for i, target in enumerate(targets)}
         folded = [analyze(doc.text).folded for doc in documents]
@@ -119,6 +123,11 @@ class HybridIndex:
             doc_targets=[number[doc.target] for doc in documents],
             groups=groups,
             doc_groups=[-1 if doc.group is None else group_number[doc.group] for doc in documents],
+            group_names={
+                group: [" ".join(analyze(name).folded) for name in names]
+                for group, names in (group_names or {}).items()
+                if group in group_number
+            },
             dense_model=encoder.model_path if encoder is not None else None,
             fusion=fusion or FusionConfig(),
             extra=extra or {},
@@ -155,16 +164,31 @@ class HybridIndex:
         return SearchResult(query, hits)
 
     def _group_weighted(self, doc_scores: FloatArray, query: Query) -> FloatArray:
-        """Demote documents whose group (plan file) matches the query less well than the best group does."""
+        """Steer scores by group: towards the groups the question names, and within groups towards the group
+        (plan file) whose whole text matches the question best."""
         weight = self.meta.fusion.group_weight
-        if self.group_lexical is None or weight <= 0:
+        if self.group_lexical is None:
             return doc_scores
+        factors = np.ones(len(self.meta.groups) + 1, dtype=np.float32)  # last entry: documents without group
         group_scores = self.group_lexical.scores(query.terms)
         best = float(group_scores.max())
-        if best <= 0:
-            return doc_scores
-        factors = np.append((1.0 + weight * group_scores / best) / (1.0 + weight), 1.0).astype(np.float32)
+        if best > 0 and weight > 0:
+            factors[:-1] = (1.0 + weight * group_scores / best) / (1.0 + weight)
+        named = self._named_groups(query)
+        if named:
+            penalty = np.full(len(factors), self.meta.fusion.unnamed_penalty, dtype=np.float32)
+            penalty[named] = 1.0
+            penalty[-1] = self.meta.fusion.ungrouped_penalty
+            factors *= penalty
         return doc_scores * factors[self._doc_groups]
+
+    def _named_groups(self, query: Query) -> list[int]:
+        text = f" {' '.join(query.folded)} "
+        return [
+            number
+            for number, group in enumerate(self.meta.groups)
+            if any(f" {name} " in text for name in self.meta.group_names.get(group, ()))
+        ]
 
     def _per_target(self, doc_scores: FloatArray) -> FloatArray:
         best = np.zeros(len(self.meta.targets), dtype=np.float32)

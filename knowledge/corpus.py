@@ -15,6 +15,7 @@ from typing import Any
 
 from embeddings.index import Document
 from embeddings.text import fold
+from knowledge.formatting import sections
 from knowledge.guides import Guide
 from knowledge.plans import Passage, PlanDocument, repair_ocr
 
@@ -60,11 +61,15 @@ class Knowledge:
 
 
 def guide_documents(guide: Guide) -> list[Document]:
-    """A guide is found by its title and summary, by each way people ask about it, and by its body."""
-    body = _SEE_ALSO.sub("", guide.body)
+    """A guide is found by its title and summary, by the ways people ask about it (together and one by one),
+    and by its body. The generic "Cần hỗ trợ?" section and the "Xem thêm" pointers to sibling guides are left
+    out: every guide shares the first, and the second names other topics."""
+    parts = sections(_SEE_ALSO.sub("", guide.body))
+    body = "\n".join(f"{name} {text}" for name, text in parts.items() if not name.lower().startswith("cần hỗ trợ"))
     head = f"{guide.title}. {guide.summary} {' '.join(tag.replace('-', ' ') for tag in guide.tags)}"
     return [
         Document(guide.id, head),
+        Document(guide.id, " ; ".join(guide.questions)),
         *(Document(guide.id, question) for question in guide.questions),
         Document(guide.id, f"{guide.title}. {body}"),
     ]
@@ -108,7 +113,10 @@ def plan_documents(plan: PlanDocument, keywords: list[str] = ()) -> list[Documen
     return documents
 
 
-def build_corpus(guides: list[Guide], plans: list[PlanDocument]) -> tuple[list[Document], Knowledge]:
+def build_corpus(
+    guides: list[Guide], plans: list[PlanDocument]
+) -> tuple[list[Document], Knowledge, dict[str, list[str]]]:
+    """Documents to index, the answer-side knowledge, and the place names of each plan (by file name)."""
     knowledge = Knowledge()
     documents: list[Document] = []
     for guide in guides:
@@ -119,4 +127,4 @@ def build_corpus(guides: list[Guide], plans: list[PlanDocument]) -> tuple[list[D
         knowledge.documents[plan.name] = plan.title
         knowledge.passages.update((passage.id, passage) for passage in plan.passages)
         documents.extend(plan_documents(plan, keywords[plan.name]))
-    return documents, knowledge
+    return documents, knowledge, keywords

@@ -24,6 +24,8 @@ from knowledge.ingest import load_plans, plans_dir
 
 log = logging.getLogger(__name__)
 KNOWLEDGE_FILE = "knowledge.json"
+# Bump when what gets indexed changes (document fields, tokenisation), so existing indexes are rebuilt.
+CORPUS_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,7 @@ class IndexSource:
 
 def fingerprint(source: IndexSource) -> str:
     """A hash of everything the index is built from; it changes when a guide, a plan or the model changes."""
-    digest = hashlib.sha256(f"format={FORMAT_VERSION};model={source.model_path()}".encode())
+    digest = hashlib.sha256(f"format={FORMAT_VERSION}.{CORPUS_VERSION};model={source.model_path()}".encode())
     digest.update(repr(source.fusion).encode())
     paths = sorted((source.guides_dir or default_guides_dir()).glob("*.md"))
     paths += sorted(plans_dir(source.data_dir).glob("*.txt")) + sorted(plans_dir(source.data_dir).glob("*.json"))
@@ -60,12 +62,16 @@ def build_index(source: IndexSource, encoder: Encoder | None = None) -> tuple[Hy
     """Build the index from the guides and ingested plans and save it in the data directory."""
     started = time.perf_counter()
     guides = load_guides(source.guides_dir)
-    documents, knowledge = build_corpus(guides, load_plans(source.data_dir))
+    documents, knowledge, names = build_corpus(guides, load_plans(source.data_dir))
     model_path = source.model_path()
     if encoder is None and model_path is not None:
         encoder = load_encoder(model_path)
     index = HybridIndex.build(
-        documents, encoder=encoder, fusion=source.fusion, extra={"fingerprint": fingerprint(source)}
+        documents,
+        encoder=encoder,
+        fusion=source.fusion,
+        extra={"fingerprint": fingerprint(source)},
+        group_names=names,
     )
     save(index, knowledge, source.index_dir)
     log.info("index built in %.1fs: %d documents", time.perf_counter() - started, len(documents))
