@@ -3,8 +3,8 @@
 ANSWER when the best match is convincing; SUGGEST ("did you mean") with the top three as choices when something
 matches but not convincingly; FALLBACK (an honest "I don't know", the topic menu and where to find a person)
 otherwise. Confidence is a logistic score over the evidence of the best match (how much of the question it
-covers, word by word and pair by pair, and how strong its BM25 and dense scores are), fitted on half of the dev
-set and checked on the other half (see docs/answers.md).
+covers, word by word and pair by pair, how strong its BM25 score is and how far ahead of the runner-up), fitted
+on half of the dev set and checked on the other half (see docs/answers.md).
 """
 
 from __future__ import annotations
@@ -29,21 +29,26 @@ class Outcome(StrEnum):
 class Confidence:
     """Logistic weights over a hit's evidence, and the two cut-offs between the three outcomes."""
 
-    bias: float = -7.21
-    coverage: float = 2.02
-    phrase: float = 1.29
-    lexical: float = 2.71
+    bias: float = -7.0
+    coverage: float = 1.42
+    phrase: float = 1.01
+    lexical: float = 2.21
+    margin: float = 1.39
     dense: float = 0.0
     answer_at: float = 0.6
     suggest_at: float = 0.35
 
-    def score(self, hit: Hit) -> float:
+    def score(self, hits: list[Hit]) -> float:
+        """Probability-like confidence that the best hit answers the question (hits best first)."""
+        best = hits[0]
+        runner_up = hits[1].lexical if len(hits) > 1 else 0.0
         z = (
             self.bias
-            + self.coverage * hit.coverage
-            + self.phrase * hit.phrase
-            + self.lexical * math.log1p(max(hit.lexical, 0.0))
-            + self.dense * max(hit.dense, 0.0)
+            + self.coverage * best.coverage
+            + self.phrase * best.phrase
+            + self.lexical * math.log1p(max(best.lexical, 0.0))
+            + self.margin * math.log1p(max(best.lexical - runner_up, 0.0))
+            + self.dense * max(best.dense, 0.0)
         )
         return 1.0 / (1.0 + math.exp(-z))
 
@@ -113,7 +118,7 @@ class Answerer:
         hits = result.hits if result else []
         if not hits:
             return Answer(question, formatting.fallback_text(), Outcome.FALLBACK, 0.0, None)
-        score = self.confidence.score(hits[0])
+        score = self.confidence.score(hits)
         sources = [self.source(hit.target) for hit in hits]
         if score >= self.confidence.answer_at:
             text = self._answer_text(hits[0], question)

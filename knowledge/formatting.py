@@ -7,6 +7,7 @@ passage (trimmed around the words of the question) and cites the document and it
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -68,17 +69,24 @@ def plan_answer(passage: Passage, query_words: set[str]) -> str:
 
 
 def trim_passage(text: str, query_words: set[str], limit: int = MAX_QUOTE_CHARS) -> str:
-    """The passage, or when too long the run of its lines/sentences that shares most words with the question."""
+    """The passage, or when too long the run of its lines/sentences that best covers the question's words.
+
+    A window scores the distinct question words it contains, each weighted by how rare it is among the
+    passage's sentences, so the sentence with the specific words ("rất hài lòng") beats generic ones.
+    """
     text = plain(text)
     if len(text) <= limit:
         return text
     pieces = [piece for line in text.splitlines() for piece in _sentences(line, limit)]
-    scores = [len(query_words & set(analyze(piece).folded)) for piece in pieces]
-    best_start, best_end, best_score = 0, 1, -1
+    words = [query_words & set(analyze(piece).folded) for piece in pieces]
+    spread = Counter(word for found in words for word in found)
+    best_start, best_end, best_score = 0, 1, -1.0
     for start in range(len(pieces)):
-        end, size, score = start, 0, 0
+        end, size, covered = start, 0, set()
         while end < len(pieces) and size + len(pieces[end]) <= limit:
-            size, score, end = size + len(pieces[end]) + 1, score + scores[end], end + 1
+            size, end = size + len(pieces[end]) + 1, end + 1
+            covered |= words[end - 1]
+        score = sum(1.0 / spread[word] for word in covered)
         if score > best_score:
             best_start, best_end, best_score = start, max(end, start + 1), score
     quote = "\n".join(piece[:limit] for piece in pieces[best_start:best_end])
