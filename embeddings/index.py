@@ -53,8 +53,11 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
+    """The hits, best first, and the query's total IDF (what a perfect match would roughly score)."""
+
     query: Query
     hits: list[Hit]
+    weight: float = 0.0
 
 
 @dataclass(slots=True)
@@ -145,7 +148,8 @@ class HybridIndex:
         query = self.parse(text)
         lexical = self._per_target(self._group_weighted(self.lexical.scores(query.terms), query))
         coverage = self._per_target(self._coverage(query.content))
-        phrase = self._per_target(self._coverage(query.bigrams))
+        # a one-word question has no pairs: its pair coverage is its word coverage
+        phrase = self._per_target(self._coverage(query.phrases)) if query.phrases else coverage
         dense = self._dense_scores(query) if use_dense else None
         fused = rank_fusion(lexical, dense, self.meta.fusion)
         order = np.argsort(-fused, kind="stable")[:k]
@@ -161,7 +165,8 @@ class HybridIndex:
             for i in order
             if fused[i] > 0
         ]
-        return SearchResult(query, hits)
+        weight = sum(self.lexical.idf(term) for term in query.terms)
+        return SearchResult(query, hits, weight)
 
     def _group_weighted(self, doc_scores: FloatArray, query: Query) -> FloatArray:
         """Steer scores by group: towards the groups the question names, and within groups towards the group

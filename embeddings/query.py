@@ -36,12 +36,20 @@ class Query:
 
     @property
     def bigrams(self) -> list[tuple[str, float]]:
-        """Adjacent syllable pairs with at least one content word, e.g. "dang_ki", "so_do"."""
+        """Adjacent syllable pairs with at least one content word ("dang_ki", "khong_duoc"): BM25 terms."""
+        return self._pairs(both_content=False)
+
+    @property
+    def phrases(self) -> list[tuple[str, float]]:
+        """Adjacent pairs of content words ("cai_vneid"): what phrase coverage counts."""
+        return self._pairs(both_content=True)
+
+    def _pairs(self, both_content: bool) -> list[tuple[str, float]]:
         seen: dict[str, float] = {}
         pairs = zip(self.folded, self.folded[1:], self.confidence, self.confidence[1:], self.stop, self.stop[1:],
                     strict=False)
         for first, second, c1, c2, stop1, stop2 in pairs:
-            if stop1 and stop2:
+            if (stop1 or stop2) if both_content else (stop1 and stop2):
                 continue
             seen.setdefault(f"{first}{BIGRAM_JOINER}{second}", min(c1, c2))
         return list(seen.items())

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from embeddings.index import Hit, HybridIndex
+from embeddings.index import HybridIndex, SearchResult
 from knowledge import formatting
 from knowledge.corpus import GUIDE_KIND, PLAN_KIND, Knowledge
 
@@ -29,25 +29,31 @@ class Outcome(StrEnum):
 class Confidence:
     """Logistic weights over a hit's evidence, and the two cut-offs between the three outcomes."""
 
-    bias: float = -7.0
-    coverage: float = 1.42
-    phrase: float = 1.01
-    lexical: float = 2.21
-    margin: float = 1.39
+    bias: float = -13.47
+    coverage: float = 3.80
+    phrase: float = 2.80
+    lexical: float = 3.26
+    margin: float = 1.56
+    length: float = 0.95
     dense: float = 0.0
-    answer_at: float = 0.6
-    suggest_at: float = 0.35
+    answer_at: float = 0.5
+    suggest_at: float = 0.15
 
-    def score(self, hits: list[Hit]) -> float:
-        """Probability-like confidence that the best hit answers the question (hits best first)."""
-        best = hits[0]
-        runner_up = hits[1].lexical if len(hits) > 1 else 0.0
+    def score(self, result: SearchResult) -> float:
+        """Probability-like confidence that the best hit answers the question.
+
+        Features of the best hit: IDF-weighted coverage of the question's words and word pairs, log BM25, log
+        lead over the runner-up, and log of the number of content words (short questions score lower BM25).
+        """
+        best = result.hits[0]
+        runner_up = result.hits[1].lexical if len(result.hits) > 1 else 0.0
         z = (
             self.bias
             + self.coverage * best.coverage
             + self.phrase * best.phrase
             + self.lexical * math.log1p(max(best.lexical, 0.0))
             + self.margin * math.log1p(max(best.lexical - runner_up, 0.0))
+            + self.length * math.log1p(len(result.query.content))
             + self.dense * max(best.dense, 0.0)
         )
         return 1.0 / (1.0 + math.exp(-z))
@@ -116,9 +122,9 @@ class Answerer:
         question = " ".join(question.split())
         result = self.index.search(question, k=4) if question else None
         hits = result.hits if result else []
-        if not hits:
+        if result is None or not hits:
             return Answer(question, formatting.fallback_text(), Outcome.FALLBACK, 0.0, None)
-        score = self.confidence.score(hits)
+        score = self.confidence.score(result)
         sources = [self.source(hit.target) for hit in hits]
         if score >= self.confidence.answer_at:
             text = self._answer_text(hits[0], question)
