@@ -1,10 +1,16 @@
 """Question answering in the chat: free text goes to the answerer; /huongdan shows topics and guides.
 
 The answerer (index + knowledge) is a lazy service: the first question loads the index from the data directory,
-or builds it there when a new installation has none, so nothing heavy happens at start-up.
+or builds it there when a new installation has none, so `troly chat` and `troly ask` start at once. `troly serve`
+loads it before it starts listening (`setup_web`), so the first citizen never waits for an index build and
+/healthz answers only when questions can be answered.
 """
 
 from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
 
 from bot.app import Troly
 from bot.commands import Commands
@@ -26,6 +32,13 @@ def setup(troly: Troly) -> None:
     troly.router.fallback(answer_question)
     troly.router.command("huongdan", show_guide, description="Xem danh sách hướng dẫn hoặc một hướng dẫn")
     troly.router.command("kehoach", show_passage, description="Xem một đoạn kế hoạch chuyển đổi số", menu=False)
+
+
+def setup_web(troly: Troly, app: web.Application) -> None:
+    async def load_answerer(_app: web.Application) -> None:
+        await asyncio.to_thread(lambda: troly[ANSWERER])
+
+    app.on_startup.append(load_answerer)
 
 
 def register_cli(commands: Commands) -> None:
