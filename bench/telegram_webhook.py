@@ -127,11 +127,13 @@ async def main(args: argparse.Namespace) -> None:
                 await load.run(min(200, args.updates), args.concurrency)  # warm up
                 sample = await probe_reply(fake)
                 load.latencies.clear()
+                cpu_before = cpu_seconds(process.pid)
                 elapsed = await load.run(args.updates, args.concurrency)
+                cpu = cpu_seconds(process.pid) - cpu_before
             finally:
                 process.send_signal(signal.SIGINT)
                 await process.wait()
-    report(args, elapsed, load.latencies, sample)
+    report(args, elapsed, load.latencies, sample, cpu)
 
 
 async def probe_reply(fake: FakeTelegram) -> str:
@@ -139,7 +141,13 @@ async def probe_reply(fake: FakeTelegram) -> str:
     return texts[-1][:100].replace("\n", " ") if texts else ""
 
 
-def report(args: argparse.Namespace, elapsed: float, latencies: list[float], sample: str) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to report the server's cost per update."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(args: argparse.Namespace, elapsed: float, latencies: list[float], sample: str, cpu: float) -> None:
     ordered = sorted(latencies)
     p50 = statistics.median(ordered) * 1000
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
@@ -149,6 +157,7 @@ def report(args: argparse.Namespace, elapsed: float, latencies: list[float], sam
     print(f"  latency p50  {p50:8.1f} ms")
     print(f"  latency p99  {p99:8.1f} ms")
     print(f"  max          {ordered[-1] * 1000:8.1f} ms")
+    print(f"  server CPU   {cpu / len(ordered) * 1000:8.2f} ms per update (load average {os.getloadavg()[0]:.1f})")
     print(f"  sample reply {sample!r}")
 
 
