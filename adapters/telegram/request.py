@@ -38,7 +38,7 @@ class AiohttpRequest(BaseRequest):
         return self._timeouts["sock_read"]
 
     async def initialize(self) -> None:
-        self._ensure_session()
+        """Nothing to do: the session is made on first use, so an unused request never holds one open."""
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
