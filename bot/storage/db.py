@@ -55,8 +55,12 @@ class Database:
             return set(MigrationContext.configure(connection).get_current_heads())
 
     def is_up_to_date(self) -> bool:
-        heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
-        return self.current_revisions() == heads
+        """Every head is applied. A feature branch that `depends_on` a core revision makes that revision an
+        ancestor of the branch head, so Alembic records only the branch head: compare with ancestors too."""
+        script = ScriptDirectory.from_config(alembic_config())
+        current = tuple(self.current_revisions())
+        applied = {revision.revision for revision in script.iterate_revisions(current, "base")} if current else set()
+        return set(script.get_heads()) <= applied
 
     def dispose(self) -> None:
         self.engine.dispose()
