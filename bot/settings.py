@@ -26,7 +26,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.basic",
     "handlers.membership",
     "handlers.visits",
+    "handlers.follow",
     "adapters.console",
+    "adapters.telegram",
+    "adapters.zalo",
 )
 
 

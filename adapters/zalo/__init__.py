@@ -1,0 +1,83 @@
+"""The Zalo Official Account channel: a signed webhook in, the OA API v3 out (see docs/zalo.md).
+
+Plugin hooks: `channel_policy` (2000 characters, a 7-day window for messages the OA starts), `make_sender`
+(None until the app id, app secret and a token pair are configured) and `setup_web` (the webhook route,
+its background work, and a keeper that refreshes the access token before it expires).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from aiohttp import web
+
+from adapters.zalo.events import CHANNEL
+from adapters.zalo.render import MAX_TEXT
+from adapters.zalo.sender import ZaloSender
+from adapters.zalo.tokens import RefreshFailed, TokenManager
+from adapters.zalo.webhook import setup_webhook
+from bot.app import Troly
+from bot.channels import ChannelPolicy
+from bot.senders import SENDERS
+from bot.server import TROLY
+
+log = logging.getLogger(__name__)
+
+PUSH_WINDOW = timedelta(days=7)
+KEEPER_INTERVAL = 600.0  # seconds between checks of the access token's expiry
+KEEPER_MARGIN = timedelta(hours=2)  # refresh when the token expires within this (or its expiry is unknown)
+
+
+def channel_policy() -> ChannelPolicy:
+    return ChannelPolicy(name=CHANNEL, max_text_chars=MAX_TEXT, push_window=PUSH_WINDOW)
+
+
+def make_sender(troly: Troly) -> ZaloSender | None:
+    settings = troly.settings
+    required = (
+        settings.zalo_app_id,
+        settings.zalo_app_secret.get_secret_value(),
+        settings.zalo_access_token.get_secret_value(),
+        settings.zalo_refresh_token.get_secret_value(),
+    )
+    if not all(required):
+        return None
+    return ZaloSender(settings, troly.database, troly.policies.get(CHANNEL) or channel_policy())
+
+
+def setup_web(troly: Troly, web_app: web.Application) -> None:
+    """The webhook only when it can be verified (app id and OA secret key set); otherwise Zalo is off."""
+    settings = troly.settings
+    if not (settings.zalo_app_id and settings.zalo_oa_secret_key.get_secret_value()):
+        return
+    setup_webhook(troly, web_app)
+    web_app.cleanup_ctx.append(_token_keeper_ctx)
+
+
+async def _token_keeper_ctx(web_app: web.Application) -> AsyncIterator[None]:
+    troly = web_app[TROLY]
+    sender = troly[SENDERS].get(CHANNEL) if SENDERS in troly else None
+    task = asyncio.create_task(_keep_token(sender.tokens)) if isinstance(sender, ZaloSender) else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _keep_token(tokens: TokenManager) -> None:
+    """Refresh ahead of expiry even when nobody writes, so the 3-month refresh token never lapses unused."""
+    while True:
+        await asyncio.sleep(KEEPER_INTERVAL)
+        try:
+            current = await tokens.current()
+            if current.expires_at is None or TokenManager.due(current, KEEPER_MARGIN):
+                await tokens.refresh(current.access_token)
+        except RefreshFailed:
+            pass  # already logged loudly and audited by the manager
+        except Exception:
+            log.exception("zalo token keeper")

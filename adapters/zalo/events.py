@@ -1,0 +1,131 @@
+"""Zalo OA webhook events → the core's `Inbound`. Everything Zalo-specific about the payload shape is here.
+
+Ids are kept as strings: Zalo user ids overflow JavaScript numbers and some senders quote them, others not;
+Python's json reads big integers exactly, so `str()` of either form is the same id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.messages import Attachment, Inbound, Location
+
+CHANNEL = "zalo"
+MAX_ID_CHARS = 64
+
+# Zalo event name → our attachment kind (the core answers these politely; only the kind matters).
+ATTACHMENT_EVENTS = {
+    "user_send_image": "photo",
+    "user_send_gif": "gif",
+    "user_send_sticker": "sticker",
+    "user_send_file": "file",
+    "user_send_audio": "voice",
+    "user_send_video": "video",
+    "user_send_link": "other",
+    "user_send_business_card": "other",
+}
+FOLLOW_EVENTS = {"follow": "follow", "unfollow": "unfollow"}
+
+
+class MalformedEvent(ValueError):
+    """A correctly signed event we know by name but whose fields make no sense."""
+
+
+def parse_event(payload: Mapping[str, Any]) -> Inbound | None:
+    """The inbound message for a known user event; None for events we ignore (OA echoes, seen receipts…)."""
+    name = str(payload.get("event_name", ""))
+    if name in FOLLOW_EVENTS:
+        user_id = _id(payload.get("follower"), "follower")
+        return _inbound(payload, user_id, event_id(payload, name, user_id), event=FOLLOW_EVENTS[name])
+    if name == "user_send_text":
+        message = _message(payload)
+        text = message.get("text")
+        if not isinstance(text, str):
+            raise MalformedEvent("user_send_text without text")
+        return _inbound(payload, _id(payload.get("sender"), "sender"), _msg_id(message), text=text)
+    if name == "user_send_location":
+        message = _message(payload)
+        return _inbound(payload, _id(payload.get("sender"), "sender"), _msg_id(message), location=_location(message))
+    if name in ATTACHMENT_EVENTS:
+        message = _message(payload)
+        attachment = Attachment(ATTACHMENT_EVENTS[name])
+        return _inbound(payload, _id(payload.get("sender"), "sender"), _msg_id(message), attachments=(attachment,))
+    return None
+
+
+def event_id(payload: Mapping[str, Any], name: str, user_id: str) -> str:
+    """A stable id for events without `msg_id` (follow/unfollow), so Zalo's retries are still recognised."""
+    basis = f"{name}:{user_id}:{payload.get('timestamp', '')}"
+    return f"{name}-" + hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def _inbound(payload: Mapping[str, Any], user_id: str, message_id: str, **fields: Any) -> Inbound:
+    return Inbound(
+        channel=CHANNEL,
+        user_id=user_id,
+        chat_id=user_id,
+        message_id=message_id,
+        sent_at=_sent_at(payload.get("timestamp")),
+        raw=payload,
+        **fields,
+    )
+
+
+def _message(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    message = payload.get("message")
+    if not isinstance(message, Mapping):
+        raise MalformedEvent("event without a message object")
+    return message
+
+
+def _msg_id(message: Mapping[str, Any]) -> str:
+    value = message.get("msg_id")
+    if value is None or isinstance(value, bool) or not str(value).strip():
+        raise MalformedEvent("message without msg_id")
+    return str(value).strip()[:128]
+
+
+def _id(holder: Any, what: str) -> str:
+    value = holder.get("id") if isinstance(holder, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise MalformedEvent(f"{what}.id missing")
+    text = str(value).strip()
+    if not text or len(text) > MAX_ID_CHARS:
+        raise MalformedEvent(f"{what}.id invalid")
+    return text
+
+
+def _location(message: Mapping[str, Any]) -> Location:
+    """Zalo puts coordinates in attachments[].payload.coordinates (latitude/longitude, sometimes lat/long)."""
+    candidates: list[Any] = [message.get("location")]
+    for attachment in message.get("attachments") or ():
+        if isinstance(attachment, Mapping) and isinstance(attachment.get("payload"), Mapping):
+            candidates.append(attachment["payload"].get("coordinates"))
+    for found in candidates:
+        if isinstance(found, Mapping):
+            latitude = _number(found.get("latitude", found.get("lat")))
+            longitude = _number(found.get("longitude", found.get("long", found.get("lng"))))
+            if latitude is not None and longitude is not None and abs(latitude) <= 90 and abs(longitude) <= 180:
+                return Location(latitude=latitude, longitude=longitude)
+    raise MalformedEvent("location without valid coordinates")
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _sent_at(timestamp: Any) -> datetime:
+    """Zalo timestamps are milliseconds since the epoch, as a string; anything odd means 'now'."""
+    try:
+        return datetime.fromtimestamp(int(str(timestamp)) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return datetime.now(UTC)

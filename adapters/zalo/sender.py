@@ -1,0 +1,204 @@
+"""Sending to Zalo users through the OA API v3 (`message/cs`), with every answer classified.
+
+Zalo answers HTTP 200 even when it refuses a message, so each body's `error` decides what happens: refresh
+the token and retry once, slow down, give up on this user, or simplify the payload once. Before any call the
+user's last interaction is checked against Zalo's 7-day window, so a send that must fail is never tried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+from sqlalchemy import select
+
+from adapters.zalo.errors import Action, classify
+from adapters.zalo.events import CHANNEL
+from adapters.zalo.render import Message, render, without_buttons
+from adapters.zalo.tokens import RefreshFailed, TokenManager, TokenPair, TokenStore, parse_token_answer
+from bot.channels import ChannelPolicy
+from bot.messages import Outbound
+from bot.privacy import mask_user_id
+from bot.senders import SendResult, SendStatus
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.models import User
+from bot.storage.types import utcnow
+from bot.users import mark_blocked
+
+log = logging.getLogger(__name__)
+
+SEND_PATH = "/v3.0/oa/message/cs"
+OAUTH_PATH = "/v4/oa/access_token"
+TIMEOUT = aiohttp.ClientTimeout(total=20, connect=5)
+
+
+class ZaloSender:
+    """The Zalo channel's outgoing side: one HTTP session, a rate limiter, the token manager."""
+
+    channel = CHANNEL
+
+    def __init__(self, settings: Settings, database: Database, policy: ChannelPolicy) -> None:
+        self.settings = settings
+        self.database = database
+        self.policy = policy
+        self.api_url = settings.zalo_api_url.rstrip("/")
+        self.oauth_url = settings.zalo_oauth_url.rstrip("/")
+        store = TokenStore(
+            database,
+            settings.zalo_app_id,
+            settings.zalo_access_token.get_secret_value(),
+            settings.zalo_refresh_token.get_secret_value(),
+        )
+        self.tokens = TokenManager(store, self._exchange)
+        self.rate_limit_pause = 5.0  # seconds every send waits after Zalo says -32 (it gives no Retry-After)
+        self._limiter = AsyncLimiter(settings.zalo_rate, 1)
+        self._pending_replies = 0
+        self._replies_done = asyncio.Condition()
+        self._bulk_turn = asyncio.Lock()
+        self._resume_at = 0.0
+        self._http: aiohttp.ClientSession | None = None
+
+    async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
+        refusal = await asyncio.to_thread(self._refusal, chat_id, utcnow())
+        if refusal is not None:
+            log.info("zalo: not sending to %s: %s", mask_user_id(CHANNEL, chat_id), refusal.detail)
+            return refusal
+        if message.image is not None:
+            log.info("zalo: images are not sent on Zalo yet; sending the accompanying text only")
+        parts = render(message)
+        for number, part in enumerate(parts, start=1):
+            result = await self._post(chat_id, part, bulk=bulk)
+            if not result.ok:
+                detail = f"{result.detail} (part {number}/{len(parts)})" if len(parts) > 1 else result.detail
+                return SendResult(result.status, result.retry_after, detail)
+        return SendResult(SendStatus.SENT)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    def _refusal(self, chat_id: str, now: datetime) -> SendResult | None:
+        """Why a message to this user must fail now (never seen, blocked, outside the window), or None."""
+        with self.database.sessions() as session:
+            user = session.scalar(select(User).where(User.channel == CHANNEL, User.channel_user_id == chat_id))
+        if user is None:
+            return SendResult(SendStatus.UNREACHABLE, detail="user never wrote to the Official Account")
+        if user.blocked:
+            return SendResult(SendStatus.BLOCKED, detail="user unfollowed or blocked the Official Account")
+        if not self.policy.can_push(user.last_interaction_at, now):
+            last = user.last_interaction_at.isoformat(timespec="minutes") if user.last_interaction_at else "never"
+            return SendResult(
+                SendStatus.UNREACHABLE,
+                detail=f"outside Zalo's 7-day window (last interaction {last}): Zalo refuses consultation messages",
+            )
+        return None
+
+    async def _post(self, chat_id: str, message: Message, *, bulk: bool) -> SendResult:
+        refreshed = simplified = False
+        while True:
+            await self._take_turn(bulk)
+            try:
+                token = await self.tokens.access_token()
+            except RefreshFailed as error:
+                return SendResult(SendStatus.TRANSIENT, retry_after=60.0, detail=f"no Zalo access token: {error}")
+            body = {"recipient": {"user_id": chat_id}, "message": message}
+            code, reason = await self._call(token, body)
+            if code is None:
+                return SendResult(SendStatus.TRANSIENT, retry_after=5.0, detail=reason)
+            meaning = classify(code)
+            detail = f"zalo error {code}: {meaning.reason} ({reason})" if code else ""
+            if meaning.action is Action.REFRESH and not refreshed:
+                refreshed = True
+                try:
+                    await self.tokens.refresh(token)
+                except RefreshFailed as error:
+                    return SendResult(
+                        SendStatus.TRANSIENT, retry_after=60.0, detail=f"{detail}; refresh failed: {error}"
+                    )
+                continue
+            if meaning.action is Action.FIX and "attachment" in message and not simplified:
+                log.warning("zalo refused a message with buttons (%s); sending it as plain text", detail)
+                message, simplified = without_buttons(message), True
+                continue
+            return await self._conclude(
+                chat_id, code, meaning.action, SendResult(meaning.status, meaning.retry_after, detail)
+            )
+
+    async def _conclude(self, chat_id: str, code: int, action: Action, result: SendResult) -> SendResult:
+        who = mask_user_id(CHANNEL, chat_id)
+        if action is Action.BLOCKED:
+            await asyncio.to_thread(mark_blocked, self.database, CHANNEL, chat_id)
+            log.info("zalo: %s marked blocked (%s)", who, result.detail)
+        elif action is Action.BACK_OFF and code == -32:
+            self._resume_at = max(self._resume_at, time.monotonic() + self.rate_limit_pause)
+            log.warning("zalo: rate limited; pausing sends for %.1f s", self.rate_limit_pause)
+        elif action is Action.CONFIGURE:
+            log.error("zalo: the Official Account or app needs an admin: %s", result.detail)
+        elif action is Action.FIX:
+            log.error("zalo refused our payload for %s: %s", who, result.detail)
+        elif not result.ok:
+            log.info("zalo: send to %s failed: %s", who, result.detail)
+        return result
+
+    async def _take_turn(self, bulk: bool) -> None:
+        """Replies first: bulk sends queue for the limiter one at a time, and only while no reply is waiting."""
+        if bulk:
+            async with self._bulk_turn:
+                async with self._replies_done:
+                    await self._replies_done.wait_for(lambda: self._pending_replies == 0)
+                await self._wait_pause()
+                await self._limiter.acquire()
+            return
+        self._pending_replies += 1
+        try:
+            await self._wait_pause()
+            await self._limiter.acquire()
+        finally:
+            self._pending_replies -= 1
+            if self._pending_replies == 0:
+                async with self._replies_done:
+                    self._replies_done.notify_all()
+
+    async def _wait_pause(self) -> None:
+        delay = self._resume_at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _call(self, token: str, body: dict[str, Any]) -> tuple[int | None, str]:
+        """(Zalo's error code, its message); code None when the call itself failed (network, HTTP, not JSON)."""
+        try:
+            async with self._session().post(
+                self.api_url + SEND_PATH, json=body, headers={"access_token": token}
+            ) as response:
+                if response.status != 200:
+                    return None, f"HTTP {response.status} from Zalo"
+                data = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            return None, f"Zalo unreachable: {type(error).__name__}: {error}"
+        if not isinstance(data, dict):
+            return None, "Zalo answered something that is not a JSON object"
+        try:
+            code = int(data.get("error", 0))
+        except (TypeError, ValueError):
+            return None, f"unexpected error field {data.get('error')!r}"
+        return code, str(data.get("message", ""))[:200]
+
+    async def _exchange(self, refresh_token: str) -> TokenPair:
+        form = {"app_id": self.settings.zalo_app_id, "grant_type": "refresh_token", "refresh_token": refresh_token}
+        headers = {"secret_key": self.settings.zalo_app_secret.get_secret_value()}
+        async with self._session().post(self.oauth_url + OAUTH_PATH, data=form, headers=headers) as response:
+            if response.status != 200:
+                raise RefreshFailed(f"HTTP {response.status} from Zalo OAuth")
+            return parse_token_answer(await response.json(content_type=None))
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._http

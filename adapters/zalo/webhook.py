@@ -1,0 +1,146 @@
+"""`POST /webhooks/zalo`: verify, answer 200 at once, then handle the event and reply in the background.
+
+Zalo waits about two seconds for the 200 and retries otherwise, so the request only verifies the signature
+and parses the event; the core runs in a worker thread afterwards. Events from one user are handled in order
+(a dialog answer must not overtake the question), and a retried event is recognised twice: here while the
+first delivery is still in flight, and by the core's processed-message table after that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from adapters.zalo.events import CHANNEL, MalformedEvent, parse_event
+from adapters.zalo.signature import HEADER, verify
+from bot.app import Troly
+from bot.messages import Inbound, Outbound
+from bot.privacy import mask_user_id
+from bot.senders import SENDERS, Sender, SendResult, SendStatus
+
+log = logging.getLogger(__name__)
+
+ROUTE = "/webhooks/zalo"
+
+
+class ZaloWebhook:
+    """Owns the background work started by webhook requests, so shutdown can wait for it."""
+
+    def __init__(self, troly: Troly) -> None:
+        self.troly = troly
+        self.app_id = troly.settings.zalo_app_id
+        self.oa_secret_key = troly.settings.zalo_oa_secret_key.get_secret_value()
+        self.retry_delays: tuple[float, ...] = (1.0, 5.0)  # between attempts of a reply Zalo did not take
+        self.shutdown_grace = 15.0
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._in_flight: set[str] = set()
+        self._user_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        payload = verify(body, request.headers.get(HEADER), self.oa_secret_key, self.app_id)
+        if payload is None:
+            log.warning("zalo webhook: missing or wrong signature from %s; ignored", request.remote)
+            return web.Response(status=403, text="invalid signature")
+        try:
+            inbound = parse_event(payload)
+        except MalformedEvent as error:
+            log.warning("zalo webhook: signed %s event ignored: %s", payload.get("event_name", "?"), error)
+            return web.Response(text="ignored")
+        if inbound is None:
+            log.debug("zalo webhook: event %s ignored", payload.get("event_name", "?"))
+            return web.Response(text="ignored")
+        if inbound.message_id in self._in_flight:
+            log.info("zalo webhook: retry of %s while it is still being handled; ignored", inbound.message_id)
+            return web.Response(text="ok")
+        self._in_flight.add(inbound.message_id)
+        task = asyncio.create_task(self._process(inbound), name=f"zalo:{inbound.message_id}")
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return web.Response(text="ok")
+
+    async def _process(self, inbound: Inbound) -> None:
+        try:
+            async with self._user_turn(inbound.user_id):
+                replies = await asyncio.to_thread(self.troly.handle, inbound)
+                for reply in replies:
+                    if not await self._deliver(inbound.chat_id, reply):
+                        break
+        except Exception:
+            log.exception("zalo: handling %s failed", inbound.message_id)
+        finally:
+            self._in_flight.discard(inbound.message_id)
+
+    async def _deliver(self, chat_id: str, reply: Outbound) -> bool:
+        """Send one reply, retrying what may pass later; False when the user cannot be reached now."""
+        sender = self._sender()
+        who = mask_user_id(CHANNEL, chat_id)
+        if sender is None:
+            log.warning("zalo: no sender configured (app id, secret or tokens missing); reply to %s dropped", who)
+            return False
+        result = SendResult(SendStatus.TRANSIENT)
+        for delay in (0.0, *self.retry_delays):
+            if delay:
+                await asyncio.sleep(delay)
+            result = await sender.send(chat_id, reply)
+            if result.status not in (SendStatus.TRANSIENT, SendStatus.RATE_LIMITED):
+                break
+        if not result.ok:
+            log.warning("zalo: reply to %s not delivered: %s %s", who, result.status, result.detail)
+        return result.ok
+
+    def _sender(self) -> Sender | None:
+        senders = self.troly[SENDERS] if SENDERS in self.troly else {}  # noqa: SIM401 - Troly is not a Mapping
+        return senders.get(CHANNEL)
+
+    def _user_turn(self, user_id: str) -> _UserTurn:
+        return _UserTurn(self._user_locks, user_id)
+
+    async def drain(self) -> None:
+        """Let running work finish (bounded), then cancel what is left."""
+        if not self.tasks:
+            return
+        _done, pending = await asyncio.wait(set(self.tasks), timeout=self.shutdown_grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("zalo: %d events still running at shutdown were cancelled", len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+class _UserTurn:
+    """One lock per user while that user has work queued; the entry disappears with its last user."""
+
+    def __init__(self, locks: dict[str, tuple[asyncio.Lock, int]], user_id: str) -> None:
+        self._locks, self._user_id = locks, user_id
+
+    async def __aenter__(self) -> None:
+        lock, users = self._locks.get(self._user_id, (asyncio.Lock(), 0))
+        self._locks[self._user_id] = (lock, users + 1)
+        await lock.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        lock, users = self._locks[self._user_id]
+        lock.release()
+        if users <= 1:
+            del self._locks[self._user_id]
+        else:
+            self._locks[self._user_id] = (lock, users - 1)
+
+
+ZALO_WEBHOOK = web.AppKey("zalo_webhook", ZaloWebhook)
+
+
+def setup_webhook(troly: Troly, app: web.Application) -> None:
+    webhook = ZaloWebhook(troly)
+    app[ZALO_WEBHOOK] = webhook
+    app.router.add_post(ROUTE, webhook.handle)
+    app.cleanup_ctx.append(_background_ctx)
+
+
+async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await app[ZALO_WEBHOOK].drain()

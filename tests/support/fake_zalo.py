@@ -1,0 +1,226 @@
+"""A fake Zalo: the OA API (`/v3.0/oa/message/cs`) and OAuth (`/v4/oa/access_token`) on 127.0.0.1.
+
+It behaves like the remote service where our code depends on it: HTTP 200 with an `error` field on
+failures, access tokens checked on every send, single-use refresh tokens that rotate, the documented
+limits on text and buttons. Tests inject error codes for the next calls or for one user, and read what
+was sent. Also: `signed_event(...)` builds a webhook request body and its `X-ZEvent-Signature`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from adapters.zalo.signature import sign
+
+APP_ID = "1234567890123456789"
+APP_SECRET = "app-secret-for-tests"
+OA_SECRET_KEY = "oa-secret-key-for-tests"
+OA_ID = "4321098765432109876"
+
+
+@dataclass
+class Sent:
+    user_id: str
+    message: dict[str, Any]
+    access_token: str
+
+    @property
+    def text(self) -> str:
+        return str(self.message.get("text", ""))
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        attachment = self.message.get("attachment") or {}
+        return list(attachment.get("payload", {}).get("buttons", []))
+
+
+@dataclass
+class Refresh:
+    refresh_token: str
+    ok: bool
+    issued_refresh_token: str = ""
+
+
+@dataclass
+class FakeZalo:
+    """Start with `await fake.start()`; `fake.url` is both the API and the OAuth base URL."""
+
+    access_token: str = "access-0"
+    refresh_token: str = "refresh-0"
+    refresh_delay: float = 0.0
+    sent: list[Sent] = field(default_factory=list)
+    refreshes: list[Refresh] = field(default_factory=list)
+    attempts: int = 0
+    url: str = ""
+    max_concurrent_refreshes: int = 0
+    _valid_access: set[str] = field(default_factory=set)
+    _next_errors: deque[int] = field(default_factory=deque)
+    _user_errors: dict[str, int] = field(default_factory=dict)
+    _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _refreshing: int = 0
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> FakeZalo:
+        self._valid_access.add(self.access_token)
+        app = web.Application()
+        app.router.add_post("/v3.0/oa/message/cs", self._send)
+        app.router.add_post("/v4/oa/access_token", self._oauth)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- what tests change -------------------------------------------------------------------------------
+    def fail_next(self, code: int, times: int = 1) -> None:
+        """The next `times` sends answer with `code` (before any other check)."""
+        self._next_errors.extend([code] * times)
+
+    def fail_user(self, user_id: str, code: int | None) -> None:
+        """Every send to `user_id` answers with `code` (None: stop)."""
+        if code is None:
+            self._user_errors.pop(user_id, None)
+        else:
+            self._user_errors[user_id] = code
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far stops working (as after 25 hours)."""
+        self._valid_access.clear()
+
+    def start_token(self, access_token: str) -> None:
+        """Accept `access_token` from now on (as after an admin authorises the app again)."""
+        self._valid_access.add(access_token)
+
+    def revoke_refresh_token(self) -> None:
+        """The current refresh token stops working (an admin revoked the app, or 3 months passed)."""
+        self.refresh_token = "revoked-" + secrets.token_hex(4)
+
+    def texts_to(self, user_id: str) -> list[str]:
+        return [sent.text for sent in self.sent if sent.user_id == user_id]
+
+    async def wait_for_sends(self, count: int, within: float = 10.0) -> list[Sent]:
+        deadline = time.monotonic() + within
+        while len(self.sent) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} sends, got {len(self.sent)}: {self.sent}")
+            await asyncio.sleep(0.02)
+        return self.sent
+
+    # --- the fake service ---------------------------------------------------------------------------------
+    async def _send(self, request: web.Request) -> web.Response:
+        self.attempts += 1
+        if self._next_errors:
+            return _error(self._next_errors.popleft(), "injected")
+        token = request.headers.get("access_token", "")
+        if token not in self._valid_access:
+            return _error(-216, "Access token is invalid")
+        try:
+            body = json.loads(await request.read())
+            user_id = body["recipient"]["user_id"]
+            message = body["message"]
+        except (ValueError, KeyError, TypeError):
+            return _error(-201, "body is invalid")
+        if not isinstance(user_id, str) or not user_id.isdigit():
+            return _error(-201, "user_id is invalid")
+        if user_id in self._user_errors:
+            return _error(self._user_errors[user_id], "injected for user")
+        problem = _check_message(message)
+        if problem:
+            return _error(-201, problem)
+        self.sent.append(Sent(user_id, message, token))
+        return web.json_response({"error": 0, "message": "Success", "data": {"message_id": f"m{next(self._counter)}"}})
+
+    async def _oauth(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        self._refreshing += 1
+        self.max_concurrent_refreshes = max(self.max_concurrent_refreshes, self._refreshing)
+        try:
+            if self.refresh_delay:
+                await asyncio.sleep(self.refresh_delay)
+            return self._rotate(request.headers.get("secret_key", ""), dict(form))
+        finally:
+            self._refreshing -= 1
+
+    def _rotate(self, secret_key: str, form: dict[str, Any]) -> web.Response:
+        given = str(form.get("refresh_token", ""))
+        if secret_key != APP_SECRET or form.get("app_id") != APP_ID:
+            self.refreshes.append(Refresh(given, ok=False))
+            return web.json_response({"error": -14002, "error_name": "Invalid app_id or secret_key"})
+        if form.get("grant_type") != "refresh_token" or given != self.refresh_token:
+            self.refreshes.append(Refresh(given, ok=False))
+            return web.json_response({"error": -14014, "error_name": "Invalid refresh token"})
+        number = next(self._counter)
+        self.access_token, self.refresh_token = f"access-{number}", f"refresh-{number}"
+        self._valid_access.add(self.access_token)
+        self.refreshes.append(Refresh(given, ok=True, issued_refresh_token=self.refresh_token))
+        body = {"access_token": self.access_token, "refresh_token": self.refresh_token, "expires_in": "90000"}
+        return web.json_response(body)
+
+
+def _error(code: int, message: str) -> web.Response:
+    return web.json_response({"error": code, "message": message})
+
+
+def _check_message(message: Any) -> str:
+    """Zalo's documented limits: text ≤ 2000 characters; ≤ 5 buttons, titles ≤ 100, payloads ≤ 1000."""
+    if not isinstance(message, dict) or not isinstance(message.get("text"), str) or not message["text"]:
+        return "message.text is required"
+    if len(message["text"]) > 2000:
+        return "text exceeds 2000 characters"
+    attachment = message.get("attachment")
+    if attachment is None:
+        return ""
+    buttons = attachment.get("payload", {}).get("buttons") if isinstance(attachment, dict) else None
+    if attachment.get("type") != "template" or not isinstance(buttons, list) or not 0 < len(buttons) <= 5:
+        return "attachment is invalid"
+    for button in buttons:
+        if button.get("type") != "oa.query.show" or not 0 < len(str(button.get("title", ""))) <= 100:
+            return "button is invalid"
+        if not isinstance(button.get("payload"), str) or not 0 < len(button["payload"]) <= 1000:
+            return "button payload is invalid"
+    return ""
+
+
+def signed_event(event: dict[str, Any], *, secret: str = OA_SECRET_KEY) -> tuple[bytes, dict[str, str]]:
+    """The raw body and headers Zalo would POST for `event` (app_id and timestamp filled in when absent)."""
+    full = {"app_id": APP_ID, "timestamp": str(int(time.time() * 1000)), **event}
+    body = json.dumps(full, ensure_ascii=False).encode()
+    return body, {"X-ZEvent-Signature": sign(body, secret), "Content-Type": "application/json"}
+
+
+def text_event(user_id: str, text: str, msg_id: str) -> dict[str, Any]:
+    return {
+        "event_name": "user_send_text",
+        "sender": {"id": user_id},
+        "recipient": {"id": OA_ID},
+        "message": {"msg_id": msg_id, "text": text},
+        "user_id_by_app": "5" + user_id[1:],
+    }
+
+
+def zalo_settings(fake: FakeZalo) -> dict[str, Any]:
+    """Settings overrides pointing troly at the fake."""
+    return {
+        "zalo_app_id": APP_ID,
+        "zalo_app_secret": APP_SECRET,
+        "zalo_oa_secret_key": OA_SECRET_KEY,
+        "zalo_access_token": "access-0",
+        "zalo_refresh_token": "refresh-0",
+        "zalo_api_url": fake.url,
+        "zalo_oauth_url": fake.url,
+    }

@@ -1,0 +1,102 @@
+"""The Telegram sender on its own, against the fake Bot API: classification, retries, limits and priority."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from adapters.telegram.sender import TelegramSender, build_bot
+from bot.messages import Outbound
+from bot.senders import SendStatus
+from bot.settings import Settings
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.telegram_e2e import telegram_settings
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def make_sender(make_settings: Callable[..., Settings], fake: FakeTelegram) -> Callable[..., TelegramSender]:
+    def make(rate: float = 1000) -> TelegramSender:
+        return TelegramSender(build_bot(telegram_settings(make_settings, fake)), rate=rate)
+
+    return make
+
+
+async def test_failures_are_classified(make_sender: Callable[..., TelegramSender], fake: FakeTelegram) -> None:
+    sender = make_sender()
+    fake.block(1)
+    fake.fail("sendMessage", 400, "Bad Request: chat not found", chat_id=2)
+    fake.fail("sendMessage", 502, "Bad Gateway", chat_id=3)
+    fake.rate_limit(4, retry_after=7)
+    try:
+        assert (await sender.send("1", Outbound("a"), bulk=True)).status is SendStatus.BLOCKED
+        assert (await sender.send("2", Outbound("a"), bulk=True)).status is SendStatus.INVALID
+        assert (await sender.send("3", Outbound("a"), bulk=True)).status is SendStatus.TRANSIENT
+        limited = await sender.send("4", Outbound("a"), bulk=True)
+        assert limited.status is SendStatus.RATE_LIMITED and limited.retry_after == 7
+        paused = await sender.send("4", Outbound("b"), bulk=True)  # still paused: refused without calling Telegram
+        assert paused.status is SendStatus.RATE_LIMITED and 6 < (paused.retry_after or 0) <= 7
+        assert len(fake.calls("sendMessage", 4)) == 1
+        assert (await sender.send("5", Outbound("ok"), bulk=True)).ok
+    finally:
+        await sender.aclose()
+
+
+async def test_replies_retry_network_trouble(make_sender: Callable[..., TelegramSender], fake: FakeTelegram) -> None:
+    sender = make_sender()
+    fake.fail("sendMessage", 502, "Bad Gateway", chat_id=6)
+    try:
+        assert (await sender.send("6", Outbound("xin chào"))).ok
+    finally:
+        await sender.aclose()
+    assert [call.error_code for call in fake.calls("sendMessage", 6)] == [502, None]
+
+
+async def test_one_chat_gets_about_one_message_per_second(
+    make_sender: Callable[..., TelegramSender], fake: FakeTelegram
+) -> None:
+    sender = make_sender()
+    try:
+        results = await asyncio.gather(*(sender.send("7", Outbound(f"tin {n}")) for n in range(4)))
+    finally:
+        await sender.aclose()
+    assert all(result.ok for result in results)
+    times = sorted(call.at for call in fake.sent(7))
+    assert times[2] - times[0] < 0.5  # a burst of three is allowed
+    assert times[3] - times[0] >= 0.9  # the fourth waits for the bucket
+
+
+async def test_bulk_sends_wait_behind_replies(make_sender: Callable[..., TelegramSender], fake: FakeTelegram) -> None:
+    sender = make_sender(rate=5)
+    try:
+        bulk = [asyncio.create_task(sender.send(f"b{n}", Outbound("thông báo"), bulk=True)) for n in range(10)]
+        await asyncio.sleep(0.05)
+        replies = [asyncio.create_task(sender.send(f"r{n}", Outbound("trả lời"))) for n in range(3)]
+        results = await asyncio.gather(*bulk, *replies)
+    finally:
+        await sender.aclose()
+    assert all(result.ok for result in results)
+    order = [call.chat_id or "" for call in sorted(fake.sent(), key=lambda call: call.at)]
+    assert all(chat.startswith("b") for chat in order[-4:]), order  # replies overtook the queued announcements
+
+
+async def test_images_go_as_photos_with_caption(make_sender: Callable[..., TelegramSender], fake: FakeTelegram) -> None:
+    sender = make_sender()
+    try:
+        assert (await sender.send("8", Outbound("Mã QR <đây>", image=PNG))).ok
+        assert (await sender.send("9", Outbound("dài " * 400, image=PNG))).ok
+    finally:
+        await sender.aclose()
+    [photo] = fake.calls("sendPhoto", 8)
+    assert photo.params["caption"] == "Mã QR &lt;đây&gt;" and photo.params["photo"]["size"] == len(PNG)
+    assert [call.method for call in fake.sent(9)] == ["sendPhoto", "sendMessage"]
+    assert "caption" not in fake.calls("sendPhoto", 9)[0].params

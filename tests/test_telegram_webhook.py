@@ -1,0 +1,71 @@
+"""End to end: the real aiohttp app of `troly serve` and real PTB, against the fake Bot API server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+
+from bot.app import Troly, create_app
+from bot.settings import Settings
+from tests.helpers import inbound
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.telegram_e2e import SECRET, serving, telegram_settings
+from tests.support.telegram_updates import post_update, text_update
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def tg_app(make_settings: Callable[..., Settings], database_url: str, fake: FakeTelegram) -> Iterator[Troly]:
+    troly = create_app(telegram_settings(make_settings, fake, database_url=database_url))
+    yield troly
+    troly.close()
+
+
+async def test_text_update_is_answered_with_the_cores_reply(tg_app: Troly, fake: FakeTelegram) -> None:
+    question = "cài vneid thế nào"
+    expected = [reply.text for reply in tg_app.handle(inbound(question, channel="console", user="ref"))]
+    async with serving(tg_app) as (url, session):
+        response = await post_update(session, url, text_update(4242, question), SECRET)
+        assert response.status == 200
+        sent = await fake.wait_for("sendMessage", len(expected), chat_id=4242)
+    assert [call.params["parse_mode"] for call in sent] == ["HTML"] * len(expected)
+    assert fake.plain_texts(4242) == expected
+
+
+async def test_bad_requests_are_refused_and_the_server_keeps_running(tg_app: Troly, fake: FakeTelegram) -> None:
+    async with serving(tg_app) as (url, session):
+        update = text_update(5, "xin chào")
+        assert (await post_update(session, url, update, None)).status == 403
+        assert (await post_update(session, url, update, "wrong")).status == 403
+        assert (await post_update(session, url, update, SECRET + "x")).status == 403
+        assert (await post_update(session, url, b"{not json", SECRET)).status == 400
+        assert (await post_update(session, url, b"\xff\xfe\x00binary", SECRET)).status == 400
+        assert (await post_update(session, url, [1, 2], SECRET)).status == 400
+        assert (await post_update(session, url, {"message": {"text": "hi"}}, SECRET)).status == 400
+        assert (await post_update(session, url, {"update_id": "7"}, SECRET)).status == 400
+        assert (await post_update(session, url, {"update_id": 8, "message": "text"}, SECRET)).status == 400
+        huge = b'{"update_id": 9, "pad": "' + b"a" * 1024 * 1024 + b'"}'
+        assert (await post_update(session, url, huge, SECRET)).status == 413
+        unknown = {"update_id": 10, "something_new": {"a": 1}}
+        assert (await post_update(session, url, unknown, SECRET)).status == 200
+        health = await session.get(f"{url}/healthz")
+        assert health.status == 200 and (await health.json())["channels"] == ["telegram"]
+        assert (await post_update(session, url, update, SECRET)).status == 200
+        assert await fake.wait_for("sendMessage", chat_id=5)
+    assert len(fake.sent()) == 1  # only the one good update was answered
+
+
+async def test_replayed_update_is_processed_once(tg_app: Troly, fake: FakeTelegram) -> None:
+    update = text_update(6, "/trogiup")
+    async with serving(tg_app) as (url, session):
+        first = await post_update(session, url, update, SECRET)
+        await fake.wait_for("sendMessage", chat_id=6)
+        again = [await post_update(session, url, update, SECRET) for _ in range(3)]
+        assert first.status == 200 and all(response.status == 200 for response in again)
+    assert len(fake.sent(6)) == 1
