@@ -15,38 +15,33 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from adapters.zalo.cli import register as register_zalo_cli
 from adapters.zalo.events import CHANNEL
-from adapters.zalo.render import MAX_TEXT
-from adapters.zalo.sender import ZaloSender
+from adapters.zalo.sender import ZaloSender, sender_for, zalo_policy
 from adapters.zalo.tokens import RefreshFailed, TokenManager
 from adapters.zalo.webhook import setup_webhook
 from bot.app import Troly
 from bot.channels import ChannelPolicy
+from bot.commands import Commands
 from bot.senders import SENDERS
 from bot.server import TROLY
 
 log = logging.getLogger(__name__)
 
-PUSH_WINDOW = timedelta(days=7)
 KEEPER_INTERVAL = 600.0  # seconds between checks of the access token's expiry
 KEEPER_MARGIN = timedelta(hours=2)  # refresh when the token expires within this (or its expiry is unknown)
 
 
+def register_cli(commands: Commands) -> None:
+    register_zalo_cli(commands)
+
+
 def channel_policy() -> ChannelPolicy:
-    return ChannelPolicy(name=CHANNEL, max_text_chars=MAX_TEXT, push_window=PUSH_WINDOW)
+    return zalo_policy()
 
 
 def make_sender(troly: Troly) -> ZaloSender | None:
-    settings = troly.settings
-    required = (
-        settings.zalo_app_id,
-        settings.zalo_app_secret.get_secret_value(),
-        settings.zalo_access_token.get_secret_value(),
-        settings.zalo_refresh_token.get_secret_value(),
-    )
-    if not all(required):
-        return None
-    return ZaloSender(settings, troly.database, troly.policies.get(CHANNEL) or channel_policy())
+    return sender_for(troly)
 
 
 def setup_web(troly: Troly, web_app: web.Application) -> None:

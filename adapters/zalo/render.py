@@ -19,6 +19,7 @@ MAX_TEXT = 2000
 MAX_BUTTONS = 5
 MAX_BUTTON_TITLE = 100
 MAX_BUTTON_PAYLOAD = 1000
+MAX_IMAGE_BYTES = 1024 * 1024
 CHOICE_HINT = "(Bạn bấm nút hoặc trả lời bằng số tương ứng, ví dụ: 1)"
 LOCATION_HINT = "(Bạn có thể gửi vị trí qua mục «Vị trí» trong khung chat Zalo, hoặc gõ «bỏ qua».)"
 
@@ -26,7 +27,7 @@ Message = dict[str, Any]
 
 
 def render(outbound: Outbound, *, buttons: bool = True) -> list[Message]:
-    """The messages to post for one outbound, in order (the image, if any, is handled by the sender)."""
+    """The messages to post for one outbound, in order (an image is uploaded by the sender first)."""
     text = outbound.text.strip()
     extra = []
     if outbound.choices:
@@ -41,6 +42,12 @@ def render(outbound: Outbound, *, buttons: bool = True) -> list[Message]:
     if buttons and button_ready(outbound.choices):
         messages[-1]["attachment"] = {"type": "template", "payload": {"buttons": _buttons(outbound.choices)}}
     return messages
+
+
+def image_message(attachment_id: str) -> Message:
+    """An image uploaded to Zalo (its text, if any, follows in the next messages)."""
+    element = {"media_type": "image", "attachment_id": attachment_id}
+    return {"attachment": {"type": "template", "payload": {"template_type": "media", "elements": [element]}}}
 
 
 def without_buttons(message: Message) -> Message:

@@ -8,19 +8,20 @@ user's last interaction is checked against Zalo's 7-day window, so a send that m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
-import aiohttp
 from aiolimiter import AsyncLimiter
 from sqlalchemy import select
 
-from adapters.zalo.errors import Action, classify
+from adapters.zalo.api import ZaloApi
+from adapters.zalo.errors import TOKEN_ERRORS, Action, classify
 from adapters.zalo.events import CHANNEL
-from adapters.zalo.render import Message, render, without_buttons
-from adapters.zalo.tokens import RefreshFailed, TokenManager, TokenPair, TokenStore, parse_token_answer
+from adapters.zalo.render import MAX_IMAGE_BYTES, MAX_TEXT, Message, image_message, render, without_buttons
+from adapters.zalo.tokens import RefreshFailed, TokenManager, TokenStore
+from bot.app import Troly
 from bot.channels import ChannelPolicy
 from bot.messages import Outbound
 from bot.privacy import mask_user_id
@@ -33,9 +34,27 @@ from bot.users import mark_blocked
 
 log = logging.getLogger(__name__)
 
-SEND_PATH = "/v3.0/oa/message/cs"
-OAUTH_PATH = "/v4/oa/access_token"
-TIMEOUT = aiohttp.ClientTimeout(total=20, connect=5)
+
+PUSH_WINDOW = timedelta(days=7)
+
+
+def zalo_policy() -> ChannelPolicy:
+    """2000 characters per message; the OA may message a user only within 7 days of their last interaction."""
+    return ChannelPolicy(name=CHANNEL, max_text_chars=MAX_TEXT, push_window=PUSH_WINDOW)
+
+
+def sender_for(troly: Troly) -> ZaloSender | None:
+    """The sender, or None until the app id, app secret and a first token pair are configured."""
+    settings = troly.settings
+    required = (
+        settings.zalo_app_id,
+        settings.zalo_app_secret.get_secret_value(),
+        settings.zalo_access_token.get_secret_value(),
+        settings.zalo_refresh_token.get_secret_value(),
+    )
+    if not all(required):
+        return None
+    return ZaloSender(settings, troly.database, troly.policies.get(CHANNEL) or zalo_policy())
 
 
 class ZaloSender:
@@ -47,31 +66,35 @@ class ZaloSender:
         self.settings = settings
         self.database = database
         self.policy = policy
-        self.api_url = settings.zalo_api_url.rstrip("/")
-        self.oauth_url = settings.zalo_oauth_url.rstrip("/")
+        self.api = ZaloApi(
+            settings.zalo_api_url,
+            settings.zalo_oauth_url,
+            settings.zalo_app_id,
+            settings.zalo_app_secret.get_secret_value(),
+        )
         store = TokenStore(
             database,
             settings.zalo_app_id,
             settings.zalo_access_token.get_secret_value(),
             settings.zalo_refresh_token.get_secret_value(),
         )
-        self.tokens = TokenManager(store, self._exchange)
+        self.tokens = TokenManager(store, self.api.exchange)
         self.rate_limit_pause = 5.0  # seconds every send waits after Zalo says -32 (it gives no Retry-After)
         self._limiter = AsyncLimiter(settings.zalo_rate, 1)
         self._pending_replies = 0
         self._replies_done = asyncio.Condition()
         self._bulk_turn = asyncio.Lock()
         self._resume_at = 0.0
-        self._http: aiohttp.ClientSession | None = None
 
     async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
         refusal = await asyncio.to_thread(self._refusal, chat_id, utcnow())
         if refusal is not None:
             log.info("zalo: not sending to %s: %s", mask_user_id(CHANNEL, chat_id), refusal.detail)
             return refusal
-        if message.image is not None:
-            log.info("zalo: images are not sent on Zalo yet; sending the accompanying text only")
         parts = render(message)
+        if message.image is not None:
+            image = await self._image_message(message.image, bulk=bulk)
+            parts = [image, *parts] if image is not None else parts
         for number, part in enumerate(parts, start=1):
             result = await self._post(chat_id, part, bulk=bulk)
             if not result.ok:
@@ -80,9 +103,7 @@ class ZaloSender:
         return SendResult(SendStatus.SENT)
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+        await self.api.close()
 
     def _refusal(self, chat_id: str, now: datetime) -> SendResult | None:
         """Why a message to this user must fail now (never seen, blocked, outside the window), or None."""
@@ -109,7 +130,7 @@ class ZaloSender:
             except RefreshFailed as error:
                 return SendResult(SendStatus.TRANSIENT, retry_after=60.0, detail=f"no Zalo access token: {error}")
             body = {"recipient": {"user_id": chat_id}, "message": message}
-            code, reason = await self._call(token, body)
+            code, reason, _data = await self.api.send_message(token, body)
             if code is None:
                 return SendResult(SendStatus.TRANSIENT, retry_after=5.0, detail=reason)
             meaning = classify(code)
@@ -147,6 +168,28 @@ class ZaloSender:
             log.info("zalo: send to %s failed: %s", who, result.detail)
         return result
 
+    async def _image_message(self, png: bytes, *, bulk: bool) -> Message | None:
+        """Upload the image (refreshing the token once if needed); None, logged, when Zalo will not take it."""
+        if len(png) > MAX_IMAGE_BYTES:
+            log.warning("zalo: image of %d bytes is over Zalo's 1 MB limit; sending the text only", len(png))
+            return None
+        for attempt in (1, 2):
+            await self._take_turn(bulk)
+            try:
+                token = await self.tokens.access_token()
+            except RefreshFailed:
+                return None
+            code, reason, data = await self.api.upload_image(token, png)
+            if code == 0 and data.get("attachment_id"):
+                return image_message(str(data["attachment_id"]))
+            if attempt == 1 and code in TOKEN_ERRORS:
+                with contextlib.suppress(RefreshFailed):
+                    await self.tokens.refresh(token)
+                    continue
+            log.warning("zalo: image upload failed (error %s: %s); sending the text only", code, reason)
+            return None
+        return None
+
     async def _take_turn(self, bulk: bool) -> None:
         """Replies first: bulk sends queue for the limiter one at a time, and only while no reply is waiting."""
         if bulk:
@@ -170,35 +213,3 @@ class ZaloSender:
         delay = self._resume_at - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-
-    async def _call(self, token: str, body: dict[str, Any]) -> tuple[int | None, str]:
-        """(Zalo's error code, its message); code None when the call itself failed (network, HTTP, not JSON)."""
-        try:
-            async with self._session().post(
-                self.api_url + SEND_PATH, json=body, headers={"access_token": token}
-            ) as response:
-                if response.status != 200:
-                    return None, f"HTTP {response.status} from Zalo"
-                data = await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-            return None, f"Zalo unreachable: {type(error).__name__}: {error}"
-        if not isinstance(data, dict):
-            return None, "Zalo answered something that is not a JSON object"
-        try:
-            code = int(data.get("error", 0))
-        except (TypeError, ValueError):
-            return None, f"unexpected error field {data.get('error')!r}"
-        return code, str(data.get("message", ""))[:200]
-
-    async def _exchange(self, refresh_token: str) -> TokenPair:
-        form = {"app_id": self.settings.zalo_app_id, "grant_type": "refresh_token", "refresh_token": refresh_token}
-        headers = {"secret_key": self.settings.zalo_app_secret.get_secret_value()}
-        async with self._session().post(self.oauth_url + OAUTH_PATH, data=form, headers=headers) as response:
-            if response.status != 200:
-                raise RefreshFailed(f"HTTP {response.status} from Zalo OAuth")
-            return parse_token_answer(await response.json(content_type=None))
-
-    def _session(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(timeout=TIMEOUT)
-        return self._http

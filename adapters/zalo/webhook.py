@@ -120,11 +120,18 @@ class _UserTurn:
     async def __aenter__(self) -> None:
         lock, users = self._locks.get(self._user_id, (asyncio.Lock(), 0))
         self._locks[self._user_id] = (lock, users + 1)
-        await lock.acquire()
+        try:
+            await lock.acquire()
+        except BaseException:  # cancelled while waiting: give the place back
+            self._leave()
+            raise
 
     async def __aexit__(self, *exc: object) -> None:
+        self._locks[self._user_id][0].release()
+        self._leave()
+
+    def _leave(self) -> None:
         lock, users = self._locks[self._user_id]
-        lock.release()
         if users <= 1:
             del self._locks[self._user_id]
         else:

@@ -66,6 +66,7 @@ class FakeZalo:
     _next_errors: deque[int] = field(default_factory=deque)
     _user_errors: dict[str, int] = field(default_factory=dict)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    images: dict[str, bytes] = field(default_factory=dict)
     _refreshing: int = 0
     _runner: web.AppRunner | None = None
 
@@ -74,6 +75,7 @@ class FakeZalo:
         app = web.Application()
         app.router.add_post("/v3.0/oa/message/cs", self._send)
         app.router.add_post("/v4/oa/access_token", self._oauth)
+        app.router.add_post("/v2.0/oa/upload/image", self._upload)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -139,11 +141,25 @@ class FakeZalo:
             return _error(-201, "user_id is invalid")
         if user_id in self._user_errors:
             return _error(self._user_errors[user_id], "injected for user")
-        problem = _check_message(message)
+        problem = _check_message(message, self.images)
         if problem:
             return _error(-201, problem)
         self.sent.append(Sent(user_id, message, token))
         return web.json_response({"error": 0, "message": "Success", "data": {"message_id": f"m{next(self._counter)}"}})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Like Zalo: a multipart `file`, JPG or PNG up to 1 MB, answered with an `attachment_id`."""
+        self.attempts += 1
+        if request.headers.get("access_token", "") not in self._valid_access:
+            return _error(-216, "Access token is invalid")
+        form = await request.post()
+        upload = form.get("file")
+        data = upload.file.read() if isinstance(upload, web.FileField) else b""
+        if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8")) or len(data) > 1024 * 1024:
+            return _error(-201, "file is invalid")
+        attachment_id = f"att-{next(self._counter)}"
+        self.images[attachment_id] = data
+        return web.json_response({"error": 0, "message": "Success", "data": {"attachment_id": attachment_id}})
 
     async def _oauth(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -176,13 +192,19 @@ def _error(code: int, message: str) -> web.Response:
     return web.json_response({"error": code, "message": message})
 
 
-def _check_message(message: Any) -> str:
-    """Zalo's documented limits: text ≤ 2000 characters; ≤ 5 buttons, titles ≤ 100, payloads ≤ 1000."""
-    if not isinstance(message, dict) or not isinstance(message.get("text"), str) or not message["text"]:
+def _check_message(message: Any, images: dict[str, bytes]) -> str:
+    """Zalo's documented limits: text ≤ 2000 characters; ≤ 5 buttons, titles ≤ 100, payloads ≤ 1000;
+    media messages refer to an uploaded image."""
+    if not isinstance(message, dict):
+        return "message is invalid"
+    attachment = message.get("attachment")
+    if isinstance(attachment, dict) and attachment.get("payload", {}).get("template_type") == "media":
+        elements = attachment["payload"].get("elements") or [{}]
+        return "" if elements[0].get("attachment_id") in images else "attachment_id is invalid"
+    if not isinstance(message.get("text"), str) or not message["text"]:
         return "message.text is required"
     if len(message["text"]) > 2000:
         return "text exceeds 2000 characters"
-    attachment = message.get("attachment")
     if attachment is None:
         return ""
     buttons = attachment.get("payload", {}).get("buttons") if isinstance(attachment, dict) else None

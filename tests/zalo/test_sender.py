@@ -87,9 +87,9 @@ async def test_user_who_does_not_follow_is_marked_blocked(zalo: ZaloHarness, fak
 
 async def test_network_and_http_failures_are_transient(zalo_lite: ZaloHarness, fake_zalo: FakeZalo) -> None:
     await zalo_lite.say(USER, "xin chào", "n-1")
-    zalo_lite.sender.api_url = fake_zalo.url + "/nowhere"
+    zalo_lite.sender.api.api_url = fake_zalo.url + "/nowhere"
     assert (await zalo_lite.sender.send(USER, Outbound("a"))).status is SendStatus.TRANSIENT
-    zalo_lite.sender.api_url = "http://127.0.0.1:9"
+    zalo_lite.sender.api.api_url = "http://127.0.0.1:9"
     assert (await zalo_lite.sender.send(USER, Outbound("a"))).status is SendStatus.TRANSIENT
 
 
@@ -206,3 +206,23 @@ async def test_bulk_sends_wait_behind_replies(zalo_lite: ZaloHarness, fake_zalo:
     order = fake_zalo.texts_to(USER)[1:]
     last_reply = max(order.index(f"reply {n}") for n in range(3))
     assert sum(1 for text in order[:last_reply] if text.startswith("bulk")) <= 2, order
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+
+
+async def test_images_are_uploaded_then_sent(zalo_lite: ZaloHarness, fake_zalo: FakeZalo) -> None:
+    await zalo_lite.say(USER, "xin chào", "i-1")
+    fake_zalo.expire_access_tokens()  # the upload meets an expired token first
+    assert (await zalo_lite.sender.send(USER, Outbound("Biểu đồ tuần này", image=PNG))).ok
+    image, caption = fake_zalo.sent[1:]
+    element = image.message["attachment"]["payload"]["elements"][0]
+    assert fake_zalo.images[element["attachment_id"]] == PNG and element["media_type"] == "image"
+    assert caption.text == "Biểu đồ tuần này" and len(fake_zalo.refreshes) == 1
+
+
+async def test_an_image_zalo_refuses_still_sends_the_text(zalo_lite: ZaloHarness, fake_zalo: FakeZalo) -> None:
+    await zalo_lite.say(USER, "xin chào", "i-2")
+    assert (await zalo_lite.sender.send(USER, Outbound("Chỉ có chữ", image=b"not an image"))).ok
+    assert (await zalo_lite.sender.send(USER, Outbound("Ảnh quá lớn", image=PNG * 600))).ok
+    assert fake_zalo.texts_to(USER)[1:] == ["Chỉ có chữ", "Ảnh quá lớn"] and not fake_zalo.images

@@ -137,3 +137,24 @@ async def test_a_new_pair_in_the_settings_restarts_the_chain(
         assert _row(restarted).refresh_token == "refresh-new"
     finally:
         await restarted.stop()
+
+
+async def test_keeper_refreshes_a_token_of_unknown_age_without_traffic(
+    fake_zalo: FakeZalo, zalo_settings_for: Callable[..., Settings], sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import adapters.zalo
+
+    monkeypatch.setattr(adapters.zalo, "KEEPER_INTERVAL", 0.05)
+    harness = await ZaloHarness(zalo_settings_for(fake_zalo, sqlite_url)).start()
+    try:
+        for _ in range(200):
+            if fake_zalo.refreshes:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # later checks find a fresh token and do nothing
+        assert [(r.refresh_token, r.ok) for r in fake_zalo.refreshes] == [("refresh-0", True)]
+        row = _row(harness)
+        assert row.expires_at is not None and row.refresh_token == fake_zalo.refresh_token
+        assert fake_zalo.attempts == 0  # no message was needed to keep the chain alive
+    finally:
+        await harness.stop()

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from adapters.zalo.render import render
 from adapters.zalo.signature import compute_mac
+from adapters.zalo.webhook import ROUTE
 from bot import texts
+from bot.app import create_app
 from bot.messages import Inbound
+from bot.server import create_web_app
+from bot.settings import Settings
 from bot.storage.models import ProcessedMessage, User
 from tests.support.fake_zalo import OA_ID, FakeZalo, signed_event, text_event
 from tests.zalo.conftest import ZaloHarness
@@ -146,3 +152,30 @@ async def test_events_of_one_user_are_answered_in_order(zalo_lite: ZaloHarness, 
         assert await zalo_lite.post(text_event(USER, f"/khong{number}", f"order-{number}")) == 200
     await zalo_lite.settle()
     assert [text.split("/")[1].split(".")[0] for text in fake_zalo.texts_to(USER)] == [f"khong{n}" for n in range(5)]
+
+
+async def test_healthz_lists_zalo(zalo_lite: ZaloHarness) -> None:
+    assert zalo_lite.client is not None
+    response = await zalo_lite.client.get("/healthz")
+    assert "zalo" in (await response.json())["channels"]
+
+
+async def test_without_zalo_settings_there_is_no_webhook_and_no_sender(
+    make_settings: Callable[..., Settings], sqlite_url: str
+) -> None:
+    troly = create_app(make_settings(database_url=sqlite_url))
+    client = TestClient(TestServer(create_web_app(troly)))
+    await client.start_server()
+    try:
+        body, headers = signed_event(text_event(USER, "xin chào", "off-1"))
+        assert (await client.post(ROUTE, data=body, headers=headers)).status == 404
+        assert "zalo" not in (await (await client.get("/healthz")).json())["channels"]
+    finally:
+        await client.close()
+        troly.close()
+
+
+async def test_shutdown_waits_for_events_being_handled(zalo_lite: ZaloHarness, fake_zalo: FakeZalo) -> None:
+    assert await zalo_lite.post(text_event(USER, "xin chào", "late-1")) == 200
+    await zalo_lite.stop()  # right after the 200: the reply must still go out
+    assert len(fake_zalo.sent) == 1 and "Xin chào" in fake_zalo.sent[0].text
