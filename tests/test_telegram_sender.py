@@ -6,12 +6,15 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from telegram import Bot
 
+from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.sender import TelegramSender, build_bot
 from bot.messages import Outbound
 from bot.senders import SendStatus
 from bot.settings import Settings
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.postgres import free_port
 from tests.support.telegram_e2e import telegram_settings
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -100,3 +103,16 @@ async def test_images_go_as_photos_with_caption(make_sender: Callable[..., Teleg
     assert photo.params["caption"] == "Mã QR &lt;đây&gt;" and photo.params["photo"]["size"] == len(PNG)
     assert [call.method for call in fake.sent(9)] == ["sendPhoto", "sendMessage"]
     assert "caption" not in fake.calls("sendPhoto", 9)[0].params
+
+
+async def test_timeouts_and_refused_connections_are_transient(fake: FakeTelegram) -> None:
+    fake.delay = 0.5
+    slow = Bot(fake.token, base_url=fake.api_url, request=AiohttpRequest(read_timeout=0.1))
+    closed = Bot(fake.token, base_url=f"http://127.0.0.1:{free_port()}/bot", request=AiohttpRequest())
+    for bot in (slow, closed):
+        sender = TelegramSender(bot, rate=1000)
+        try:
+            result = await sender.send("10", Outbound("a"), bulk=True)
+        finally:
+            await sender.aclose()
+        assert result.status is SendStatus.TRANSIENT, result

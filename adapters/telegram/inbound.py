@@ -87,7 +87,7 @@ def _inbound(
         location=location,
         attachments=attachments,
         event=event,
-        raw=update.to_dict(),
+        raw={"update_id": update.update_id},  # for logs; the whole update is not copied (it costs per update)
         **extra,
     )
 

@@ -20,11 +20,11 @@ from aiolimiter import AsyncLimiter
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from adapters.telegram.inbound import CHANNEL
 from adapters.telegram.render import Part, render
+from adapters.telegram.request import AiohttpRequest
 from bot.messages import Outbound
 from bot.senders import SendResult, SendStatus
 from bot.settings import Settings
@@ -36,6 +36,8 @@ ATTEMPTS = 3
 MAX_WAIT = 60.0  # a reply does not wait out a longer flood pause; it reports RATE_LIMITED instead
 TRANSIENT_DELAY = 1.0
 MAX_CHAT_LIMITERS = 20_000
+# Connections to the Bot API, and sends in flight at once (the excess waits here, not inside the client).
+POOL_SIZE = 16
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -47,8 +49,8 @@ def build_bot(settings: Settings) -> Bot:
         settings.telegram_token.get_secret_value(),
         base_url=api_url,
         base_file_url=file_url,
-        request=HTTPXRequest(connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0, write_timeout=15.0),
-        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=15.0),
+        request=AiohttpRequest(pool_size=POOL_SIZE),
+        get_updates_request=AiohttpRequest(pool_size=1),
     )
 
 
@@ -67,6 +69,7 @@ class TelegramSender:
         self._replies_idle = asyncio.Event()
         self._replies_idle.set()
         self._bulk_turn = asyncio.Lock()
+        self._in_flight = asyncio.Semaphore(POOL_SIZE)
 
     async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
         parts = render(message)
@@ -79,7 +82,8 @@ class TelegramSender:
         return SendResult(SendStatus.SENT)
 
     async def aclose(self) -> None:
-        await self.bot.shutdown()
+        await self.bot.shutdown()  # does nothing for a Bot never initialised (only used to send) ...
+        await self.bot.request.shutdown()  # ... so close its HTTP session explicitly
 
     async def _send_part(self, chat_id: str, part: Part, *, bulk: bool, may_wait: bool) -> SendResult:
         """Send one part; a reply (or a later part of anything) waits out 429s and retries network trouble."""
@@ -116,6 +120,10 @@ class TelegramSender:
                 self._replies_idle.set()
 
     async def _post(self, chat_id: str, part: Part) -> SendResult:
+        async with self._in_flight:
+            return await self._post_now(chat_id, part)
+
+    async def _post_now(self, chat_id: str, part: Part) -> SendResult:
         try:
             if part.photo is not None:
                 await self.bot.send_photo(

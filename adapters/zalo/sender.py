@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 
 PUSH_WINDOW = timedelta(days=7)
+FREE_WINDOW = timedelta(hours=48)
+PAID_WINDOW_NOTE = "sent after Zalo's free 48 hours: it may count against the OA's paid message quota"
 
 
 def zalo_policy() -> ChannelPolicy:
@@ -87,10 +89,10 @@ class ZaloSender:
         self._resume_at = 0.0
 
     async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
-        refusal = await asyncio.to_thread(self._refusal, chat_id, utcnow())
-        if refusal is not None:
-            log.info("zalo: not sending to %s: %s", mask_user_id(CHANNEL, chat_id), refusal.detail)
-            return refusal
+        allowed = await asyncio.to_thread(self._allowed, chat_id, utcnow())
+        if not allowed.ok:
+            log.info("zalo: not sending to %s: %s", mask_user_id(CHANNEL, chat_id), allowed.detail)
+            return allowed
         parts = render(message)
         if message.image is not None:
             image = await self._image_message(message.image, bulk=bulk)
@@ -100,13 +102,14 @@ class ZaloSender:
             if not result.ok:
                 detail = f"{result.detail} (part {number}/{len(parts)})" if len(parts) > 1 else result.detail
                 return SendResult(result.status, result.retry_after, detail)
-        return SendResult(SendStatus.SENT)
+        return allowed
 
     async def aclose(self) -> None:
         await self.api.close()
 
-    def _refusal(self, chat_id: str, now: datetime) -> SendResult | None:
-        """Why a message to this user must fail now (never seen, blocked, outside the window), or None."""
+    def _allowed(self, chat_id: str, now: datetime) -> SendResult:
+        """Why a message to this user must fail now (never seen, blocked, outside the window), or SENT with a
+        note when the message falls outside Zalo's free 48 hours (it may then use the OA's paid quota)."""
         with self.database.sessions() as session:
             user = session.scalar(select(User).where(User.channel == CHANNEL, User.channel_user_id == chat_id))
         if user is None:
@@ -119,7 +122,9 @@ class ZaloSender:
                 SendStatus.UNREACHABLE,
                 detail=f"outside Zalo's 7-day window (last interaction {last}): Zalo refuses consultation messages",
             )
-        return None
+        if user.last_interaction_at is not None and now - user.last_interaction_at >= FREE_WINDOW:
+            return SendResult(SendStatus.SENT, detail=PAID_WINDOW_NOTE)
+        return SendResult(SendStatus.SENT)
 
     async def _post(self, chat_id: str, message: Message, *, bulk: bool) -> SendResult:
         refreshed = simplified = False

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,10 @@ class Database:
         self.url = normalise_url(url)
         self.engine = _create_engine(self.url, echo=echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite admits one writer, and every transaction here is a writer (BEGIN IMMEDIATE). Threads of this
+        # process queue on a lock instead of in SQLite's busy handler, which sleeps up to 100 ms between
+        # retries: with a few worker threads that turned 5 ms transactions into second-long waits.
+        self._writer: threading.RLock | None = threading.RLock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -41,7 +46,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work is committed at the end of the block, or rolled back on error."""
-        with self.sessions.begin() as session:
+        with self._writer or nullcontext(), self.sessions.begin() as session:
             yield session
 
     def upgrade(self, revision: str = "heads") -> None:

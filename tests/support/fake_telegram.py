@@ -22,6 +22,8 @@ Looking at what the bot did
     await fake.wait_for(method, count=1, chat_id=None, timeout=5.0) -> list[ApiCall]   (accepted calls)
     fake.wait_for_sync(...)                                    the same from another thread
     fake.clear()                                               forget recorded calls
+    fake.listeners.append(callback)                            callback(ApiCall) for every call, in the server's
+                                                               loop (benchmarks use it instead of polling)
 
 Injecting trouble (thread-safe; may be called from any thread while the server runs)
     fake.rate_limit(chat_id=None, retry_after=1, times=1)      next sends (to chat_id, or any) get 429 RetryAfter
@@ -45,7 +47,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +102,7 @@ class FakeTelegram:
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    listeners: list[Callable[[ApiCall], None]] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     port: int = 0
 
@@ -267,6 +270,8 @@ class FakeTelegram:
         )  # fmt: skip
         with self._lock:
             self._calls.append(call)
+        for listener in self.listeners:
+            listener(call)
 
     def _injected(self, method: str, chat_id: str | None) -> None:
         with self._lock:

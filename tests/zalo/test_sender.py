@@ -14,7 +14,7 @@ from bot.senders import SendStatus
 from bot.storage.models import Area, AreaLevel, User
 from bot.storage.types import utcnow
 from tests.support.fake_zalo import OA_ID, FakeZalo, signed_event
-from tests.zalo.conftest import ZaloHarness
+from tests.support.zalo_harness import ZaloHarness
 
 USER = "8123456789012345678"
 OTHER = "8123456789012345999"
@@ -37,15 +37,18 @@ async def test_window_is_checked_before_any_call(zalo: ZaloHarness, fake_zalo: F
     await zalo.say(USER, "xin chào", "w-1")
     attempts = fake_zalo.attempts
 
+    fresh = await zalo.sender.send(USER, Outbound("Thông báo"))
+    assert fresh.ok and fresh.detail == ""
     _set_last_interaction(zalo, USER, timedelta(days=3))
-    assert (await zalo.sender.send(USER, Outbound("Thông báo"))).ok  # paid window, still allowed
+    paid = await zalo.sender.send(USER, Outbound("Thông báo"))  # after the free 48 hours: allowed, reported
+    assert paid.ok and "48 hours" in paid.detail
     _set_last_interaction(zalo, USER, timedelta(days=7, minutes=1))
     outside = await zalo.sender.send(USER, Outbound("Thông báo"))
     never = await zalo.sender.send(OTHER, Outbound("Thông báo"))
 
     assert outside.status is SendStatus.UNREACHABLE and "7-day window" in outside.detail
     assert never.status is SendStatus.UNREACHABLE and "never wrote" in never.detail
-    assert fake_zalo.attempts == attempts + 1
+    assert fake_zalo.attempts == attempts + 2
 
 
 @pytest.mark.parametrize(

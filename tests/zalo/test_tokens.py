@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.storage.models import AuditLog
 from bot.storage.types import utcnow
 from tests.support.fake_zalo import APP_ID, FakeZalo
-from tests.zalo.conftest import ZaloHarness
+from tests.support.zalo_harness import ZaloHarness
 
 USER = "8123456789012345678"
 

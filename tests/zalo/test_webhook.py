@@ -19,7 +19,7 @@ from bot.server import create_web_app
 from bot.settings import Settings
 from bot.storage.models import ProcessedMessage, User
 from tests.support.fake_zalo import OA_ID, FakeZalo, signed_event, text_event
-from tests.zalo.conftest import ZaloHarness
+from tests.support.zalo_harness import ZaloHarness
 
 USER = "8123456789012345678"
 QUESTION = "làm sao để đăng ký định danh điện tử mức 2"
