@@ -26,6 +26,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.basic",
     "handlers.membership",
     "handlers.visits",
+    "handlers.announcements",
     "handlers.follow",
     "adapters.console",
     "adapters.telegram",
@@ -73,6 +74,13 @@ class Settings(BaseSettings):
     zalo_api_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
     zalo_rate: float = Field(default=10.0, gt=0)
+
+    # Announcement delivery (handlers.announcements): sends kept in flight per channel, how long a silent
+    # worker keeps its claimed rows, retries of transient errors, and how often an idle worker looks again.
+    delivery_concurrency: int = Field(default=16, ge=1, le=1000)
+    delivery_lease_seconds: float = Field(default=30.0, gt=0)
+    delivery_max_attempts: int = Field(default=6, ge=1, le=100)
+    delivery_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -112,10 +112,11 @@ class TokenStore:
                 raise RefreshFailed("no Zalo token pair stored and none in the settings")
             row = ZaloToken(app_id=self.app_id, seed_fingerprint=seed_print)
             session.add(row)
+            log.info("Zalo: token chain started from the pair in the settings")
         elif not seed_print or row.seed_fingerprint == seed_print:
             return row
-        # A new bootstrap pair in the settings (an admin re-authorised the app): the chain restarts from it.
-        log.warning("Zalo: starting the token chain from the pair in the settings")
+        else:  # a new bootstrap pair in the settings (an admin authorised the app again): restart from it
+            log.warning("Zalo: the settings hold a new token pair; the stored chain is replaced by it")
         row.access_token, row.refresh_token, row.seed_fingerprint = seed_access, seed_refresh, seed_print
         row.expires_at, row.refreshed_at, row.updated_at = None, None, utcnow()
         session.flush()

@@ -14,6 +14,7 @@ import json
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,7 @@ class FakeZalo:
     _user_errors: dict[str, int] = field(default_factory=dict)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     images: dict[str, bytes] = field(default_factory=dict)
+    listeners: list[Callable[[Sent], None]] = field(default_factory=list)  # called with every recorded send
     _refreshing: int = 0
     _runner: web.AppRunner | None = None
 
@@ -144,7 +146,10 @@ class FakeZalo:
         problem = _check_message(message, self.images)
         if problem:
             return _error(-201, problem)
-        self.sent.append(Sent(user_id, message, token))
+        sent = Sent(user_id, message, token)
+        self.sent.append(sent)
+        for listener in self.listeners:
+            listener(sent)
         return web.json_response({"error": 0, "message": "Success", "data": {"message_id": f"m{next(self._counter)}"}})
 
     async def _upload(self, request: web.Request) -> web.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from adapters.zalo.render import CHOICE_HINT
 from bot.context import Context, Reply
 from bot.messages import Choice, Outbound
 from bot.senders import SendStatus
+from bot.settings import DEFAULT_PLUGINS, Settings
 from bot.storage.models import Area, AreaLevel, User
 from bot.storage.types import utcnow
 from tests.support.fake_zalo import OA_ID, FakeZalo, signed_event
@@ -162,7 +164,8 @@ async def test_refused_buttons_fall_back_to_numbered_text(zalo_lite: ZaloHarness
 
 
 async def test_follow_welcomes_and_unfollow_unsubscribes(zalo: ZaloHarness, fake_zalo: FakeZalo) -> None:
-    zalo.app.router.command("dangky", lambda ctx: "Đã đăng ký.", description="Đăng ký nhận thông báo")
+    with zalo.app.database.transaction() as session:
+        session.add(Area(code="P1", name="Phường Một", level=AreaLevel.COMMUNE))
     follow = {"event_name": "follow", "oa_id": OA_ID, "follower": {"id": USER}, "source": "oa_profile"}
     body, headers = signed_event(follow)
     assert await zalo.post_raw(body, headers) == 200
@@ -172,25 +175,30 @@ async def test_follow_welcomes_and_unfollow_unsubscribes(zalo: ZaloHarness, fake
     welcome = fake_zalo.sent[0]
     assert "Cảm ơn bạn đã quan tâm" in welcome.text
     assert [(b["title"], b["payload"]) for b in welcome.buttons] == [("1. Đăng ký nhận thông báo", "/dangky")]
-    await zalo.say(USER, "1", "f-1")
-    assert fake_zalo.texts_to(USER)[-1] == "Đã đăng ký."
+    await zalo.say(USER, "1", "f-1")  # the real /dangky of handlers.announcements offers the wards
+    assert "phường/xã nào" in fake_zalo.texts_to(USER)[-1]
+    await zalo.say(USER, "1", "f-2")
+    assert "đã đăng ký nhận thông báo của Phường Một" in fake_zalo.texts_to(USER)[-1]
+    assert _user(zalo, USER).subscribed_area_id is not None
 
-    with zalo.app.database.transaction() as session:
-        area = Area(code="P1", name="Phường Một", level=AreaLevel.COMMUNE)
-        session.add(area)
-        session.flush()
-        session.execute(update(User).where(User.channel_user_id == USER).values(subscribed_area_id=area.id))
     assert await zalo.post({**follow, "event_name": "unfollow", "timestamp": "1700000000000"}) == 200
     await zalo.settle()
     user = _user(zalo, USER)
     assert user.blocked and user.subscribed_area_id is None
-    assert len(fake_zalo.sent) == 2
+    assert len(fake_zalo.sent) == 3
     assert (await zalo.sender.send(USER, Outbound("Thông báo"))).status is SendStatus.BLOCKED
 
 
-async def test_follow_without_announcements_only_welcomes(zalo_lite: ZaloHarness, fake_zalo: FakeZalo) -> None:
-    assert await zalo_lite.post({"event_name": "follow", "follower": {"id": USER}}) == 200
-    await zalo_lite.settle()
+async def test_follow_without_announcements_only_welcomes(
+    fake_zalo: FakeZalo, zalo_settings_for: Callable[..., Settings], sqlite_url: str
+) -> None:
+    plugins = tuple(name for name in DEFAULT_PLUGINS if name != "handlers.announcements")
+    harness = await ZaloHarness(zalo_settings_for(fake_zalo, sqlite_url, plugins=plugins)).start()
+    try:
+        assert await harness.post({"event_name": "follow", "follower": {"id": USER}}) == 200
+        await harness.settle()
+    finally:
+        await harness.stop()
     assert fake_zalo.sent[0].buttons == [] and "Cảm ơn bạn đã quan tâm" in fake_zalo.sent[0].text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -179,3 +180,19 @@ async def test_shutdown_waits_for_events_being_handled(zalo_lite: ZaloHarness, f
     assert await zalo_lite.post(text_event(USER, "xin chào", "late-1")) == 200
     await zalo_lite.stop()  # right after the 200: the reply must still go out
     assert len(fake_zalo.sent) == 1 and "Xin chào" in fake_zalo.sent[0].text
+
+
+async def test_many_users_at_once_each_answered_once_and_in_order(zalo: ZaloHarness, fake_zalo: FakeZalo) -> None:
+    users = [f"8{n:018d}" for n in range(12)]
+    signed = [[signed_event(text_event(user, f"/lenh{step}", f"{user}-{step}")) for user in users] for step in range(3)]
+    statuses: list[int] = []
+    for step in signed:  # users write at once; each user's messages arrive in order, faster than they are handled
+        statuses += await asyncio.gather(*(zalo.post_raw(body, headers) for body, headers in step))
+    statuses += await asyncio.gather(*(zalo.post_raw(body, headers) for body, headers in signed[0]))  # retries
+    await zalo.settle()
+    assert set(statuses) == {200}
+    for user in users:
+        assert [text.split("/")[1].split(".")[0] for text in fake_zalo.texts_to(user)] == ["lenh0", "lenh1", "lenh2"]
+    with zalo.app.database.transaction() as session:
+        count = select(func.count()).select_from(ProcessedMessage).where(ProcessedMessage.channel == "zalo")
+        assert session.scalar(count) == 36

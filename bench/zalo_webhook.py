@@ -1,0 +1,151 @@
+"""Benchmark: signed Zalo events through the webhook of a real `troly serve` process to the `message/cs` replies.
+
+The server runs as a subprocess (the real CLI, SQLite or PostgreSQL); this process runs the fake Zalo API and
+the load: `--concurrency` clients each POST a signed `user_send_text` from a new user and wait until the fake
+records the reply to that user, then send the next, until `--events` are done. Two latencies are reported:
+the webhook's acknowledgement (Zalo retries when the 200 takes more than about 2 seconds) and the reply.
+
+    PYTHONPATH=$PWD .venv/bin/python -m bench.zalo_webhook --events 2000 --concurrency 16
+
+TROLY_ZALO_RATE is raised for the run: this measures what the server can process, not Zalo's quota.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.fake_zalo import FakeZalo, Sent, signed_event, text_event, zalo_settings  # noqa: E402
+from tests.support.postgres import free_port  # noqa: E402
+
+QUESTIONS = (
+    "cài vneid thế nào",
+    "lam sao de dang ky dinh danh muc 2",
+    "chữ ký số từ xa là gì",
+    "nộp hồ sơ dịch vụ công trực tuyến ở đâu",
+    "bị lừa chuyển tiền qua mạng thì làm gì",
+)
+
+
+async def start_server(fake: FakeZalo, port: int, data_dir: str, database_url: str) -> asyncio.subprocess.Process:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TROLY_DATA_DIR": data_dir, "TROLY_PORT": str(port)}
+    env.update({f"TROLY_{name.upper()}": str(value) for name, value in zalo_settings(fake).items()})
+    env.update({"TROLY_ZALO_RATE": "1000000", "TROLY_LOG_LEVEL": "WARNING"})
+    if database_url:
+        env["TROLY_DATABASE_URL"] = database_url
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", env=env, cwd=data_dir)
+
+
+async def wait_healthy(session: aiohttp.ClientSession, url: str) -> None:
+    for _ in range(600):
+        try:
+            async with session.get(f"{url}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise SystemExit("troly serve did not become healthy")
+
+
+class Load:
+    """Closed-loop clients; a reply is matched to its event by user id (one new user per event)."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        self.session, self.url = session, url
+        self.waiting: dict[str, asyncio.Future[float]] = {}
+        self.users = itertools.count(8_000_000_000_000_000_000)
+        self.acks: list[float] = []
+        self.replies: list[float] = []
+
+    def on_send(self, sent: Sent) -> None:
+        future = self.waiting.pop(sent.user_id, None)
+        if future is not None and not future.done():
+            future.set_result(time.monotonic())
+
+    async def one(self, question: str) -> None:
+        user = str(next(self.users))
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiting[user] = future
+        body, headers = signed_event(text_event(user, question, f"bench-{user}"))
+        started = time.monotonic()
+        async with self.session.post(f"{self.url}/webhooks/zalo", data=body, headers=headers) as response:
+            if response.status != 200:
+                raise SystemExit(f"webhook answered {response.status}")
+        self.acks.append(time.monotonic() - started)
+        self.replies.append(await asyncio.wait_for(future, 60) - started)
+
+    async def run(self, events: int, concurrency: int) -> float:
+        counter = itertools.count()
+
+        async def client() -> None:
+            while (n := next(counter)) < events:
+                await self.one(QUESTIONS[n % len(QUESTIONS)])
+
+        started = time.monotonic()
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+        return time.monotonic() - started
+
+
+async def main(args: argparse.Namespace) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    fake = await FakeZalo().start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="troly-bench-") as data_dir:
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency * 2)) as session:
+                process = await start_server(fake, port, data_dir, args.database_url)
+                try:
+                    await wait_healthy(session, url)
+                    load = Load(session, url)
+                    fake.listeners.append(load.on_send)
+                    await load.run(min(100, args.events), args.concurrency)  # warm up (index, connections)
+                    load.acks.clear()
+                    load.replies.clear()
+                    elapsed = await load.run(args.events, args.concurrency)
+                finally:
+                    process.send_signal(signal.SIGINT)
+                    await process.wait()
+    finally:
+        await fake.close()
+    report(args, elapsed, load)
+
+
+def _percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    return f"p50 {p50:8.1f} ms   p99 {p99:8.1f} ms   max {ordered[-1] * 1000:8.1f} ms"
+
+
+def report(args: argparse.Namespace, elapsed: float, load: Load) -> None:
+    database = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
+    print(f"zalo webhook benchmark: {len(load.replies)} events, concurrency {args.concurrency}, {database}")
+    print(f"  throughput {len(load.replies) / elapsed:8.1f} events/s")
+    print(f"  200 ack    {_percentiles(load.acks)}   (Zalo retries after about 2000 ms)")
+    print(f"  reply      {_percentiles(load.replies)}")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temporary directory")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))

@@ -1,0 +1,146 @@
+"""`troly announce` (queue one, or `status ID`) and `troly deliver` (a standalone delivery worker)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+
+from bot.app import Troly, create_app
+from bot.areas import area_by_code
+from bot.commands import Commands
+from bot.plugins import make_senders
+from bot.settings import Settings
+from bot.storage.models import AuditLog
+from bot.storage.types import utcnow
+from handlers.announcements.compose import MAX_CHARS
+from handlers.announcements.models import Announcement, Target
+from handlers.announcements.outbox import enqueue
+from handlers.announcements.recipients import push_channels, recipients
+from handlers.announcements.status import load_status, render
+from handlers.announcements.timefmt import local_text, parse_iso
+from handlers.announcements.worker import DeliveryOptions, DeliveryWorker
+
+
+def register_cli(commands: Commands) -> None:
+    commands.add(
+        "announce",
+        help="Xếp một thông báo vào hàng gửi (--area, --text, --at), hoặc xem kết quả: announce status SỐ",
+        run=run_announce,
+        configure=_configure_announce,
+    )
+    commands.add(
+        "deliver",
+        help="Chạy tiến trình gửi thông báo (có thể chạy nhiều tiến trình cùng lúc với PostgreSQL)",
+        run=run_deliver,
+        configure=_configure_deliver,
+    )
+
+
+def _configure_announce(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--area", help="mã khu vực nhận thông báo (gồm cả các khu vực trực thuộc)")
+    parser.add_argument("--text", help="nội dung thông báo")
+    parser.add_argument("--at", help="thời điểm gửi, ISO 8601 (không ghi múi giờ thì hiểu là giờ Việt Nam)")
+    parser.add_argument("--team-only", action="store_true", help="chỉ gửi cho thành viên Tổ công nghệ số")
+    sub = parser.add_subparsers(dest="announce_command", title="lệnh", metavar="LỆNH")
+    status = sub.add_parser("status", help="Xem kết quả gửi một thông báo", description="Xem kết quả gửi")
+    status.add_argument("id", type=int, help="số thông báo")
+    status.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+
+
+def _configure_deliver(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--channel", action="append", help="chỉ gửi qua kênh này (có thể lặp lại)")
+    parser.add_argument(
+        "--exit-when-idle", action="store_true", help="dừng khi không còn tin nào đang chờ gửi qua các kênh này"
+    )
+
+
+def run_announce(settings: Settings, args: argparse.Namespace) -> int:
+    if args.announce_command == "status":
+        return run_status(settings, args)
+    if not args.area or args.text is None:
+        print("Cần --area MÃ_KHU_VỰC và --text NỘI_DUNG (xem: troly announce --help).")
+        return 1
+    text = args.text.strip()
+    if not text or len(text) > MAX_CHARS:
+        print(f"Nội dung thông báo phải có từ 1 đến {MAX_CHARS} ký tự (đang có {len(text)}).")
+        return 1
+    now = utcnow()
+    try:
+        send_at = parse_iso(args.at) if args.at else now
+    except ValueError:
+        print(f"Không hiểu thời điểm --at {args.at!r}; dùng dạng 2026-12-25T08:00 (giờ Việt Nam).")
+        return 1
+    troly = create_app(settings)
+    try:
+        with troly.database.transaction() as session:
+            area = area_by_code(session, args.area)
+            if area is None:
+                print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
+                return 1
+            target = Target.TEAM if args.team_only else Target.SUBSCRIBERS
+            people = recipients(session, area.id, target)
+            announcement = Announcement(
+                text=text, area_id=area.id, target=target, created_by_label="cli", created_at=now, send_at=send_at
+            )
+            number = enqueue(session, announcement, people, push_channels(troly.plugins))
+            details = {"area": area.code, "target": target.value, "recipients": len(people), "send_at": str(send_at)}
+            session.add(
+                AuditLog(
+                    at=now,
+                    actor_label="cli",
+                    action="announcement.create",
+                    target=f"announcement:{number}",
+                    details=details,
+                )
+            )
+    finally:
+        troly.close()
+    print(f"Đã xếp thông báo cho {len(people)} người nhận ở {area.name} ({area.code}), gửi lúc {local_text(send_at)}.")
+    print(f"Xem kết quả: troly announce status {number}")
+    print(number)
+    return 0
+
+
+def run_status(settings: Settings, args: argparse.Namespace) -> int:
+    troly = create_app(settings)
+    try:
+        with troly.database.transaction() as session:
+            status = load_status(session, args.id)
+    finally:
+        troly.close()
+    if status is None:
+        print(f"Không có thông báo số {args.id}.")
+        return 1
+    print(json.dumps(status.as_json(), ensure_ascii=False, indent=2) if args.json else render(status))
+    return 0
+
+
+def run_deliver(settings: Settings, args: argparse.Namespace) -> int:
+    troly = create_app(settings)
+    try:
+        return asyncio.run(_deliver(troly, args))
+    finally:
+        troly.close()
+
+
+async def _deliver(troly: Troly, args: argparse.Namespace) -> int:
+    senders = make_senders(troly)
+    if args.channel:
+        senders = {name: sender for name, sender in senders.items() if name in args.channel}
+    if not senders:
+        print("Chưa có kênh nào gửi được tin (cần cấu hình TROLY_TELEGRAM_TOKEN hoặc thông tin Zalo).")
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    worker = DeliveryWorker(troly.database, senders, troly.policies, DeliveryOptions.from_settings(troly.settings))
+    try:
+        await worker.run(stop, exit_when_idle=args.exit_when_idle)
+    finally:
+        for sender in senders.values():
+            await sender.aclose()
+    print(f"Đã gửi {worker.sent} tin.")
+    return 0

@@ -1,0 +1,198 @@
+"""The outbox's state machine: queue, claim, finish, retry, and take over the rows of dead workers.
+
+queued → sending (claimed: committed BEFORE the send, with the worker's id) → sent | failed | skipped(reason).
+A retry puts the row back to queued with a later `not_before`. Every transition from "sending" is guarded by
+the worker id, so a worker that lost its claim (it was presumed dead) cannot overwrite another's result.
+Claiming uses SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so concurrent workers never claim the same row;
+on SQLite the core's BEGIN IMMEDIATE makes the claim transaction the only writer, which is as safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from bot.channels import ChannelPolicy
+from bot.storage.db import Database
+from bot.storage.models import User
+from handlers.announcements.models import Announcement, DeliveryWorker, OutboxItem, OutboxState, Target
+from handlers.announcements.recipients import Recipient
+
+QUEUED, SENDING = OutboxState.QUEUED, OutboxState.SENDING
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A row this worker now owns, with what it needs to send it."""
+
+    id: int
+    announcement_id: int
+    channel: str
+    chat_id: str
+    channel_user_id: str
+    text: str
+    attempts: int
+
+
+def enqueue(
+    session: Session,
+    announcement: Announcement,
+    people: Iterable[Recipient],
+    pushable: set[str],
+) -> int:
+    """Add the announcement and one outbox row per recipient; returns the announcement id."""
+    session.add(announcement)
+    session.flush()
+    rows: list[dict[str, Any]] = []
+    for person in people:
+        can_push = person.channel in pushable
+        rows.append(
+            {
+                "announcement_id": announcement.id,
+                "user_id": person.user_id,
+                "channel": person.channel,
+                "chat_id": person.chat_id,
+                "state": QUEUED if can_push else OutboxState.SKIPPED,
+                "reason": "" if can_push else "no_push_channel",
+                "not_before": announcement.send_at,
+                "attempts": 0,
+                "worker_id": "",
+                "uncertain": False,
+                "finished_at": None if can_push else announcement.created_at,
+            }
+        )
+    if rows:
+        session.execute(insert(OutboxItem), rows)
+    return announcement.id
+
+
+def claim(
+    database: Database, worker_id: str, channel: str, limit: int, now: datetime, policy: ChannelPolicy | None
+) -> list[Claimed]:
+    """Mark up to `limit` due rows of `channel` as sending by this worker, and return them.
+
+    Rows whose recipient blocked the bot, unsubscribed, or left the channel's push window since the
+    announcement was queued are skipped here, in the same transaction, and not returned.
+    """
+    with database.transaction() as session:
+        due = (
+            select(OutboxItem.id)
+            .where(OutboxItem.state == QUEUED, OutboxItem.channel == channel, OutboxItem.not_before <= now)
+            .order_by(OutboxItem.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list(session.scalars(due))
+        if not ids:
+            return []
+        details = session.execute(
+            select(OutboxItem, User, Announcement.text, Announcement.target)
+            .join(User, User.id == OutboxItem.user_id)
+            .join(Announcement, Announcement.id == OutboxItem.announcement_id)
+            .where(OutboxItem.id.in_(ids))
+            .order_by(OutboxItem.id)
+        )
+        claimed: list[Claimed] = []
+        for item, user, text, target in details:
+            reason = _skip_reason(user, target, policy, now)
+            if reason:
+                item.state, item.reason, item.finished_at = OutboxState.SKIPPED, reason, now
+                continue
+            item.state, item.worker_id, item.claimed_at = SENDING, worker_id, now
+            item.attempts += 1
+            claimed.append(
+                Claimed(item.id, item.announcement_id, channel, item.chat_id, user.channel_user_id, text, item.attempts)
+            )
+        return claimed
+
+
+def _skip_reason(user: User, target: Target, policy: ChannelPolicy | None, now: datetime) -> str:
+    if user.blocked:
+        return "blocked"
+    if target is Target.SUBSCRIBERS and user.subscribed_area_id is None:
+        return "unsubscribed"
+    if policy is not None and not policy.can_push(user.last_interaction_at, now):
+        return "outside_window"
+    return ""
+
+
+def finish(
+    database: Database, item_id: int, worker_id: str, state: OutboxState, now: datetime, reason: str = ""
+) -> bool:
+    """Record the outcome of a send; False when this worker no longer owned the row."""
+    return _transition(database, item_id, worker_id, {"state": state, "reason": reason[:200], "finished_at": now})
+
+
+def retry_later(
+    database: Database, item_id: int, worker_id: str, not_before: datetime, reason: str, *, count: bool = True
+) -> bool:
+    """Put a row back in the queue; a rate-limited send does not use up one of its attempts."""
+    values: dict[str, Any] = {"state": QUEUED, "reason": reason[:200], "not_before": not_before, "worker_id": ""}
+    if not count:
+        values["attempts"] = OutboxItem.attempts - 1
+    return _transition(database, item_id, worker_id, values)
+
+
+def _transition(database: Database, item_id: int, owner: str, values: dict[str, Any]) -> bool:
+    with database.transaction() as session:
+        result = session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == item_id, OutboxItem.state == SENDING, OutboxItem.worker_id == owner)
+            .values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def heartbeat(database: Database, worker_id: str, now: datetime) -> None:
+    with database.transaction() as session:
+        worker = session.get(DeliveryWorker, worker_id)
+        if worker is None:
+            session.add(DeliveryWorker(id=worker_id, started_at=now, heartbeat_at=now))
+        else:
+            worker.heartbeat_at = now
+
+
+def retire(database: Database, worker_id: str) -> None:
+    """A worker that stops cleanly removes its heartbeat (it owns no row in "sending" by then)."""
+    with database.transaction() as session:
+        session.execute(delete(DeliveryWorker).where(DeliveryWorker.id == worker_id))
+
+
+def recover(database: Database, now: datetime, lease: timedelta) -> int:
+    """Requeue the "sending" rows of workers whose heartbeat is older than `lease`, marking them uncertain.
+
+    Such a worker died (or hung) between committing the claim and recording the result: the send may or may
+    not have reached the channel. We resend (a subscriber must not be missed) and count it as uncertain.
+    """
+    with database.transaction() as session:
+        live = select(DeliveryWorker.id).where(DeliveryWorker.heartbeat_at >= now - lease)
+        result = session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.state == SENDING, OutboxItem.worker_id.not_in(live))
+            .values(state=QUEUED, uncertain=True, worker_id="", reason="worker_died")
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(delete(DeliveryWorker).where(DeliveryWorker.heartbeat_at < now - lease))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def pending(database: Database, channels: Iterable[str]) -> int:
+    """Rows of these channels still queued (due or scheduled) or in flight."""
+    with database.transaction() as session:
+        query = select(func.count()).where(
+            OutboxItem.state.in_([QUEUED, SENDING]), OutboxItem.channel.in_(list(channels))
+        )
+        return int(session.scalar(query) or 0)
+
+
+def next_due(database: Database, channels: Iterable[str]) -> datetime | None:
+    with database.transaction() as session:
+        query = select(func.min(OutboxItem.not_before)).where(
+            OutboxItem.state == QUEUED, OutboxItem.channel.in_(list(channels))
+        )
+        return session.scalar(query)

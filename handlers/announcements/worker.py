@@ -1,0 +1,225 @@
+"""The delivery loop: claims outbox rows and keeps each channel's sender busy, within its limits.
+
+Rate limiting belongs to the senders (they hold an aiolimiter at the configured rate and put replies to users
+ahead of bulk sends); this loop keeps up to `concurrency` sends in flight per channel so the limiter is never
+starved, pauses a channel when it answers 429, and turns every result into an outbox transition. Database
+calls are synchronous SQLAlchemy and run in threads so the sends keep flowing meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.channels import ChannelPolicy
+from bot.messages import Outbound
+from bot.senders import Sender, SendResult, SendStatus
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.types import utcnow
+from bot.users import mark_blocked
+from handlers.announcements import outbox
+from handlers.announcements.models import OutboxState
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 300.0
+DRAIN_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOptions:
+    concurrency: int = 16
+    lease: timedelta = timedelta(seconds=30)
+    max_attempts: int = 6
+    poll_seconds: float = 1.0
+    backoff_seconds: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeliveryOptions:
+        return cls(
+            concurrency=settings.delivery_concurrency,
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
+            max_attempts=settings.delivery_max_attempts,
+            poll_seconds=settings.delivery_poll_seconds,
+        )
+
+
+def new_worker_id() -> str:
+    """Host, process and a random suffix: readable in the status, unique across restarts."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class DeliveryWorker:
+    """One worker process's (or `troly serve`'s) delivery loop over the channels it has senders for."""
+
+    def __init__(
+        self,
+        database: Database,
+        senders: Mapping[str, Sender],
+        policies: Mapping[str, ChannelPolicy],
+        options: DeliveryOptions,
+        *,
+        worker_id: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.database = database
+        self.senders = dict(senders)
+        self.policies = dict(policies)
+        self.options = options
+        self.worker_id = worker_id or new_worker_id()
+        self.clock = clock
+        self.inflight: dict[str, set[asyncio.Task[None]]] = {channel: set() for channel in self.senders}
+        self.paused_until: dict[str, float] = {}
+        self.sent = 0
+
+    async def run(self, stop: asyncio.Event, *, exit_when_idle: bool = False) -> None:
+        """Deliver until `stop` is set (or, with `exit_when_idle`, until nothing is left for our channels)."""
+        await self._beat()
+        next_beat = time.monotonic() + self._beat_interval()
+        try:
+            while not stop.is_set():
+                try:
+                    if time.monotonic() >= next_beat:
+                        await self._beat()
+                        next_beat = time.monotonic() + self._beat_interval()
+                    if not await self._step(stop, exit_when_idle):
+                        break
+                except Exception:  # the database went away for a moment: log, wait, carry on
+                    log.exception("delivery loop error; retrying in %.1f s", self.options.poll_seconds)
+                    await _sleep_or_stop(stop, self.options.poll_seconds)
+        finally:
+            await self._drain()
+
+    async def _step(self, stop: asyncio.Event, exit_when_idle: bool) -> bool:
+        """Start what can be started, then wait for a send to finish or for work to appear; False: all done."""
+        started = await self._fill()
+        tasks = self._all_inflight()
+        if tasks:
+            await _wait_any(tasks, stop, self.options.poll_seconds)
+        elif not started:
+            if exit_when_idle and await asyncio.to_thread(outbox.pending, self.database, self.senders) == 0:
+                return False
+            await _sleep_or_stop(stop, self._idle_seconds())
+        return True
+
+    async def _beat(self) -> None:
+        """Refresh our heartbeat and take over the rows of workers whose heartbeat is stale."""
+        now = self.clock()
+        await asyncio.to_thread(outbox.heartbeat, self.database, self.worker_id, now)
+        recovered = await asyncio.to_thread(outbox.recover, self.database, now, self.options.lease)
+        if recovered:
+            log.warning("requeued %d in-flight sends of dead workers (counted as uncertain)", recovered)
+
+    def _beat_interval(self) -> float:
+        return max(0.2, self.options.lease.total_seconds() / 3)
+
+    async def _fill(self) -> int:
+        """Claim rows for every channel with free slots that is not paused; start their sends."""
+        started = 0
+        now_mono = time.monotonic()
+        for channel, tasks in self.inflight.items():
+            free = self.options.concurrency - len(tasks)
+            if free <= 0 or self.paused_until.get(channel, 0.0) > now_mono:
+                continue
+            rows = await asyncio.to_thread(
+                outbox.claim,
+                self.database,
+                self.worker_id,
+                channel,
+                free,
+                self.clock(),
+                self.policies.get(channel),
+            )
+            for row in rows:
+                task = asyncio.create_task(self._deliver(row))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            started += len(rows)
+        return started
+
+    def _all_inflight(self) -> set[asyncio.Task[None]]:
+        return set().union(*self.inflight.values()) if self.inflight else set()
+
+    def _idle_seconds(self) -> float:
+        now_mono = time.monotonic()
+        pauses = [until - now_mono for until in self.paused_until.values() if until > now_mono]
+        return max(0.01, min([self.options.poll_seconds, *pauses]))
+
+    async def _deliver(self, row: outbox.Claimed) -> None:
+        sender = self.senders[row.channel]
+        policy = self.policies.get(row.channel)
+        if policy is not None and len(row.text) > policy.max_text_chars:
+            result = SendResult(SendStatus.INVALID, detail=f"text longer than {policy.max_text_chars} characters")
+        else:
+            try:
+                result = await sender.send(row.chat_id, Outbound(row.text), bulk=True)
+            except Exception as error:  # a sender bug or an unexpected network error: retry like TRANSIENT
+                log.exception("sender %s raised for outbox row %d", row.channel, row.id)
+                result = SendResult(SendStatus.TRANSIENT, detail=type(error).__name__)
+        if result.status is SendStatus.RATE_LIMITED:
+            pause = result.retry_after if result.retry_after is not None else 1.0
+            self.paused_until[row.channel] = max(self.paused_until.get(row.channel, 0.0), time.monotonic() + pause)
+        await asyncio.to_thread(self._record, row, result)
+
+    def _record(self, row: outbox.Claimed, result: SendResult) -> None:
+        """Turn a send result into the row's next state (runs in a thread)."""
+        now, db, me = self.clock(), self.database, self.worker_id
+        status = result.status
+        if status is SendStatus.SENT:
+            owned = outbox.finish(db, row.id, me, OutboxState.SENT, now)
+            self.sent += 1
+        elif status is SendStatus.BLOCKED:
+            mark_blocked(db, row.channel, row.channel_user_id)
+            owned = outbox.finish(db, row.id, me, OutboxState.SKIPPED, now, "blocked")
+        elif status is SendStatus.UNREACHABLE:
+            owned = outbox.finish(db, row.id, me, OutboxState.SKIPPED, now, _reason("unreachable", result))
+        elif status is SendStatus.INVALID:
+            owned = outbox.finish(db, row.id, me, OutboxState.FAILED, now, _reason("invalid", result))
+        elif status is SendStatus.RATE_LIMITED:
+            delay = timedelta(seconds=result.retry_after if result.retry_after is not None else 1.0)
+            owned = outbox.retry_later(db, row.id, me, now + delay, "rate_limited", count=False)
+        elif row.attempts >= self.options.max_attempts:
+            owned = outbox.finish(db, row.id, me, OutboxState.FAILED, now, _reason("transient", result))
+        else:
+            delay = timedelta(seconds=min(self.options.backoff_seconds * 2 ** (row.attempts - 1), MAX_BACKOFF_SECONDS))
+            owned = outbox.retry_later(db, row.id, me, now + delay, _reason("transient", result))
+        if not owned:
+            log.warning("outbox row %d was taken over while its send was in flight (%s)", row.id, status.value)
+
+    async def _drain(self) -> None:
+        """Let sends in flight finish (briefly); whatever is cut off stays "sending" and is recovered later."""
+        tasks = self._all_inflight()
+        if tasks:
+            _done, cut = await asyncio.wait(tasks, timeout=DRAIN_SECONDS)
+            for task in cut:
+                task.cancel()
+            if cut:
+                log.warning("%d sends cut off at shutdown; they will be resent and counted as uncertain", len(cut))
+                await asyncio.gather(*cut, return_exceptions=True)
+        await asyncio.to_thread(outbox.retire, self.database, self.worker_id)
+
+
+def _reason(kind: str, result: SendResult) -> str:
+    return f"{kind}: {result.detail}" if result.detail else kind
+
+
+async def _wait_any(tasks: set[asyncio.Task[None]], stop: asyncio.Event, seconds: float) -> None:
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({*tasks, stopper}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -1,0 +1,71 @@
+"""`troly announce` and `troly announce status` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.settings import Settings
+from bot.storage.models import AuditLog
+from handlers.announcements.models import Announcement
+from tests.announce_helpers import PLUGINS, add_residents, import_sample
+from tests.test_cli import troly
+
+ENV = {"TROLY_PLUGINS": ",".join(PLUGINS)}
+
+
+def test_announce_queues_and_reports_status(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    app = create_app(make_settings(plugins=PLUGINS))
+    import_sample(app)
+    add_residents(app, "22-MC-K2", 4)
+    add_residents(app, "22-MC", 1, prefix="console", channel="console")
+    queued = troly("announce", "--area", "22-MC", "--text", "Tiêm chủng sáng Chủ nhật tại trạm y tế.", env=ENV)
+    assert queued.returncode == 0, queued.stderr
+    number = int(queued.stdout.strip().splitlines()[-1])
+    assert "5 người nhận" in queued.stdout
+    report = troly("announce", "status", str(number), "--json", env=ENV)
+    assert report.returncode == 0, report.stderr
+    status = json.loads(report.stdout)
+    assert status["id"] == number and status["area"] == "22-MC" and status["created_by"] == "cli"
+    assert status["channels"]["loopback"]["queued"] == 4
+    assert status["channels"]["console"]["skipped"] == 1
+    assert status["reasons"] == {"no_push_channel": 1} and status["uncertain"] == 0 and status["done"] is False
+    text = troly("announce", "status", str(number), env=ENV).stdout
+    assert "loopback: đang chờ gửi 4" in text and "kênh không hỗ trợ gửi thông báo: 1" in text
+    with app.database.transaction() as session:
+        audit = session.scalar(select(AuditLog).where(AuditLog.action == "announcement.create"))
+        assert audit is not None and audit.actor_label == "cli" and audit.details["recipients"] == 5
+    app.close()
+
+
+def test_announce_at_a_vietnam_time(make_settings: Callable[..., Settings]) -> None:
+    app = create_app(make_settings(plugins=PLUGINS))
+    import_sample(app)
+    queued = troly("announce", "--area", "31-HB", "--text", "Họp dân", "--at", "2031-01-02T08:30", env=ENV)
+    assert queued.returncode == 0, queued.stderr
+    assert "08:30 ngày 02/01/2031" in queued.stdout
+    with app.database.transaction() as session:
+        announcement = session.scalar(select(Announcement))
+        assert announcement is not None and announcement.send_at.isoformat() == "2031-01-02T01:30:00+00:00"
+    app.close()
+
+
+def test_bad_announce_arguments_are_refused_clearly() -> None:
+    assert troly("areas", "import", str(Path(__file__).parents[1] / "bot/data/areas-sample.csv")).returncode == 0
+    unknown = troly("announce", "--area", "NOPE", "--text", "x")
+    assert unknown.returncode == 1 and "Không có khu vực mã NOPE" in unknown.stdout
+    empty = troly("announce", "--area", "22-MC", "--text", "   ")
+    assert empty.returncode == 1 and "từ 1 đến 2000 ký tự" in empty.stdout
+    long = troly("announce", "--area", "22-MC", "--text", "a" * 2001)
+    assert long.returncode == 1
+    bad_time = troly("announce", "--area", "22-MC", "--text", "x", "--at", "thứ hai")
+    assert bad_time.returncode == 1 and "Không hiểu thời điểm" in bad_time.stdout
+    missing = troly("announce", "status", "999")
+    assert missing.returncode == 1 and "Không có thông báo số 999" in missing.stdout
+    assert troly("announce").returncode == 1
+    nothing_to_send_with = troly("deliver", "--exit-when-idle")
+    assert nothing_to_send_with.returncode == 1 and "Chưa có kênh nào" in nothing_to_send_with.stdout
