@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from aiolimiter import AsyncLimiter
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 PUSH_WINDOW = timedelta(days=7)
 FREE_WINDOW = timedelta(hours=48)
+RETRYABLE = frozenset({SendStatus.TRANSIENT, SendStatus.RATE_LIMITED})
 PAID_WINDOW_NOTE = "sent after Zalo's free 48 hours: it may count against the OA's paid message quota"
 
 
@@ -88,7 +90,11 @@ class ZaloSender:
         self._bulk_turn = asyncio.Lock()
         self._resume_at = 0.0
 
-    async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
+    async def send(
+        self, chat_id: str, message: Outbound, *, bulk: bool = False, retry_delays: Sequence[float] = ()
+    ) -> SendResult:
+        """Send every part of `message`. With `retry_delays`, a part that failed for a reason that may pass
+        (rate limit, network) is retried after each delay, so a reply split in parts is never sent twice."""
         allowed = await asyncio.to_thread(self._allowed, chat_id, utcnow())
         if not allowed.ok:
             log.info("zalo: not sending to %s: %s", mask_user_id(CHANNEL, chat_id), allowed.detail)
@@ -99,6 +105,11 @@ class ZaloSender:
             parts = [image, *parts] if image is not None else parts
         for number, part in enumerate(parts, start=1):
             result = await self._post(chat_id, part, bulk=bulk)
+            for delay in retry_delays:
+                if result.status not in RETRYABLE:
+                    break
+                await asyncio.sleep(delay)
+                result = await self._post(chat_id, part, bulk=bulk)
             if not result.ok:
                 detail = f"{result.detail} (part {number}/{len(parts)})" if len(parts) > 1 else result.detail
                 return SendResult(result.status, result.retry_after, detail)

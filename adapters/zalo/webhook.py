@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from adapters.zalo.events import CHANNEL, MalformedEvent, parse_event
+from adapters.zalo.sender import ZaloSender
 from adapters.zalo.signature import HEADER, verify
 from bot.app import Troly
 from bot.messages import Inbound, Outbound
 from bot.privacy import mask_user_id
-from bot.senders import SENDERS, Sender, SendResult, SendStatus
+from bot.senders import SENDERS, Sender
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +76,13 @@ class ZaloWebhook:
             self._in_flight.discard(inbound.message_id)
 
     async def _deliver(self, chat_id: str, reply: Outbound) -> bool:
-        """Send one reply, retrying what may pass later; False when the user cannot be reached now."""
+        """Send one reply, retrying parts that may pass later; False when the user cannot be reached now."""
         sender = self._sender()
         who = mask_user_id(CHANNEL, chat_id)
-        if sender is None:
+        if not isinstance(sender, ZaloSender):
             log.warning("zalo: no sender configured (app id, secret or tokens missing); reply to %s dropped", who)
             return False
-        result = SendResult(SendStatus.TRANSIENT)
-        for delay in (0.0, *self.retry_delays):
-            if delay:
-                await asyncio.sleep(delay)
-            result = await sender.send(chat_id, reply)
-            if result.status not in (SendStatus.TRANSIENT, SendStatus.RATE_LIMITED):
-                break
+        result = await sender.send(chat_id, reply, retry_delays=self.retry_delays)
         if not result.ok:
             log.warning("zalo: reply to %s not delivered: %s %s", who, result.status, result.detail)
         return result.ok

@@ -66,6 +66,7 @@ class FakeZalo:
     _valid_access: set[str] = field(default_factory=set)
     _next_errors: deque[int] = field(default_factory=deque)
     _user_errors: dict[str, int] = field(default_factory=dict)
+    _errors_at: dict[int, int] = field(default_factory=dict)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     images: dict[str, bytes] = field(default_factory=dict)
     listeners: list[Callable[[Sent], None]] = field(default_factory=list)  # called with every recorded send
@@ -94,6 +95,10 @@ class FakeZalo:
     def fail_next(self, code: int, times: int = 1) -> None:
         """The next `times` sends answer with `code` (before any other check)."""
         self._next_errors.extend([code] * times)
+
+    def fail_attempt(self, number: int, code: int) -> None:
+        """The send attempt with this number (counting from 1 since the start) answers with `code`."""
+        self._errors_at[number] = code
 
     def fail_user(self, user_id: str, code: int | None) -> None:
         """Every send to `user_id` answers with `code` (None: stop)."""
@@ -130,6 +135,8 @@ class FakeZalo:
         self.attempts += 1
         if self._next_errors:
             return _error(self._next_errors.popleft(), "injected")
+        if self.attempts in self._errors_at:
+            return _error(self._errors_at.pop(self.attempts), "injected for this attempt")
         token = request.headers.get("access_token", "")
         if token not in self._valid_access:
             return _error(-216, "Access token is invalid")

@@ -196,3 +196,16 @@ async def test_many_users_at_once_each_answered_once_and_in_order(zalo: ZaloHarn
     with zalo.app.database.transaction() as session:
         count = select(func.count()).select_from(ProcessedMessage).where(ProcessedMessage.channel == "zalo")
         assert session.scalar(count) == 36
+
+
+async def test_a_long_reply_is_sent_once_even_when_a_part_must_be_retried(
+    zalo_lite: ZaloHarness, fake_zalo: FakeZalo
+) -> None:
+    long_text = "\n\n".join(f"Bước {n}: " + "mở ứng dụng VNeID và làm theo hướng dẫn " * 12 for n in range(10))
+    zalo_lite.app.router.command("dai", lambda ctx: long_text, description="Một câu trả lời dài")
+    fake_zalo.fail_attempt(2, -32)  # the second part meets a rate limit
+    fake_zalo.fail_attempt(4, -500)  # the third part an unknown, transient error
+    await zalo_lite.say(USER, "/dai", "long-1")
+    parts = fake_zalo.texts_to(USER)
+    assert len(parts) == 3 and fake_zalo.attempts == 5
+    assert " ".join(" ".join(parts).split()) == " ".join(long_text.split())
