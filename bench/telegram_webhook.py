@@ -1,13 +1,14 @@
 """Benchmark: Telegram updates through the webhook of a real `troly serve` process to the replies it sends.
 
 The server runs as a subprocess (the real CLI, PTB and SQLite or PostgreSQL); this process runs the fake Bot
-API server and the load: `--concurrency` clients each POST an update from a new chat and wait until the fake
-server records the `sendMessage` to that chat, then send the next, until `--updates` are done.
+API server and the load: `--concurrency` clients each POST an update and wait until the fake server records
+the `sendMessage` to that chat, then send the next, until `--updates` are done. Updates come from `--chats`
+citizens in turn (returning users, as in real use; 0: a new chat for every update).
 Latency is from the start of the POST to the arrival of the reply at the fake Bot API.
 
     PYTHONPATH=$PWD .venv/bin/python -m bench.telegram_webhook --updates 3000 --concurrency 16
 
-The per-chat limit (1/s) does not bind because every update comes from a different chat; the overall limit
+The per-chat limit (1/s) does not bind while chats are many more than clients; the overall limit
 (TROLY_TELEGRAM_RATE, about 25/s in production) is raised for the run, since Telegram itself would refuse a
 single bot more than about 30 messages/s: this measures what the server can process, not Telegram's quota.
 """
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.fake_telegram import ApiCall, FakeTelegram  # noqa: E402
-from tests.support.postgres import free_port  # noqa: E402
+from tests.support.postgres import free_port, running_postgres  # noqa: E402
 from tests.support.telegram_updates import SECRET_HEADER, text_update  # noqa: E402
 
 SECRET = "bench-secret"
@@ -77,10 +78,11 @@ async def wait_healthy(session: aiohttp.ClientSession, url: str) -> None:
 class Load:
     """Closed-loop clients; a reply is matched to its update by chat id (one new chat per update)."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+    def __init__(self, session: aiohttp.ClientSession, url: str, chats: int) -> None:
         self.session, self.url = session, url
         self.waiting: dict[str, asyncio.Future[float]] = {}
-        self.chats = itertools.count(10_000_000)
+        numbers = itertools.count()
+        self.next_chat = (lambda: 10_000_000 + next(numbers) % chats) if chats else (lambda: 10_000_000 + next(numbers))
         self.latencies: list[float] = []
 
     def on_call(self, call: ApiCall) -> None:
@@ -89,7 +91,7 @@ class Load:
             future.set_result(call.at)
 
     async def one(self, question: str) -> None:
-        chat = next(self.chats)
+        chat = self.next_chat()
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.waiting[str(chat)] = future
         started = time.monotonic()
@@ -122,16 +124,18 @@ async def main(args: argparse.Namespace) -> None:
             process = await start_server(fake, port, data_dir, args.database_url)
             try:
                 await wait_healthy(session, url)
-                load = Load(session, url)
+                load = Load(session, url, args.chats)
                 fake.listeners.append(load.on_call)
                 await load.run(min(200, args.updates), args.concurrency)  # warm up
                 sample = await probe_reply(fake)
                 load.latencies.clear()
+                cpu_before = cpu_seconds(process.pid)
                 elapsed = await load.run(args.updates, args.concurrency)
+                cpu = cpu_seconds(process.pid) - cpu_before
             finally:
                 process.send_signal(signal.SIGINT)
                 await process.wait()
-    report(args, elapsed, load.latencies, sample)
+    report(args, elapsed, load.latencies, sample, cpu)
 
 
 async def probe_reply(fake: FakeTelegram) -> str:
@@ -139,16 +143,24 @@ async def probe_reply(fake: FakeTelegram) -> str:
     return texts[-1][:100].replace("\n", " ") if texts else ""
 
 
-def report(args: argparse.Namespace, elapsed: float, latencies: list[float], sample: str) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to report the server's cost per update."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(args: argparse.Namespace, elapsed: float, latencies: list[float], sample: str, cpu: float) -> None:
     ordered = sorted(latencies)
     p50 = statistics.median(ordered) * 1000
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
     database = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
-    print(f"telegram webhook benchmark: {len(ordered)} updates, concurrency {args.concurrency}, {database}")
+    chats = f"{args.chats} chats" if args.chats else "a new chat per update"
+    print(f"telegram webhook benchmark: {len(ordered)} updates, concurrency {args.concurrency}, {chats}, {database}")
     print(f"  throughput   {len(ordered) / elapsed:8.1f} updates/s")
     print(f"  latency p50  {p50:8.1f} ms")
     print(f"  latency p99  {p99:8.1f} ms")
     print(f"  max          {ordered[-1] * 1000:8.1f} ms")
+    print(f"  server CPU   {cpu / len(ordered) * 1000:8.2f} ms per update (load average {os.getloadavg()[0]:.1f})")
     print(f"  sample reply {sample!r}")
 
 
@@ -156,9 +168,20 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--chats", type=int, default=1000, help="distinct chats taking turns (0: all new)")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temporary directory")
-    return parser.parse_args()
+    parser.add_argument("--postgres", action="store_true", help="start a throw-away PostgreSQL server and use it")
+    args = parser.parse_args()
+    if args.chats and args.chats < args.concurrency * 4:
+        parser.error("--chats must be at least 4 x --concurrency (one chat gets about one message a second)")
+    return args
 
 
 if __name__ == "__main__":
-    asyncio.run(main(parse_args()))
+    arguments = parse_args()
+    if arguments.postgres:
+        with running_postgres() as admin_url:
+            arguments.database_url = admin_url
+            asyncio.run(main(arguments))
+    else:
+        asyncio.run(main(arguments))

@@ -25,6 +25,7 @@ ENV_PREFIX = "TROLY_"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.basic",
     "handlers.membership",
+    "handlers.visits",
     "handlers.announcements",
     "handlers.follow",
     "adapters.console",

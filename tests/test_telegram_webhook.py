@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
@@ -69,3 +70,13 @@ async def test_replayed_update_is_processed_once(tg_app: Troly, fake: FakeTelegr
         again = [await post_update(session, url, update, SECRET) for _ in range(3)]
         assert first.status == 200 and all(response.status == 200 for response in again)
     assert len(fake.sent(6)) == 1
+
+
+async def test_simultaneous_redeliveries_are_processed_once(tg_app: Troly, fake: FakeTelegram) -> None:
+    update = text_update(7, "xin chào")
+    async with serving(tg_app) as (url, session):
+        responses = await asyncio.gather(*(post_update(session, url, update, SECRET) for _ in range(5)))
+        assert [response.status for response in responses] == [200] * 5
+        await fake.wait_for("sendMessage", chat_id=7)
+        await fake.wait_for("sendMessage", 2, chat_id=7, timeout=0.3)
+    assert len(fake.sent(7)) == 1

@@ -42,8 +42,9 @@ class TelegramRunner:
     async def start(self) -> None:
         try:
             await self._bring_up()
-        except InvalidToken as error:
-            raise RuntimeError(f"Telegram refused TROLY_TELEGRAM_TOKEN ({error}); check the token") from error
+        except InvalidToken:  # PTB's message quotes the token: keep it out of logs
+            await self.application.bot.request.shutdown()  # serve stops; aiohttp runs no cleanup after this
+            raise RuntimeError("Telegram refused TROLY_TELEGRAM_TOKEN (401 Unauthorized); check the token") from None
         except NetworkError as error:
             log.error("Telegram: Bot API unreachable at start-up (%s); retrying in the background", error)
             self._retry = asyncio.create_task(self._keep_trying(), name="telegram-start")
@@ -68,8 +69,8 @@ class TelegramRunner:
             try:
                 await self._bring_up()
                 return
-            except InvalidToken as error:
-                log.critical("Telegram refused TROLY_TELEGRAM_TOKEN (%s); the Telegram channel stays off", error)
+            except InvalidToken:
+                log.critical("Telegram refused TROLY_TELEGRAM_TOKEN; the Telegram channel stays off")
                 return
             except NetworkError as error:
                 log.warning("Telegram: still unreachable (%s); next try in %.0f s", error, delay)

@@ -9,10 +9,13 @@ is the difference between keeping up and not. The session is created lazily insi
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 class AiohttpRequest(BaseRequest):
@@ -35,7 +38,7 @@ class AiohttpRequest(BaseRequest):
         return self._timeouts["sock_read"]
 
     async def initialize(self) -> None:
-        self._ensure_session()
+        """Nothing to do: the session is made on first use, so an unused request never holds one open."""
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -60,9 +63,9 @@ class AiohttpRequest(BaseRequest):
         }
         timeout = aiohttp.ClientTimeout(total=None, **limits)
         try:
-            async with session.request(
-                method, url, data=_body(request_data), timeout=timeout, headers={"User-Agent": self.USER_AGENT}
-            ) as response:
+            data, headers = _body(request_data)
+            headers["User-Agent"] = self.USER_AGENT
+            async with session.request(method, url, data=data, timeout=timeout, headers=headers) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut(f"Telegram did not answer in time ({type(error).__name__})") from error
@@ -76,12 +79,13 @@ class AiohttpRequest(BaseRequest):
         return self._session
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+def _body(request_data: RequestData | None) -> tuple[aiohttp.FormData | bytes | None, dict[str, str]]:
+    """Form-encoded parameters, encoded here (aiohttp's FormData builds a multipart writer even when unused)."""
     if request_data is None:
-        return None
+        return None, {}
     if not request_data.contains_files:
-        return request_data.json_parameters
+        return urlencode(request_data.json_parameters).encode(), {"Content-Type": FORM_TYPE}
     form = aiohttp.FormData(request_data.json_parameters)
     for name, (filename, content, mimetype) in request_data.multipart_data.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
-    return form
+    return form, {}

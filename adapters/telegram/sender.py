@@ -163,7 +163,7 @@ class TelegramSender:
 
 def classify(error: TelegramError) -> SendResult:
     """Map PTB's exceptions onto the channel-neutral statuses (order matters: BadRequest is a NetworkError)."""
-    detail = str(error)[:200]
+    detail = "Telegram refused the token" if isinstance(error, InvalidToken) else str(error)[:200]  # never the token
     if isinstance(error, Forbidden):
         return SendResult(SendStatus.BLOCKED, detail=detail)
     if isinstance(error, RetryAfter):

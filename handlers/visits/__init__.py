@@ -1,0 +1,32 @@
+"""Household visits by community digital technology teams: logging in chat, corrections, reports.
+
+Plugin "handlers.visits": chat commands on the core router (identical on every channel) and the
+`troly report` CLI commands. See docs/visits.md for the flows and the decisions behind them.
+"""
+
+from __future__ import annotations
+
+from bot.app import Troly
+from bot.commands import Commands
+from bot.storage.models import Role
+from handlers.visits import actions, cli, commands, dialog, summary
+from handlers.visits import models as models  # registers the tables on Base
+
+REPORT_READERS = frozenset({Role.MEMBER, Role.LEADER, Role.OFFICIAL, Role.ADMIN})
+
+
+def setup(troly: Troly) -> None:
+    router = troly.router
+    loggers = commands.LOGGERS
+    router.command("ghinhan", commands.log_visit, description="Ghi nhận một lượt thăm hộ dân", roles=loggers)
+    router.command("sua", commands.correct_visit, description="Sửa lượt thăm vừa ghi (trong 24 giờ)", roles=loggers)
+    router.command("xoa", actions.ask_delete, description="Xóa lượt thăm vừa ghi (trong 24 giờ)", roles=loggers)
+    router.command("baocao", summary.show_report, description="Xem báo cáo lượt thăm hộ dân", roles=REPORT_READERS)
+    router.dialog(dialog.NAME, dialog.handle)
+    router.dialog(actions.DELETE_DIALOG, actions.confirm_delete)
+    router.text(commands.stale_button, when=commands.is_stale_button)
+
+
+def register_cli(commands_: Commands) -> None:
+    """`troly report visits` and `troly report summary`."""
+    cli.register_cli(commands_)

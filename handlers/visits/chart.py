@@ -1,0 +1,42 @@
+"""The /baocao chart: visits per week (the trend) beside services given by kind, as PNG bytes.
+
+Rendered server-side with matplotlib's Agg canvas on a `Figure` object (no pyplot: no global state, safe in
+worker threads). DejaVu Sans ships with matplotlib and has every Vietnamese glyph.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import date
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from handlers.visits.catalogue import SERVICE_BY_CODE, ordered_codes
+
+FONT = "DejaVu Sans"
+
+
+def render_chart(title: str, weeks: list[tuple[date, int]], services: Counter[str]) -> bytes | None:
+    """PNG bytes, or None when there is nothing to draw."""
+    if not any(count for _, count in weeks) and not services:
+        return None
+    figure = Figure(figsize=(9, 4.2), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    trend, kinds = figure.subplots(1, 2, width_ratios=(1, 1.2))
+    labels = [day.strftime("%d/%m") for day, _ in weeks]
+    trend.bar(labels, [count for _, count in weeks], color="#2a7ab9")
+    trend.set_title("Lượt thăm theo tuần (tuần bắt đầu ngày)", fontsize=10, fontname=FONT)
+    trend.tick_params(axis="x", labelrotation=45, labelsize=8)
+    trend.yaxis.get_major_locator().set_params(integer=True)
+    codes = ordered_codes(set(services))
+    kinds.barh([SERVICE_BY_CODE[code].label for code in codes], [services[code] for code in codes], color="#e07b39")
+    kinds.invert_yaxis()
+    kinds.set_title("Dịch vụ đã hỗ trợ (tháng này)", fontsize=10, fontname=FONT)
+    kinds.tick_params(axis="y", labelsize=8)
+    kinds.xaxis.get_major_locator().set_params(integer=True)
+    figure.suptitle(f"Kết quả hỗ trợ hộ dân {title}", fontsize=12, fontname=FONT)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

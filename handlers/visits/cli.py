@@ -1,0 +1,143 @@
+"""`troly report visits` (CSV/XLSX, one row per visit) and `troly report summary` (text or JSON) for an area."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from bot.areas import area_by_code
+from bot.commands import Commands
+from bot.settings import Settings
+from bot.storage.db import Database
+from handlers.visits import export, reports
+from handlers.visits.catalogue import OUTCOME_LABELS, SERVICE_BY_CODE, Outcome
+from handlers.visits.reports import Scope
+
+
+def register_cli(commands: Commands) -> None:
+    report = commands.group("report", help="Báo cáo hoạt động của Tổ công nghệ số cộng đồng")
+    report.add("visits", help="Xuất danh sách lượt thăm hộ dân (CSV hoặc XLSX)", run=run_visits, configure=_visits)
+    report.add("summary", help="Tổng hợp kết quả hỗ trợ hộ dân của một khu vực", run=run_summary, configure=_summary)
+
+
+def _local_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        message = f"ngày '{text}' không hợp lệ, hãy viết dạng NĂM-THÁNG-NGÀY, ví dụ 2026-11-01"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--area", required=True, help="mã khu vực (gồm cả các khu vực cấp dưới)")
+    parser.add_argument("--from", dest="start", type=_local_date, help="từ ngày (YYYY-MM-DD, giờ Việt Nam)")
+    parser.add_argument("--to", dest="end", type=_local_date, help="đến hết ngày (YYYY-MM-DD, giờ Việt Nam)")
+
+
+def _visits(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument("--format", choices=["csv", "xlsx"], default="csv", help="định dạng (mặc định csv)")
+    parser.add_argument("--output", "-o", type=Path, help="ghi ra tệp này (mặc định: đầu ra chuẩn)")
+
+
+def _summary(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+
+
+def _open_scope(settings: Settings, args: argparse.Namespace) -> tuple[Database, Session, Scope] | None:
+    if args.start and args.end and args.start > args.end:
+        print("--from phải trước hoặc bằng --to.", file=sys.stderr)
+        return None
+    database = Database(settings.resolved_database_url)
+    database.upgrade()
+    session = database.sessions()
+    area = area_by_code(session, args.area)
+    if area is None:
+        print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
+        session.close()
+        database.dispose()
+        return None
+    return database, session, reports.area_scope(session, area.id)
+
+
+def run_visits(settings: Settings, args: argparse.Namespace) -> int:
+    if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
+        print("Tệp XLSX không in ra màn hình được; hãy thêm --output TỆP.xlsx", file=sys.stderr)
+        return 1
+    opened = _open_scope(settings, args)
+    if opened is None:
+        return 1
+    database, session, scope = opened
+    try:
+        rows = list(export.visit_rows(session, scope, args.start, args.end))
+    finally:
+        session.close()
+        database.dispose()
+    data = export.to_csv(rows) if args.format == "csv" else export.to_xlsx(rows)
+    if args.output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return 0
+    try:
+        args.output.write_bytes(data)
+    except OSError as error:
+        print(f"Không ghi được tệp {args.output}: {error.strerror}", file=sys.stderr)
+        return 1
+    print(f"Đã ghi {len(rows)} lượt thăm vào {args.output}", file=sys.stderr)
+    return 0
+
+
+def summarise(session: Session, scope: Scope, args: argparse.Namespace) -> dict[str, object]:
+    """Everything `report summary` prints, as plain data (the JSON output)."""
+    stats = reports.collect(session, scope, args.start, args.end)
+    today = args.end or reports.local_now().date()
+    return {
+        "area": args.area,
+        "from": args.start.isoformat() if args.start else None,
+        "to": args.end.isoformat() if args.end else None,
+        **stats.as_dict(),
+        "follow_ups_pending": reports.pending_follow_ups(session, scope),
+        "sub_areas": reports.by_sub_area(session, scope, args.start, args.end),
+        "weekly": [{"week_start": day.isoformat(), "visits": n} for day, n in reports.weekly(session, scope, today)],
+    }
+
+
+def run_summary(settings: Settings, args: argparse.Namespace) -> int:
+    opened = _open_scope(settings, args)
+    if opened is None:
+        return 1
+    database, session, scope = opened
+    try:
+        result = summarise(session, scope, args)
+    finally:
+        session.close()
+        database.dispose()
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else _as_text(scope, result))
+    return 0
+
+
+def _as_text(scope: Scope, result: dict[str, object]) -> str:
+    period = f"từ {result['from'] or 'đầu'} đến {result['to'] or 'nay'}"
+    services = result["services"]
+    outcomes = result["outcomes"]
+    assert isinstance(services, dict) and isinstance(outcomes, dict)
+    lines = [
+        f"Kết quả hỗ trợ hộ dân {scope.title} ({result['area']}), {period}",
+        f"Lượt thăm: {result['visits']}",
+        f"Hộ được tiếp cận: {result['households']}",
+        f"Người được hỗ trợ: {result['people_helped']}",
+        "Dịch vụ: " + (", ".join(f"{SERVICE_BY_CODE[c].label} {n}" for c, n in services.items()) or "chưa có"),
+        "Kết quả: " + ", ".join(f"{OUTCOME_LABELS[Outcome(k)]} {n}" for k, n in outcomes.items()),
+        f"Hộ đang hẹn lại: {result['follow_ups_pending']}",
+    ]
+    sub_areas = result["sub_areas"]
+    assert isinstance(sub_areas, list)
+    lines += [f"  {row['code']} {row['name']}: {row['visits']} lượt, {row['households']} hộ" for row in sub_areas]
+    return "\n".join(lines)
