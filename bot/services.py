@@ -50,5 +50,9 @@ class ServiceRegistry:
                     self._values[key] = self._factories[key]()
         return cast(T, self._values[key])
 
+    def built(self, key: ServiceKey[Any]) -> bool:
+        """Whether the service exists already (a lazy one has been built)."""
+        return key in self._values
+
     def __contains__(self, key: ServiceKey[Any]) -> bool:
         return key in self._values or key in self._factories

@@ -28,6 +28,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.visits",
     "handlers.announcements",
     "handlers.follow",
+    "handlers.questions",
     "adapters.console",
     "adapters.telegram",
     "adapters.zalo",
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     plugins: Annotated[tuple[str, ...], NoDecode] = DEFAULT_PLUGINS
 
     dialog_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    embedding_model: str = "none"  # dense arm: "none", "minilm" (bundled), "troly" (fine-tuned), a name or a path
     max_message_chars: int = Field(default=2000, ge=100, le=100_000)
     invite_valid_hours: int = Field(default=72, ge=1, le=24 * 90)
 

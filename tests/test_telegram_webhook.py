@@ -9,10 +9,11 @@ import pytest
 
 from bot.app import Troly, create_app
 from bot.settings import Settings
+from knowledge.guides import load_guides
 from tests.helpers import inbound
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.telegram_e2e import SECRET, serving, telegram_settings
-from tests.support.telegram_updates import post_update, text_update
+from tests.support.telegram_updates import callback_update, post_update, text_update
 
 
 @pytest.fixture
@@ -80,3 +81,25 @@ async def test_simultaneous_redeliveries_are_processed_once(tg_app: Troly, fake:
         await fake.wait_for("sendMessage", chat_id=7)
         await fake.wait_for("sendMessage", 2, chat_id=7, timeout=0.3)
     assert len(fake.sent(7)) == 1
+
+
+async def test_done_when_a_vneid_question_gets_the_guides_answer(
+    make_settings: Callable[..., Settings], sqlite_url: str, fake: FakeTelegram
+) -> None:
+    """The issue's acceptance check: the question goes through the webhook, the guide's answer to sendMessage."""
+    guide = next(g for g in load_guides() if g.id == "vneid-cai-dat")
+    steps = [line.strip() for line in guide.body.splitlines() if line.strip()[:2] in {"1.", "2."}]
+    troly = create_app(telegram_settings(make_settings, fake, database_url=sqlite_url))
+    try:
+        async with serving(troly) as (url, session):
+            assert (await post_update(session, url, text_update(8, "Cài VNeID thế nào?"), SECRET)).status == 200
+            [answer] = await fake.wait_for("sendMessage", chat_id=8, timeout=20)
+            text = fake.plain_texts(8)[0]
+            assert guide.title.upper() in text.upper() and all(step in text for step in steps)
+            button = answer.reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
+            assert (await post_update(session, url, callback_update(8, button["callback_data"]), SECRET)).status == 200
+            await fake.wait_for("sendMessage", 2, chat_id=8, timeout=20)
+        full = "\n".join(fake.plain_texts(8)[1:])
+        assert all(step in full for step in steps) and len(full) > len(text) / 2
+    finally:
+        troly.close()

@@ -178,3 +178,20 @@ def test_a_visit_deleted_meanwhile_is_not_saved_by_an_open_correction(member_app
         visit = session.scalars(select(Visit)).one()
         visit.deleted_at = visit.created_at
     assert "chưa có lượt thăm nào" in joined(answer(member_app, "1"))
+
+
+def test_households_of_other_areas_cannot_be_picked_or_read(member_app: Troly) -> None:
+    join(member_app, "hoa", "22-UB-K3")
+    say(member_app, "/ghinhan Số 8 Trần Hưng Đạo ; Bí Mật ; vneid ; xong", user="hoa")
+    other = visits(member_app)[0].household_id
+    answer(member_app, "/ghinhan")
+    reply = joined(answer(member_app, f"gn:hh:{other}"))
+    assert "không tìm thấy hộ này" in reply and "Bí Mật" not in reply
+    assert "giống hộ đã có" not in joined(answer(member_app, "Số 8 Trần Hưng Đạo"))
+
+
+def test_a_correction_may_keep_some_services_and_add_others(member_app: Troly) -> None:
+    answer(member_app, ONE_LINE)
+    answer(member_app, "/sua Số 12 ngõ 5 Trần Phú ; Nguyễn Văn An ; vneid, dvc ; xong")
+    (visit,) = visits(member_app)
+    assert sorted(visit.service_codes) == ["dvc", "vneid"]

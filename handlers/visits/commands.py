@@ -57,7 +57,11 @@ def stale_button(ctx: Context) -> Reply:
     if ctx.text == SAVE:
         recent = ctx.session.scalar(
             select(Visit)
-            .where(Visit.member_id == ctx.user.id, Visit.created_at >= ctx.now - DUPLICATE_WINDOW)
+            .where(
+                Visit.member_id == ctx.user.id,
+                Visit.deleted_at.is_(None),
+                Visit.created_at >= ctx.now - DUPLICATE_WINDOW,
+            )
             .order_by(Visit.id.desc())
             .limit(1)
         )

@@ -77,8 +77,7 @@ def on_household(ctx: Context, data: dict[str, Any]) -> Reply:
     if problem := check_text(ctx.text, what="địa chỉ", limit=MAX_ADDRESS):
         return prompts.again(ctx, "household", data, problem.capitalize() + ".")
     data.update(address=mask_personal(ctx.text), household_id=None, head_name="")
-    area_id = ctx.user.area_id
-    found = households.suggest(ctx.session, area_id, ctx.text) if area_id is not None else []
+    found = households.suggest(ctx.session, ctx.user, data["address"])
     if found:
         data["suggested"] = [household.id for household in found]
         return go(ctx, data, "match")
@@ -95,7 +94,7 @@ def on_match(ctx: Context, data: dict[str, Any]) -> Reply:
 
 def _picked(ctx: Context, data: dict[str, Any], raw_id: str) -> Reply:
     household = ctx.session.get(Household, int(raw_id)) if raw_id.isdigit() else None
-    if household is None:
+    if household is None or not households.within_reach(ctx.session, ctx.user, household):
         return prompts.again(ctx, "household", data, "Mình không tìm thấy hộ này, bạn gõ địa chỉ nhé.")
     data.update(household_id=household.id, address=household.address, head_name=household.head_name)
     return after(ctx, data, "household")

@@ -14,7 +14,9 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.areas import subtree_ids
 from bot.privacy import mask_personal
+from bot.storage.models import User
 from bot.textutil import fold
 from handlers.visits.models import Household, Visit
 
@@ -47,11 +49,20 @@ def find_exact(session: Session, area_id: int, address: str, head_name: str) -> 
     )
 
 
-def suggest(session: Session, area_id: int, address: str) -> list[Household]:
-    """Known households of the area whose address looks like `address`, best first."""
+def within_reach(session: Session, user: User, household: Household) -> bool:
+    """Whether the household is in the user's area or below it: nobody picks (and so reads) another area's."""
+    return user.area_id is not None and household.area_id in subtree_ids(session, user.area_id)
+
+
+def suggest(session: Session, user: User, address: str) -> list[Household]:
+    """Known households of the user's area (and sub-areas) whose address looks like `address`, best first."""
+    if user.area_id is None:
+        return []
     key = address_key(address)
     numbers = _NUMBERS.findall(key)
-    rows = session.execute(select(Household.id, Household.address_key).where(Household.area_id == area_id)).all()
+    area_ids = subtree_ids(session, user.area_id)
+    query = select(Household.id, Household.address_key).where(Household.area_id.in_(area_ids))
+    rows = session.execute(query).all()
     candidates = {row.id: row.address_key for row in rows if _NUMBERS.findall(row.address_key) == numbers}
     if not candidates or not key:
         return []

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.areas import subtree_ids
 from bot.messages import Location
 from bot.privacy import mask_personal
 from bot.storage.models import User
@@ -51,7 +50,7 @@ def resolve_household(session: Session, user: User, draft: VisitDraft, now: date
     area_id = _area_of(user)
     if draft.household_id is not None:
         household = session.get(Household, draft.household_id)
-        if household is None or household.area_id not in subtree_ids(session, area_id):
+        if household is None or not households.within_reach(session, user, household):
             raise VisitRefused("Mình không tìm thấy hộ dân này trong khu vực của bạn. Bạn gõ lại địa chỉ nhé.")
         return household
     found = households.find_exact(session, area_id, draft.address, draft.head_name)
@@ -150,7 +149,9 @@ def apply_changes(session: Session, user: User, visit: Visit, draft: VisitDraft,
     visit.household_id, visit.area_id = household.id, household.area_id
     visit.household = household
     visit.outcome, visit.people_helped, visit.note = draft.outcome.value, draft.people_helped, draft.note
-    visit.services = [VisitService(service_code=code) for code in draft.services]
+    kept = [item for item in visit.services if item.service_code in draft.services]
+    have = {item.service_code for item in kept}
+    visit.services = kept + [VisitService(service_code=code) for code in draft.services if code not in have]
     visit.updated_at = now
     session.flush()
 

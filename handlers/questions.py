@@ -1,0 +1,108 @@
+"""Question answering in the chat: free text goes to the answerer; /huongdan shows topics and guides.
+
+The answerer (index + knowledge) is a lazy service: the first question loads the index from the data directory,
+or builds it there when a new installation has none, so `troly chat` and `troly ask` start at once. `troly serve`
+loads it before it starts listening (`setup_web`), so the first citizen never waits for an index build and
+/healthz answers only when questions can be answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from bot.app import Troly
+from bot.commands import Commands
+from bot.context import Context, Reply
+from bot.messages import Choice, Outbound
+from bot.services import ServiceKey
+from bot.settings import Settings
+from knowledge import formatting
+from knowledge.answers import Answer, Answerer, Outcome, Source
+from knowledge.corpus import GUIDE_KIND
+from knowledge.store import IndexSource, load_or_build
+
+ANSWERER: ServiceKey[Answerer] = ServiceKey("questions.answerer")
+MAX_CHOICE_VALUE_BYTES = 60
+
+
+def setup(troly: Troly) -> None:
+    troly.provide(ANSWERER, lambda: make_answerer(troly.settings))
+    troly.router.fallback(answer_question)
+    troly.router.command("huongdan", show_guide, description="Xem danh sách hướng dẫn hoặc một hướng dẫn")
+    troly.router.command("kehoach", show_passage, description="Xem một đoạn kế hoạch chuyển đổi số", menu=False)
+
+
+def setup_web(troly: Troly, app: web.Application) -> None:
+    async def load_answerer(_app: web.Application) -> None:
+        await asyncio.to_thread(lambda: troly[ANSWERER])
+
+    app.on_startup.append(load_answerer)
+
+
+def register_cli(commands: Commands) -> None:
+    from handlers.questions_cli import register
+
+    register(commands)
+
+
+def index_source(settings: Settings) -> IndexSource:
+    return IndexSource(data_dir=settings.data_dir, embedding_model=settings.embedding_model)
+
+
+def make_answerer(settings: Settings) -> Answerer:
+    index, knowledge = load_or_build(index_source(settings))
+    return Answerer(index, knowledge)
+
+
+def answer_question(ctx: Context) -> Reply:
+    return to_outbound(ctx.troly[ANSWERER].answer(ctx.text))
+
+
+def to_outbound(answer: Answer) -> Outbound:
+    """The answer with the choices that fit its outcome: the full guide, the suggestions, or the topic menu."""
+    if answer.outcome is Outcome.ANSWER and answer.source is not None and answer.source.kind == GUIDE_KIND:
+        return Outbound(answer.text, choices=(Choice("Xem hướng dẫn đầy đủ", f"/huongdan {answer.source.id}"),))
+    if answer.outcome is Outcome.SUGGEST and answer.source is not None:
+        sources = [answer.source, *answer.alternatives][:3]
+        choices = [choice for choice in map(source_choice, sources) if choice is not None]
+        return Outbound(answer.text, choices=tuple(choices))
+    if answer.outcome is Outcome.FALLBACK:
+        return Outbound(answer.text, choices=(Choice("Danh sách chủ đề", "/huongdan"),))
+    return Outbound(answer.text)
+
+
+def source_choice(source: Source) -> Choice | None:
+    command = "huongdan" if source.kind == GUIDE_KIND else "kehoach"
+    value = f"/{command} {source.id}"
+    if len(value.encode()) > MAX_CHOICE_VALUE_BYTES:
+        return None
+    return Choice(formatting.choice_label(source)[:64], value)
+
+
+def show_guide(ctx: Context) -> Reply:
+    """`/huongdan` lists the topics; `/huongdan <id>` shows that guide; other words are searched for."""
+    answerer = ctx.troly[ANSWERER]
+    guides = answerer.knowledge.guides
+    wanted = ctx.args.strip().lower()
+    if wanted in guides:
+        return Outbound(formatting.full_guide(guides[wanted]))
+    if wanted and " " in wanted:  # words, not an id: search the guides for them
+        answer = answerer.answer(wanted)
+        if answer.confident and answer.topic:
+            return Outbound(formatting.full_guide(guides[answer.topic]))
+    menu = [Choice(guide.title[:64], f"/huongdan {guide.id}") for guide in guides.values()]
+    note = f"Mình không tìm thấy hướng dẫn «{ctx.args.strip()}».\n\n" if wanted else ""
+    return Outbound(note + formatting.topic_menu(guides.values()), choices=tuple(menu))
+
+
+def show_passage(ctx: Context) -> Reply:
+    """`/kehoach <passage id>`: a plan passage chosen from a suggestion, with its citation."""
+    knowledge = ctx.troly[ANSWERER].knowledge
+    passage = knowledge.passages.get(ctx.args.strip())
+    if passage is None:
+        titles = "\n".join(f"• {title}" for title in knowledge.documents.values())
+        listing = f"Các kế hoạch mình đã đọc:\n{titles}" if titles else "Mình chưa có tài liệu kế hoạch nào."
+        return Outbound(f"{listing}\n\nBạn cứ hỏi về nội dung kế hoạch, mình sẽ trích dẫn đoạn liên quan.")
+    return Outbound(formatting.plan_answer(passage, set()))

@@ -1,0 +1,138 @@
+"""CLI commands of the questions feature: `troly ingest`, `index`, `ask`, `eval`.
+
+`ask` and `eval` do not open the database: they only need the index, which keeps `troly ask` quick to start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from bot.commands import Commands
+from bot.settings import Settings
+
+
+def register(commands: Commands) -> None:
+    commands.add(
+        "ingest",
+        help="Đọc tài liệu kế hoạch (.txt, .md, .docx, .pdf) vào thư mục dữ liệu và lập lại chỉ mục",
+        run=run_ingest,
+        configure=_configure_ingest,
+    )
+    commands.add("index", help="Lập (lại) chỉ mục tìm kiếm từ hướng dẫn và kế hoạch", run=run_index)
+    commands.add("ask", help="Hỏi trợ lý một câu (hoặc '-' để đọc mỗi dòng một câu)", run=run_ask,
+                 configure=_configure_ask)
+    commands.add("eval", help="Đo độ chính xác và tốc độ trả lời trên bộ câu hỏi mẫu", run=run_eval,
+                 configure=_configure_eval)
+
+
+def _configure_ingest(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="tệp kế hoạch")
+    parser.add_argument("--title", help="tên tài liệu dùng khi trích dẫn (chỉ khi nhập một tệp)")
+
+
+def _configure_ask(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("question", help="câu hỏi, hoặc '-' để đọc từ đầu vào chuẩn")
+    parser.add_argument("--json", action="store_true", help="in kết quả dạng JSON (mỗi câu một dòng)")
+
+
+def _configure_eval(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--devset", type=Path, help="tệp JSONL câu hỏi có nhãn (mặc định: bộ mẫu kèm theo)")
+    parser.add_argument("--split", choices=("a", "b", "all"), default="all", help="nửa bộ câu hỏi dùng để đo")
+    parser.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    parser.add_argument("--misses", action="store_true", help="liệt kê các câu trả lời sai")
+
+
+def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.questions import index_source
+    from knowledge.ingest import IngestError, ingest
+    from knowledge.store import build_index
+
+    try:
+        plans = ingest(list(args.paths), settings.data_dir, args.title)
+    except IngestError as error:
+        print(f"Không nhập được tài liệu: {error}", file=sys.stderr)
+        return 1
+    for plan in plans:
+        sections = len({passage.section for passage in plan.passages})
+        print(f"{plan.name}: «{plan.title}» – {len(plan.passages)} đoạn, {sections} mục")
+    started = time.perf_counter()
+    index, _ = build_index(index_source(settings))
+    print(f"Đã lập chỉ mục: {index.lexical.num_docs} văn bản trong {time.perf_counter() - started:.1f} giây")
+    return 0
+
+
+def run_index(settings: Settings, _args: argparse.Namespace) -> int:
+    from handlers.questions import index_source
+    from knowledge.store import build_index
+
+    started = time.perf_counter()
+    index, knowledge = build_index(index_source(settings))
+    elapsed = time.perf_counter() - started
+    dense = index.meta.dense_model or "tắt"
+    print(
+        f"Đã lập chỉ mục: {len(knowledge.guides)} hướng dẫn, {len(knowledge.passages)} đoạn kế hoạch "
+        f"({index.lexical.num_docs} văn bản), mô hình nhúng: {dense}, {elapsed:.1f} giây"
+    )
+    return 0
+
+
+def run_ask(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.questions import make_answerer
+
+    answerer = make_answerer(settings)
+    questions: list[str] | TextIO = sys.stdin if args.question == "-" else [args.question]
+    for line in questions:
+        answer = answerer.answer(line.rstrip("\n"))
+        if args.json:
+            print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(answer.text, end="\n\n" if args.question == "-" else "\n", flush=True)
+    return 0
+
+
+def run_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.questions import make_answerer
+    from knowledge.evaluation import default_devset, evaluate, load_examples, split
+
+    answerer = make_answerer(settings)
+    examples = split(load_examples(args.devset or default_devset()), args.split)
+    answerer.answer("khởi động")  # warm-up: first-call costs are not per-question latency
+    report = evaluate(examples, answerer.answer)
+    summary = report.summary()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(format_summary(summary))
+    if args.misses:
+        for miss in report.misses:
+            print(json.dumps(miss, ensure_ascii=False, default=str))
+    return 0
+
+
+def format_summary(summary: dict[str, object]) -> str:
+    lines = [f"{'slice':<22}{'n':>5}{'Hit@1':>8}{'Hit@3':>8}{'MRR':>8}"]
+    for kind in ("guide", "plan"):
+        table = summary[kind]
+        assert isinstance(table, dict)
+        for name, row in table.items():
+            lines.append(
+                f"{kind + ' ' + name:<22}{row['n']:>5}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['mrr']:>8.3f}"
+            )
+    latency = summary["latency_ms"]
+    assert isinstance(latency, dict)
+    lines += [
+        f"plan answers with the fact: {_pct(summary['plan_fact_accuracy'])}",
+        f"out-of-scope rejected:      {_pct(summary['oos_rejection'])}",
+        f"in-scope false rejections:  {_pct(summary['in_scope_false_rejection'])}",
+        f"latency p50 {latency['p50']} ms, p99 {latency['p99']} ms ({summary['questions']} questions)",
+    ]
+    return "\n".join(lines)
+
+
+def _pct(value: object) -> str:
+    return "n/a" if not isinstance(value, float) else f"{value:.3f}"
