@@ -11,9 +11,11 @@ import logging
 import unicodedata
 from datetime import timedelta
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -161,19 +163,24 @@ def claim_message(session: Session, inbound: Inbound) -> None:
     """Record the message id in this transaction; a second delivery fails here and changes nothing."""
     if not inbound.message_id:
         return
-    key = (inbound.channel, inbound.message_id[:128])
-    if session.get(ProcessedMessage, key) is not None:
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    table = cast(Table, ProcessedMessage.__table__)
+    statement = (
+        insert(table)
+        .values(channel=inbound.channel, message_id=inbound.message_id[:128], processed_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(table.c.message_id)
+    )
+    # One statement, no ORM bookkeeping: on PostgreSQL a concurrent redelivery waits here for the first
+    # transaction and then inserts nothing, so exactly one of them goes on to the handler.
+    if session.execute(statement).first() is None:
         raise DuplicateMessage
-    session.add(ProcessedMessage(channel=key[0], message_id=key[1], processed_at=utcnow()))
-    try:
-        session.flush()
-    except IntegrityError as error:
-        raise DuplicateMessage from error
 
 
 def upsert_user(session: Session, inbound: Inbound, now: Any) -> User:
     """Find or create the sender; a user who writes again is no longer considered to have blocked us."""
     user = session.scalar(select(User).where(User.channel == inbound.channel, User.channel_user_id == inbound.user_id))
+    created = user is None
     if user is None:
         user = User(channel=inbound.channel, channel_user_id=inbound.user_id, created_at=now)
         session.add(user)
@@ -183,7 +190,8 @@ def upsert_user(session: Session, inbound: Inbound, now: Any) -> User:
     if inbound.event != "unfollow":
         user.last_interaction_at = now
         user.blocked = False
-    session.flush()
+    if created:
+        session.flush()  # handlers need the new user's id; an existing user's changes go out at commit
     return user
 
 

@@ -135,3 +135,15 @@ def test_stale_buttons_get_a_polite_answer(member_app: Troly) -> None:
     reply = joined(say(member_app, "gn:dv:vneid", user="lan"))
     assert "đã kết thúc" in reply and "/ghinhan" in reply
     assert visits(member_app) == []
+
+
+def test_a_double_tap_handled_at_the_same_moment_stores_one_visit(member_app: Troly) -> None:
+    """Two messages with different ids and the same visit, handled by two workers at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    messages = [inbound(ONE_LINE, user="lan", message_id=f"tap-{n}") for n in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        replies = [joined(reply) for reply in pool.map(member_app.handle, messages)]
+    assert sum("Đã lưu lượt thăm" in reply for reply in replies) == 1
+    assert sum("đã được lưu trước đó" in reply for reply in replies) == 3
+    assert len(visits(member_app)) == 1
