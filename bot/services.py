@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
@@ -21,11 +22,17 @@ class ServiceKey(Generic[T]):
 
 
 class ServiceRegistry:
-    """Holds services, building lazy ones on first use so start-up stays fast when they are not needed."""
+    """Holds services, building lazy ones on first use so start-up stays fast when they are not needed.
+
+    Channels handle messages in worker threads, so two first questions can ask for the same lazy service at
+    once: building happens under a lock (re-entrant, since a factory may ask for another service) so each
+    factory runs once.
+    """
 
     def __init__(self) -> None:
         self._values: dict[ServiceKey[Any], Any] = {}
         self._factories: dict[ServiceKey[Any], Callable[[], Any]] = {}
+        self._building = threading.RLock()
 
     def provide(self, key: ServiceKey[T], factory: Callable[[], T]) -> None:
         self._factories[key] = factory
@@ -36,9 +43,11 @@ class ServiceRegistry:
 
     def __getitem__(self, key: ServiceKey[T]) -> T:
         if key not in self._values:
-            if key not in self._factories:
-                raise KeyError(f"service {key.name!r} is not provided (is its plugin enabled?)")
-            self._values[key] = self._factories[key]()
+            with self._building:
+                if key not in self._values:
+                    if key not in self._factories:
+                        raise KeyError(f"service {key.name!r} is not provided (is its plugin enabled?)")
+                    self._values[key] = self._factories[key]()
         return cast(T, self._values[key])
 
     def built(self, key: ServiceKey[Any]) -> bool:

@@ -37,6 +37,12 @@ async def test_question_is_answered_end_to_end(zalo: ZaloHarness, fake_zalo: Fak
     assert all(sent.access_token == "access-0" for sent in fake_zalo.sent)
     if zalo.app.router.text_handler is not None:  # question answering is installed: the guide answers
         assert "mức 2" in "\n".join(expected)
+        guide = "/huongdan vneid-dang-ky-muc-2"
+        assert [button["payload"] for button in fake_zalo.sent[-1].buttons] == [guide]
+        await zalo.say(USER, guide, "msg-q2")  # the user taps "Xem hướng dẫn đầy đủ"
+        full_guide = fake_zalo.texts_to(USER)[len(expected) :]
+        assert full_guide and all(len(part) <= 2000 for part in full_guide)
+        assert "mức 2" in full_guide[0].lower()
 
 
 async def test_wrong_or_missing_signature_processes_nothing(zalo: ZaloHarness, fake_zalo: FakeZalo) -> None:
