@@ -24,12 +24,24 @@ def register(commands: Commands) -> None:
         configure=_configure_ingest,
     )
     commands.add("index", help="Lập (lại) chỉ mục tìm kiếm từ hướng dẫn và kế hoạch", run=run_index)
-    commands.add("ask", help="Hỏi trợ lý một câu (hoặc '-' để đọc mỗi dòng một câu)", run=run_ask,
-                 configure=_configure_ask)
-    commands.add("eval", help="Đo độ chính xác và tốc độ trả lời trên bộ câu hỏi mẫu", run=run_eval,
-                 configure=_configure_eval)
-    commands.add("train-encoder", help="Tinh chỉnh mô hình nhúng trên các câu hỏi của bộ hướng dẫn",
-                 run=run_train_encoder, configure=_configure_train)
+    commands.add(
+        "ask",
+        help="Hỏi trợ lý một câu (hoặc '-' để đọc mỗi dòng một câu)",
+        run=run_ask,
+        configure=_configure_ask,
+    )
+    commands.add(
+        "eval",
+        help="Đo độ chính xác và tốc độ trả lời trên bộ câu hỏi mẫu",
+        run=run_eval,
+        configure=_configure_eval,
+    )
+    commands.add(
+        "train-encoder",
+        help="Tinh chỉnh mô hình nhúng trên các câu hỏi của bộ hướng dẫn",
+        run=run_train_encoder,
+        configure=_configure_train,
+    )
 
 
 def _configure_ingest(parser: argparse.ArgumentParser) -> None:
@@ -150,6 +162,8 @@ def run_train_encoder(settings: Settings, args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     path = train_encoder(settings.data_dir, base=args.base, epochs=args.epochs)
-    print(f"Đã lưu mô hình nhúng tinh chỉnh vào {path} ({time.perf_counter() - started:.0f} giây); "
-          "đặt TROLY_EMBEDDING_MODEL=troly rồi chạy `troly index` để dùng.")
+    print(
+        f"Đã lưu mô hình nhúng tinh chỉnh vào {path} ({time.perf_counter() - started:.0f} giây); "
+        "đặt TROLY_EMBEDDING_MODEL=troly rồi chạy `troly index` để dùng."
+    )
     return 0
