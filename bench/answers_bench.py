@@ -47,25 +47,40 @@ def main(paths: list[str]) -> None:
         index, knowledge = build_index(IndexSource(data))
         print(f"index build: {time.perf_counter() - started:.2f} s ({index.lexical.num_docs} documents)")
         p50, p99 = warm_latency(Answerer(index, knowledge).answer, questions)
-        print(f"warm latency (full pipeline, {len(questions)} questions x3): p50 {p50:.2f} ms, p99 {p99:.2f} ms")
-        env = {**os.environ, "TROLY_DATA_DIR": str(data), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        print(
+            f"warm latency (full pipeline, {len(questions)} questions x3): p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+        )
+        env = {
+            **os.environ,
+            "TROLY_DATA_DIR": str(data),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        }
         cold = []
         for _ in range(3):
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "bot", "ask", "cài vneid ntn"], env=env, check=True,
-                           capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "bot", "ask", "cài vneid ntn"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
             cold.append(time.perf_counter() - started)
         print(f"troly ask cold start (process start to answer): median {statistics.median(cold):.2f} s")
         documents, _, _ = build_corpus(load_guides(), load_plans(data))
         for factor in (10, 100):
-            grown = [Document(f"{doc.target}~{copy}", doc.text, doc.noisy, doc.group)
-                     for copy in range(factor) for doc in documents]
+            grown = [
+                Document(f"{doc.target}~{copy}", doc.text, doc.noisy, doc.group)
+                for copy in range(factor)
+                for doc in documents
+            ]
             started = time.perf_counter()
             big = HybridIndex.build(grown)
             built = time.perf_counter() - started
             p50, p99 = warm_latency(lambda q, big=big: big.search(q), questions[:100], rounds=1)
-            print(f"corpus x{factor} ({len(grown)} documents): build {built:.1f} s, "
-                  f"search p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+            print(
+                f"corpus x{factor} ({len(grown)} documents): build {built:.1f} s, "
+                f"search p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+            )
 
 
 if __name__ == "__main__":

@@ -107,8 +107,17 @@ class LexicalIndex:
         np.save(directory / _INDICES, self._indices, allow_pickle=False)
         np.save(directory / _INDPTR, self._indptr, allow_pickle=False)
         (directory / _VOCAB).write_text(json.dumps(self._vocab, ensure_ascii=False), encoding="utf-8")
-        params = {"k1": 1.5, "b": 0.75, "delta": 0.5, "method": "lucene", "idf_method": "lucene",
-                  "dtype": "float32", "int_dtype": "int32", "num_docs": self._num_docs, "backend": "numpy"}
+        params = {
+            "k1": 1.5,
+            "b": 0.75,
+            "delta": 0.5,
+            "method": "lucene",
+            "idf_method": "lucene",
+            "dtype": "float32",
+            "int_dtype": "int32",
+            "num_docs": self._num_docs,
+            "backend": "numpy",
+        }
         (directory / _PARAMS).write_text(json.dumps(params), encoding="utf-8")
 
     @classmethod

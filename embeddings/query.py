@@ -12,7 +12,12 @@ from embeddings.typos import Corrector
 # unaccented spellings listed here, which are unambiguous (unaccented "cai" may be "cài", "the" may be "thẻ",
 # "may" may be "máy", so those count as content words).
 STOPWORDS = frozenset(
-    ["à", "ạ", "ai", "anh", "bạn", "bị", "cho", "chị", "có", "của", "cái", "cần", "cách", "đã", "đang", "để", "đi", "do", "đó", "được", "em", "gì", "giúp", "hả", "hay", "hỏi", "khi", "không", "là", "làm", "mà", "mấy", "mình", "nào", "này", "nhé", "như", "những", "ở", "ơi", "phải", "ra", "rằng", "rồi", "sao", "sẽ", "thế", "thì", "tôi", "trên", "trong", "và", "vậy", "với", "xin", "nhu", "nhung", "duoc", "khong", "minh", "giup", "xin", "oi", "nhe", "roi", "phai", "rang", "cua", "voi", "va", "thi", "la", "nao", "gi", "sao", "ai", "em"]
+    """
+    à ạ ai anh bạn bị cho chị có của cái cần cách đã đang để đi do đó được em gì giúp hả hay hỏi khi
+    không là làm mà mấy mình nào này nhé như những ở ơi phải ra rằng rồi sao sẽ thế thì tôi trên trong
+    và vậy với xin nhu nhung duoc khong minh giup xin oi nhe roi phai rang cua voi va thi la nao gi sao
+    ai em
+    """.split()  # noqa: SIM905
 )
 
 
@@ -46,8 +51,15 @@ class Query:
 
     def _pairs(self, both_content: bool) -> list[tuple[str, float]]:
         seen: dict[str, float] = {}
-        pairs = zip(self.folded, self.folded[1:], self.confidence, self.confidence[1:], self.stop, self.stop[1:],
-                    strict=False)
+        pairs = zip(
+            self.folded,
+            self.folded[1:],
+            self.confidence,
+            self.confidence[1:],
+            self.stop,
+            self.stop[1:],
+            strict=False,
+        )
         for first, second, c1, c2, stop1, stop2 in pairs:
             if (stop1 or stop2) if both_content else (stop1 and stop2):
                 continue

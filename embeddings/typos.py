@@ -68,9 +68,7 @@ class Corrector:
         return None
 
     def _by_distance(self, token: str, max_distance: int) -> tuple[str, ...] | None:
-        matches = process.extract(
-            token, self._words, scorer=OSA.distance, score_cutoff=max_distance, limit=8
-        )
+        matches = process.extract(token, self._words, scorer=OSA.distance, score_cutoff=max_distance, limit=8)
         if not matches:
             return None
         best = min(matches, key=lambda match: (match[1], -self._df[match[0]]))

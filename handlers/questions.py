@@ -31,7 +31,9 @@ def setup(troly: Troly) -> None:
     troly.provide(ANSWERER, lambda: make_answerer(troly.settings))
     troly.router.fallback(answer_question)
     troly.router.command("huongdan", show_guide, description="Xem danh sách hướng dẫn hoặc một hướng dẫn")
-    troly.router.command("kehoach", show_passage, description="Xem một đoạn kế hoạch chuyển đổi số", menu=False)
+    troly.router.command(
+        "kehoach", show_passage, description="Xem một đoạn kế hoạch chuyển đổi số", menu=False
+    )
 
 
 def setup_web(troly: Troly, app: web.Application) -> None:
@@ -63,7 +65,9 @@ def answer_question(ctx: Context) -> Reply:
 def to_outbound(answer: Answer) -> Outbound:
     """The answer with the choices that fit its outcome: the full guide, the suggestions, or the topic menu."""
     if answer.outcome is Outcome.ANSWER and answer.source is not None and answer.source.kind == GUIDE_KIND:
-        return Outbound(answer.text, choices=(Choice("Xem hướng dẫn đầy đủ", f"/huongdan {answer.source.id}"),))
+        return Outbound(
+            answer.text, choices=(Choice("Xem hướng dẫn đầy đủ", f"/huongdan {answer.source.id}"),)
+        )
     if answer.outcome is Outcome.SUGGEST and answer.source is not None:
         sources = [answer.source, *answer.alternatives][:3]
         choices = [choice for choice in map(source_choice, sources) if choice is not None]

@@ -1,4 +1,4 @@
-"""CLI commands of the questions feature: `troly ingest`, `index`, `ask`, `eval`.
+"""CLI commands of the questions feature: `troly ingest`, `index`, `ask`, `eval`, `train-encoder`.
 
 `ask` and `eval` do not open the database: they only need the index, which keeps `troly ask` quick to start.
 """
@@ -24,10 +24,24 @@ def register(commands: Commands) -> None:
         configure=_configure_ingest,
     )
     commands.add("index", help="Lập (lại) chỉ mục tìm kiếm từ hướng dẫn và kế hoạch", run=run_index)
-    commands.add("ask", help="Hỏi trợ lý một câu (hoặc '-' để đọc mỗi dòng một câu)", run=run_ask,
-                 configure=_configure_ask)
-    commands.add("eval", help="Đo độ chính xác và tốc độ trả lời trên bộ câu hỏi mẫu", run=run_eval,
-                 configure=_configure_eval)
+    commands.add(
+        "ask",
+        help="Hỏi trợ lý một câu (hoặc '-' để đọc mỗi dòng một câu)",
+        run=run_ask,
+        configure=_configure_ask,
+    )
+    commands.add(
+        "eval",
+        help="Đo độ chính xác và tốc độ trả lời trên bộ câu hỏi mẫu",
+        run=run_eval,
+        configure=_configure_eval,
+    )
+    commands.add(
+        "train-encoder",
+        help="Tinh chỉnh mô hình nhúng trên các câu hỏi của bộ hướng dẫn",
+        run=run_train_encoder,
+        configure=_configure_train,
+    )
 
 
 def _configure_ingest(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +59,11 @@ def _configure_eval(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", choices=("a", "b", "all"), default="all", help="nửa bộ câu hỏi dùng để đo")
     parser.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     parser.add_argument("--misses", action="store_true", help="liệt kê các câu trả lời sai")
+
+
+def _configure_train(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--epochs", type=int, default=3, help="số vòng huấn luyện")
+    parser.add_argument("--base", default="minilm", help="mô hình gốc (tên hoặc đường dẫn)")
 
 
 def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
@@ -136,3 +155,15 @@ def format_summary(summary: dict[str, object]) -> str:
 
 def _pct(value: object) -> str:
     return "n/a" if not isinstance(value, float) else f"{value:.3f}"
+
+
+def run_train_encoder(settings: Settings, args: argparse.Namespace) -> int:
+    from knowledge.training import train_encoder
+
+    started = time.perf_counter()
+    path = train_encoder(settings.data_dir, base=args.base, epochs=args.epochs)
+    print(
+        f"Đã lưu mô hình nhúng tinh chỉnh vào {path} ({time.perf_counter() - started:.0f} giây); "
+        "đặt TROLY_EMBEDDING_MODEL=troly rồi chạy `troly index` để dùng."
+    )
+    return 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from embeddings.index import HybridIndex, SearchResult
+from embeddings.index import Hit, HybridIndex, SearchResult
 from knowledge import formatting
 from knowledge.corpus import GUIDE_KIND, PLAN_KIND, Knowledge
 
@@ -113,7 +113,9 @@ class Answer:
 class Answerer:
     """Answers questions from one loaded index; cheap to call, safe to share between threads."""
 
-    def __init__(self, index: HybridIndex, knowledge: Knowledge, confidence: Confidence | None = None) -> None:
+    def __init__(
+        self, index: HybridIndex, knowledge: Knowledge, confidence: Confidence | None = None
+    ) -> None:
         self.index = index
         self.knowledge = knowledge
         self.confidence = confidence or Confidence()

@@ -94,7 +94,7 @@ def load_examples(path: Path) -> list[Example]:
 
 
 def split(examples: Iterable[Example], half: str) -> list[Example]:
-    """"a" or "b": a stable half of the set (by a hash of the id); anything else keeps all."""
+    """ "a" or "b": a stable half of the set (by a hash of the id); anything else keeps all."""
     if half not in ("a", "b"):
         return list(examples)
     return [ex for ex in examples if (hashlib.sha1(ex.id.encode()).digest()[0] % 2 == 0) == (half == "a")]
@@ -132,8 +132,13 @@ def _score(report: Report, example: Example, answer: Answer) -> None:
         report.plan_fact.append(found)
     if not (rank == 1 and answer.confident):
         report.misses.append(
-            {"id": example.id, "question": example.question, "want": example.topic or example.document,
-             "got": [source.id for source in ranked if source], "confident": answer.confident}
+            {
+                "id": example.id,
+                "question": example.question,
+                "want": example.topic or example.document,
+                "got": [source.id for source in ranked if source],
+                "confident": answer.confident,
+            }
         )
 
 

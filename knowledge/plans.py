@@ -49,7 +49,7 @@ class Passage:
 
     @property
     def citation(self) -> str:
-        """"<title>, mục <number> <heading>" for numbered sections, the heading otherwise."""
+        """ "<title>, mục <number> <heading>" for numbered sections, the heading otherwise."""
         if not self.section:
             return f"{self.title}, phần mở đầu"
         return f"{self.title}, mục {self.cited or self.section[-1]}"
@@ -121,7 +121,9 @@ def _passages(all_units: list[Unit], name: str, title: str) -> list[Passage]:
 
 def cited_part(path: list[Heading]) -> str:
     """From the deepest Roman or decimal heading down ("2.4. ..."; "2. ... › b) ... › Về xã hội số")."""
-    numbered = [i for i, heading in enumerate(path) if heading.number and heading.level not in (ARTICLE, LETTER)]
+    numbered = [
+        i for i, heading in enumerate(path) if heading.number and heading.level not in (ARTICLE, LETTER)
+    ]
     start = numbered[-1] if numbered else 0
     return " › ".join(heading.label for heading in path[start:])
 
@@ -145,7 +147,7 @@ def _chunks(body: list[Unit]) -> list[list[Unit]]:
 
 
 def detect_title(all_units: list[Unit]) -> str | None:
-    """"<document type> <subject>" from the header, e.g. "Kế hoạch Chuyển đổi số ... năm 2023"."""
+    """ "<document type> <subject>" from the header, e.g. "Kế hoạch Chuyển đổi số ... năm 2023"."""
     head = [unit for unit in all_units[:25] if unit.text]
     for i, unit in enumerate(head):
         kind = _FOLDED_TYPES.get(fold(unit.text).upper().strip(" :"))
@@ -153,7 +155,10 @@ def detect_title(all_units: list[Unit]) -> str | None:
             continue
         kind_text = unit.text.strip(" :").capitalize()
         for subject in head[i + 1 : i + 3]:
-            if not _NOT_TITLE.match(subject.text) and fold(subject.text).upper().strip(" :") not in _FOLDED_TYPES:
+            if (
+                not _NOT_TITLE.match(subject.text)
+                and fold(subject.text).upper().strip(" :") not in _FOLDED_TYPES
+            ):
                 return f"{kind_text} {subject.text.strip()}"
         return kind_text
     return None

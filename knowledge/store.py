@@ -12,7 +12,7 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from embeddings.dense import Encoder, load_encoder, resolve_model
@@ -35,7 +35,7 @@ class IndexSource:
     data_dir: Path
     embedding_model: str = "none"
     guides_dir: Path | None = None
-    fusion: FusionConfig = FusionConfig()
+    fusion: FusionConfig = field(default_factory=FusionConfig)
 
     @property
     def index_dir(self) -> Path:
@@ -51,7 +51,9 @@ def fingerprint(source: IndexSource) -> str:
     digest = hashlib.sha256(f"format={FORMAT_VERSION}.{CORPUS_VERSION};model={source.model_path()}".encode())
     digest.update(repr(source.fusion).encode())
     paths = sorted((source.guides_dir or default_guides_dir()).glob("*.md"))
-    paths += sorted(plans_dir(source.data_dir).glob("*.txt")) + sorted(plans_dir(source.data_dir).glob("*.json"))
+    paths += sorted(plans_dir(source.data_dir).glob("*.txt")) + sorted(
+        plans_dir(source.data_dir).glob("*.json")
+    )
     for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
