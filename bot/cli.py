@@ -45,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if settings.log_level != "DEBUG":
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        for chatty in ("alembic", "bm25s", "httpx", "sentence_transformers"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         return int(args.run(settings, args))
     except KeyboardInterrupt:

@@ -26,6 +26,7 @@ from adapters.telegram.inbound import CHANNEL
 from adapters.telegram.render import Part, render
 from adapters.telegram.request import AiohttpRequest
 from bot.messages import Outbound
+from bot.ratelimit import smooth_limiter
 from bot.senders import SendResult, SendStatus
 from bot.settings import Settings
 
@@ -61,7 +62,7 @@ class TelegramSender:
 
     def __init__(self, bot: Bot, *, rate: float, per_chat_rate: float = 1.0, per_chat_burst: int = 3) -> None:
         self.bot = bot
-        self._overall = AsyncLimiter(rate, 1.0)
+        self._overall = smooth_limiter(rate)
         self._per_chat_rate, self._per_chat_burst = per_chat_rate, per_chat_burst
         self._chats: OrderedDict[str, AsyncLimiter] = OrderedDict()
         self._paused_until: dict[str, float] = {}

@@ -14,7 +14,6 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from aiolimiter import AsyncLimiter
 from sqlalchemy import select
 
 from adapters.zalo.api import ZaloApi
@@ -26,6 +25,7 @@ from bot.app import Troly
 from bot.channels import ChannelPolicy
 from bot.messages import Outbound
 from bot.privacy import mask_user_id
+from bot.ratelimit import smooth_limiter
 from bot.senders import SendResult, SendStatus
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -84,7 +84,7 @@ class ZaloSender:
         )
         self.tokens = TokenManager(store, self.api.exchange)
         self.rate_limit_pause = 5.0  # seconds every send waits after Zalo says -32 (it gives no Retry-After)
-        self._limiter = AsyncLimiter(settings.zalo_rate, 1)
+        self._limiter = smooth_limiter(settings.zalo_rate)
         self._pending_replies = 0
         self._replies_done = asyncio.Condition()
         self._bulk_turn = asyncio.Lock()
