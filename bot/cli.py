@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if settings.log_level != "DEBUG":
-        for chatty in ("alembic", "bm25s", "httpx", "sentence_transformers"):
+        for chatty in ("alembic", "httpx", "sentence_transformers"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         return int(args.run(settings, args))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,6 +53,7 @@ class LexicalIndex:
         """Index documents given as folded syllables (with bm25s, Lucene's BM25, k1=1.5, b=0.75)."""
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)  # bm25s forces DEBUG on import; follow ours
         bm25 = bm25s.BM25()
         bm25.index([lexical_tokens(doc) or [""] for doc in documents], show_progress=False)
         scores = bm25.scores
