@@ -12,7 +12,8 @@ from knowledge.answers import Answerer
 from knowledge.ingest import ingest
 from knowledge.store import IndexSource, build_index
 
-PLANS_DIR = Path(os.environ.get("TROLY_TEST_PLANS", "/work/shared/plans"))
+# The plan documents live in shared/plans beside the repository (as on the developers' machines and in CI).
+PLANS_DIR = Path(os.environ.get("TROLY_TEST_PLANS", Path(__file__).resolve().parents[3] / "shared" / "plans"))
 
 
 @pytest.fixture(scope="session")
