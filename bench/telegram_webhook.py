@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.fake_telegram import ApiCall, FakeTelegram  # noqa: E402
 from tests.support.postgres import free_port, running_postgres  # noqa: E402
+from tests.support.serve_process import wait_healthy  # noqa: E402
 from tests.support.telegram_updates import SECRET_HEADER, text_update  # noqa: E402
 
 SECRET = "bench-secret"
@@ -61,18 +62,6 @@ async def start_server(fake: FakeTelegram, port: int, data_dir: str, database_ur
         env["TROLY_DATABASE_URL"] = database_url
     command = [sys.executable, *os.environ.get("BENCH_PYTHON_ARGS", "").split(), "-m", "bot", "serve"]  # e.g. cProfile
     return await asyncio.create_subprocess_exec(*command, env=env, cwd=data_dir)
-
-
-async def wait_healthy(session: aiohttp.ClientSession, url: str) -> None:
-    for _ in range(600):
-        try:
-            async with session.get(f"{url}/healthz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise SystemExit("troly serve did not become healthy")
 
 
 class Load:

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.fake_zalo import FakeZalo, Sent, signed_event, text_event, zalo_settings  # noqa: E402
 from tests.support.postgres import free_port  # noqa: E402
+from tests.support.serve_process import wait_healthy  # noqa: E402
 
 QUESTIONS = (
     "cài vneid thế nào",
@@ -47,18 +48,6 @@ async def start_server(fake: FakeZalo, port: int, data_dir: str, database_url: s
     if database_url:
         env["TROLY_DATABASE_URL"] = database_url
     return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", env=env, cwd=data_dir)
-
-
-async def wait_healthy(session: aiohttp.ClientSession, url: str) -> None:
-    for _ in range(600):
-        try:
-            async with session.get(f"{url}/healthz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise SystemExit("troly serve did not become healthy")
 
 
 class Load:

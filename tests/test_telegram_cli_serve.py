@@ -16,24 +16,11 @@ from bot.settings import Settings
 from tests.helpers import inbound
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.postgres import free_port
+from tests.support.serve_process import wait_healthy
 from tests.support.telegram_updates import post_update, text_update
 
 SECRET = "cli-secret"
 ROOT = Path(__file__).resolve().parents[1]
-
-
-async def _wait_healthy(session: aiohttp.ClientSession, url: str, process: asyncio.subprocess.Process) -> None:
-    for _ in range(300):
-        if process.returncode is not None:
-            raise AssertionError(f"troly serve exited with {process.returncode}")
-        try:
-            async with session.get(f"{url}/healthz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError("troly serve did not become healthy")
 
 
 async def test_troly_serve_answers_a_telegram_question(tmp_path: Path, make_settings: Callable[..., Settings]) -> None:
@@ -49,7 +36,7 @@ async def test_troly_serve_answers_a_telegram_question(tmp_path: Path, make_sett
         process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", env=env, cwd=tmp_path)
         try:
             url = f"http://127.0.0.1:{port}"
-            await _wait_healthy(session, url, process)
+            await wait_healthy(session, url, process)
             response = await post_update(session, url, text_update(31, question), SECRET)
             assert response.status == 200
             await fake.wait_for("sendMessage", len(expected), chat_id=31, timeout=10)

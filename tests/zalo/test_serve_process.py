@@ -24,6 +24,7 @@ from bot.settings import Settings
 from tests.helpers import inbound
 from tests.support.fake_zalo import FakeZalo, signed_event, text_event, zalo_settings
 from tests.support.postgres import free_port
+from tests.support.serve_process import wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = "8123456789012345678"
@@ -39,15 +40,8 @@ async def serving(fake: FakeZalo, data_dir: Path) -> AsyncIterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
-            for _ in range(300):
-                assert process.returncode is None, "troly serve exited"
-                try:
-                    async with session.get(f"{url}/healthz") as response:
-                        if response.status == 200 and "zalo" in (await response.json())["channels"]:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
+            health = await wait_healthy(session, url, process)
+        assert "zalo" in health["channels"]
         yield url
     finally:
         process.send_signal(signal.SIGINT)
