@@ -47,9 +47,7 @@ def main(paths: list[str]) -> None:
         index, knowledge = build_index(IndexSource(data))
         print(f"index build: {time.perf_counter() - started:.2f} s ({index.lexical.num_docs} documents)")
         p50, p99 = warm_latency(Answerer(index, knowledge).answer, questions)
-        print(
-            f"warm latency (full pipeline, {len(questions)} questions x3): p50 {p50:.2f} ms, p99 {p99:.2f} ms"
-        )
+        print(f"warm latency (full pipeline, {len(questions)} questions x3): p50 {p50:.2f} ms, p99 {p99:.2f} ms")
         env = {
             **os.environ,
             "TROLY_DATA_DIR": str(data),

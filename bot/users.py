@@ -12,7 +12,5 @@ def mark_blocked(database: Database, channel: str, channel_user_id: str, *, bloc
     """Remember that the user blocked the bot (or unfollowed): nothing is sent to them until they write again."""
     with database.transaction() as session:
         session.execute(
-            update(User)
-            .where(User.channel == channel, User.channel_user_id == channel_user_id)
-            .values(blocked=blocked)
+            update(User).where(User.channel == channel, User.channel_user_id == channel_user_id).values(blocked=blocked)
         )

@@ -108,8 +108,7 @@ class HybridIndex:
         folded = [analyze(doc.text).folded for doc in documents]
         corrector = Corrector(_clean_vocabulary(documents, folded))
         folded = [
-            _repair(tokens, corrector) if doc.noisy else tokens
-            for doc, tokens in zip(documents, folded, strict=True)
+            _repair(tokens, corrector) if doc.noisy else tokens for doc, tokens in zip(documents, folded, strict=True)
         ]
         lexical = LexicalIndex.build(folded)
         groups = list(dict.fromkeys(doc.group for doc in documents if doc.group is not None))

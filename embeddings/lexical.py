@@ -72,9 +72,7 @@ class LexicalIndex:
     def syllable_frequencies(self) -> dict[str, int]:
         """Document frequency of each indexed syllable (bigrams and the empty token left out)."""
         return {
-            term: int(self._df[term_id])
-            for term, term_id in self._vocab.items()
-            if term and BIGRAM_JOINER not in term
+            term: int(self._df[term_id]) for term, term_id in self._vocab.items() if term and BIGRAM_JOINER not in term
         }
 
     def idf(self, term: str) -> float:

@@ -113,9 +113,7 @@ class Answer:
 class Answerer:
     """Answers questions from one loaded index; cheap to call, safe to share between threads."""
 
-    def __init__(
-        self, index: HybridIndex, knowledge: Knowledge, confidence: Confidence | None = None
-    ) -> None:
+    def __init__(self, index: HybridIndex, knowledge: Knowledge, confidence: Confidence | None = None) -> None:
         self.index = index
         self.knowledge = knowledge
         self.confidence = confidence or Confidence()

@@ -65,9 +65,7 @@ def guide_documents(guide: Guide) -> list[Document]:
     and by its body. The generic "Cần hỗ trợ?" section and the "Xem thêm" pointers to sibling guides are left
     out: every guide shares the first, and the second names other topics."""
     parts = sections(_SEE_ALSO.sub("", guide.body))
-    body = "\n".join(
-        f"{name} {text}" for name, text in parts.items() if not name.lower().startswith("cần hỗ trợ")
-    )
+    body = "\n".join(f"{name} {text}" for name, text in parts.items() if not name.lower().startswith("cần hỗ trợ"))
     head = f"{guide.title}. {guide.summary} {' '.join(tag.replace('-', ' ') for tag in guide.tags)}"
     return [
         Document(guide.id, head),
@@ -83,9 +81,7 @@ def distinctive_pairs(plans: list[PlanDocument], guides: list[Guide], top: int =
     Passages rarely repeat where they come from; adding these names to every passage lets "Uông Bí ... bao
     nhiêu hộ" reach the Uông Bí report rather than a guide that shares the other words.
     """
-    in_guides = {
-        pair for guide in guides for pair in _name_pairs(f"{guide.title} {guide.summary} {guide.body}")
-    }
+    in_guides = {pair for guide in guides for pair in _name_pairs(f"{guide.title} {guide.summary} {guide.body}")}
     result = {}
     for plan in plans:
         counts = Counter(_name_pairs(" ".join(passage.text for passage in plan.passages)))

@@ -21,8 +21,7 @@ if TYPE_CHECKING:
 MAX_CHARS = 2000
 MAX_QUOTE_CHARS = 700
 HELP_LINE = (
-    "Cần người hỗ trợ trực tiếp, bạn hãy liên hệ Tổ công nghệ số cộng đồng "
-    "hoặc Công an xã/phường nơi bạn cư trú."
+    "Cần người hỗ trợ trực tiếp, bạn hãy liên hệ Tổ công nghệ số cộng đồng hoặc Công an xã/phường nơi bạn cư trú."
 )
 _SECTION = re.compile(r"^\*\*(.+?)\*\*\s*$", re.MULTILINE)
 _EMPHASIS = re.compile(r"\*{1,3}([^*\n]+?)\*{1,3}")

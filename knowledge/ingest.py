@@ -38,9 +38,7 @@ def read_document(path: Path) -> str:
     """The text of a plan file, NFC-normalised."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        raise IngestError(
-            f"{path.name}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}"
-        )
+        raise IngestError(f"{path.name}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED)}")
     if suffix == ".docx":
         text = _read_docx(path)
     elif suffix == ".pdf":

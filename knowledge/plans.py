@@ -121,9 +121,7 @@ def _passages(all_units: list[Unit], name: str, title: str) -> list[Passage]:
 
 def cited_part(path: list[Heading]) -> str:
     """From the deepest Roman or decimal heading down ("2.4. ..."; "2. ... › b) ... › Về xã hội số")."""
-    numbered = [
-        i for i, heading in enumerate(path) if heading.number and heading.level not in (ARTICLE, LETTER)
-    ]
+    numbered = [i for i, heading in enumerate(path) if heading.number and heading.level not in (ARTICLE, LETTER)]
     start = numbered[-1] if numbered else 0
     return " › ".join(heading.label for heading in path[start:])
 
@@ -155,10 +153,7 @@ def detect_title(all_units: list[Unit]) -> str | None:
             continue
         kind_text = unit.text.strip(" :").capitalize()
         for subject in head[i + 1 : i + 3]:
-            if (
-                not _NOT_TITLE.match(subject.text)
-                and fold(subject.text).upper().strip(" :") not in _FOLDED_TYPES
-            ):
+            if not _NOT_TITLE.match(subject.text) and fold(subject.text).upper().strip(" :") not in _FOLDED_TYPES:
                 return f"{kind_text} {subject.text.strip()}"
         return kind_text
     return None

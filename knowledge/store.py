@@ -51,9 +51,7 @@ def fingerprint(source: IndexSource) -> str:
     digest = hashlib.sha256(f"format={FORMAT_VERSION}.{CORPUS_VERSION};model={source.model_path()}".encode())
     digest.update(repr(source.fusion).encode())
     paths = sorted((source.guides_dir or default_guides_dir()).glob("*.md"))
-    paths += sorted(plans_dir(source.data_dir).glob("*.txt")) + sorted(
-        plans_dir(source.data_dir).glob("*.json")
-    )
+    paths += sorted(plans_dir(source.data_dir).glob("*.txt")) + sorted(plans_dir(source.data_dir).glob("*.json"))
     for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

@@ -20,14 +20,10 @@ _EMPHASIS = re.compile(r"^(\*{1,3}|_{1,3})(.+?)\1$")
 _TAGS = re.compile(r"</?(?:sup|sub|b|i|u|br)\s*/?>", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(Điều\s+\d+)\s*[.:]?\s*(.*)$", re.IGNORECASE)
 _ROMAN = re.compile(r"^([IVXL]{1,5}|1{2,3})\s*[.\-–:]\s*(\S.*)$")
-_DECIMAL = re.compile(
-    r"^(\d{1,2}(?:\.\d{1,2}){0,3})(?:\.|\))\s*(\S.*)$|^(\d{1,2}(?:\.\d{1,2}){1,3})\s+(\S.*)$"
-)
+_DECIMAL = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})(?:\.|\))\s*(\S.*)$|^(\d{1,2}(?:\.\d{1,2}){1,3})\s+(\S.*)$")
 _LETTER = re.compile(r"^([a-zđ¢])\)\s*(\S.*)$")
 _BULLET = re.compile(r"^([-+•*])\s+(.*)$")
-_MARKER = re.compile(
-    r"^(?:#|\*\*|[-+•]\s|[IVXL]{1,5}\s*[.\-–]|\d{1,2}[.)]|\d{1,2}\.\d|[a-zđ¢]\)|Điều\s+\d|-{3,})"
-)
+_MARKER = re.compile(r"^(?:#|\*\*|[-+•]\s|[IVXL]{1,5}\s*[.\-–]|\d{1,2}[.)]|\d{1,2}\.\d|[a-zđ¢]\)|Điều\s+\d|-{3,})")
 _SENTENCE_END = re.compile(r"[.;:!?…]\s*(?:\*+)?$")
 
 
@@ -119,9 +115,7 @@ def heading_of(unit: Unit) -> Heading | None:
         return Heading(ARTICLE, match.group(1), title)
     if len(text) > MAX_HEADING_CHARS:
         return None
-    if (match := _ROMAN.match(text)) and _looks_like_title(
-        match.group(2), unit, strict=match.group(1)[0] == "1"
-    ):
+    if (match := _ROMAN.match(text)) and _looks_like_title(match.group(2), unit, strict=match.group(1)[0] == "1"):
         return Heading(ROMAN, _roman(match.group(1)), match.group(2).strip())
     if match := _DECIMAL.match(text):
         number = match.group(1) or match.group(3)

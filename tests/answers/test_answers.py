@@ -34,9 +34,7 @@ def test_guide_questions_in_any_form(answerer: Answerer, question: str, topic: s
 
 
 def test_plan_question_quotes_the_passage_and_cites_it(answerer: Answerer) -> None:
-    answer = answerer.answer(
-        "Kế hoạch chuyển đổi số Móng Cái năm 2023: bao nhiêu hộ gia đình có Internet cáp quang?"
-    )
+    answer = answerer.answer("Kế hoạch chuyển đổi số Móng Cái năm 2023: bao nhiêu hộ gia đình có Internet cáp quang?")
     assert answer.confident and answer.topic is None
     assert answer.source is not None and answer.source.kind == "plan"
     assert answer.source.document == "001_bcb478adb2ba6af6"
@@ -45,9 +43,7 @@ def test_plan_question_quotes_the_passage_and_cites_it(answerer: Answerer) -> No
 
 
 def test_question_with_diacritics_reaches_the_ocr_plan(answerer: Answerer) -> None:
-    answer = answerer.answer(
-        "Hải Phòng năm 2022 phấn đấu hạ tầng cáp quang phủ bao nhiêu phần trăm hộ gia đình?"
-    )
+    answer = answerer.answer("Hải Phòng năm 2022 phấn đấu hạ tầng cáp quang phủ bao nhiêu phần trăm hộ gia đình?")
     assert answer.source is not None and answer.source.document == "004_8440493076699264"
     assert "80% ho gia dinh" in answer.text
 
@@ -72,9 +68,7 @@ def test_ask_json_reads_one_question_per_line(data_dir: Path) -> None:
         "thoi tiet ha noi ngay mai",
         "Kế hoạch chuyển đổi số Móng Cái năm 2023 đặt chỉ tiêu bao nhiêu hộ gia đình có Internet cáp quang?",
     ]
-    result = troly(
-        "ask", "--json", "-", stdin="\n".join(questions) + "\n", env={"TROLY_DATA_DIR": str(data_dir)}
-    )
+    result = troly("ask", "--json", "-", stdin="\n".join(questions) + "\n", env={"TROLY_DATA_DIR": str(data_dir)})
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["question"] for row in rows] == questions

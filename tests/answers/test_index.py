@@ -32,9 +32,7 @@ def test_save_and_load_round_trip_without_pickle(tmp_path: Path) -> None:
 
 
 def test_noisy_text_is_not_a_spelling_reference(tmp_path: Path) -> None:
-    index = HybridIndex.build(
-        [Document("a", "đăng ký tài khoản"), Document("b", "dang kyy tai khoann", noisy=True)]
-    )
+    index = HybridIndex.build([Document("a", "đăng ký tài khoản"), Document("b", "dang kyy tai khoann", noisy=True)])
     assert "khoann" not in index.corrector.vocabulary
 
 

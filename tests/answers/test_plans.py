@@ -113,6 +113,7 @@ def test_bad_files_are_refused_with_a_reason(tmp_path: Path, name: str, content:
 
 def test_docx_documents_are_read_with_their_headings(tmp_path: Path) -> None:
     import docx
+
     document = docx.Document()
     document.add_paragraph("KẾ HOẠCH")
     document.add_paragraph("Chuyển đổi số xã Thử Nghiệm năm 2026")
