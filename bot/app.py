@@ -86,6 +86,12 @@ class Troly:
                 return self._apologise(inbound)
         raise AssertionError("unreachable")
 
+    def prepare(self) -> None:
+        """Build what a long-running process needs before its first message (each plugin's `prepare`), such
+        as the search index: no user waits for it, and worker processes find it built instead of racing."""
+        for prepare in hooks(self.plugins, "prepare"):
+            prepare(self)
+
     def close(self) -> None:
         self.database.dispose()
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
 from bot import cli_admin, server
 from bot.commands import Commands, help_of
+from bot.logs import configure_logging
 from bot.plugins import PluginError, hooks, load_plugins
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -39,14 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if settings.log_level != "DEBUG":
-        for chatty in ("alembic", "httpx", "sentence_transformers"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+    configure_logging(settings)
     try:
         return int(args.run(settings, args))
     except KeyboardInterrupt:

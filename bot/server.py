@@ -20,6 +20,7 @@ from bot.commands import Commands
 from bot.plugins import hooks, make_senders
 from bot.senders import SENDERS
 from bot.settings import Settings
+from bot.workers import CORE_RUNNER, start_runner
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +39,22 @@ def create_web_app(troly: Troly, options: ServeOptions | None = None) -> web.App
     app = web.Application(client_max_size=256 * 1024)
     app[TROLY] = troly
     app[SERVE_OPTIONS] = options or ServeOptions()
+    app.cleanup_ctx.append(_core_ctx)
     app.cleanup_ctx.append(_senders_ctx)
     app.router.add_get("/healthz", healthz)
     for setup_web in hooks(troly.plugins, "setup_web"):
         setup_web(troly, app)
     return app
+
+
+async def _core_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Prepare the app (search index) here first, then start the core's runner: its workers load what exists."""
+    troly = app[TROLY]
+    await asyncio.to_thread(troly.prepare)
+    runner = await start_runner(troly)
+    troly[CORE_RUNNER] = runner
+    yield
+    await runner.aclose()
 
 
 async def _senders_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -2,15 +2,11 @@
 
 The answerer (index + knowledge) is a lazy service: the first question loads the index from the data directory,
 or builds it there when a new installation has none, so `troly chat` and `troly ask` start at once. `troly serve`
-loads it before it starts listening (`setup_web`), so the first citizen never waits for an index build and
+loads it before it starts listening (`prepare`), so the first citizen never waits for an index build and
 /healthz answers only when questions can be answered.
 """
 
 from __future__ import annotations
-
-import asyncio
-
-from aiohttp import web
 
 from bot.app import Troly
 from bot.commands import Commands
@@ -31,16 +27,12 @@ def setup(troly: Troly) -> None:
     troly.provide(ANSWERER, lambda: make_answerer(troly.settings))
     troly.router.fallback(answer_question)
     troly.router.command("huongdan", show_guide, description="Xem danh sách hướng dẫn hoặc một hướng dẫn")
-    troly.router.command(
-        "kehoach", show_passage, description="Xem một đoạn kế hoạch chuyển đổi số", menu=False
-    )
+    troly.router.command("kehoach", show_passage, description="Xem một đoạn kế hoạch chuyển đổi số", menu=False)
 
 
-def setup_web(troly: Troly, app: web.Application) -> None:
-    async def load_answerer(_app: web.Application) -> None:
-        await asyncio.to_thread(lambda: troly[ANSWERER])
-
-    app.on_startup.append(load_answerer)
+def prepare(troly: Troly) -> None:
+    """Load the index, or build it on a new installation, before the process serves anyone."""
+    troly[ANSWERER]
 
 
 def register_cli(commands: Commands) -> None:
@@ -65,9 +57,7 @@ def answer_question(ctx: Context) -> Reply:
 def to_outbound(answer: Answer) -> Outbound:
     """The answer with the choices that fit its outcome: the full guide, the suggestions, or the topic menu."""
     if answer.outcome is Outcome.ANSWER and answer.source is not None and answer.source.kind == GUIDE_KIND:
-        return Outbound(
-            answer.text, choices=(Choice("Xem hướng dẫn đầy đủ", f"/huongdan {answer.source.id}"),)
-        )
+        return Outbound(answer.text, choices=(Choice("Xem hướng dẫn đầy đủ", f"/huongdan {answer.source.id}"),))
     if answer.outcome is Outcome.SUGGEST and answer.source is not None:
         sources = [answer.source, *answer.alternatives][:3]
         choices = [choice for choice in map(source_choice, sources) if choice is not None]

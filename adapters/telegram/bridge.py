@@ -1,8 +1,9 @@
 """PTB handlers that carry updates to the core and its replies back, one idea per handler.
 
-The core is synchronous (database work, CPU-bound retrieval), so each update is handled in a worker thread;
-the replies are then sent in a task the PTB Application tracks (and awaits on shutdown), so a webhook is
-acknowledged as soon as the core has committed, not after the rate limiter let every part out.
+The core is synchronous (database work, CPU-bound retrieval), so each update is handled off the event loop by
+the server's core runner (a thread, or worker processes: bot.workers); the replies are then sent in a task
+the PTB Application tracks (and awaits on shutdown), so a webhook is acknowledged as soon as the core has
+committed, not after the rate limiter let every part out.
 Dialog state lives in the core's store, not in a ConversationHandler, so any worker or restart carries on.
 """
 
@@ -33,6 +34,7 @@ from bot.messages import Inbound, Outbound
 from bot.privacy import mask_user_id
 from bot.senders import SendStatus
 from bot.users import mark_blocked
+from bot.workers import CORE_RUNNER
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ class TelegramBridge:
         inbound = membership_inbound(update)
         if inbound is None:
             return
-        await asyncio.to_thread(self.troly.handle, inbound)
+        await self.troly[CORE_RUNNER].handle(inbound)
         if inbound.event == "unfollow":
             await asyncio.to_thread(mark_blocked, self.troly.database, CHANNEL, inbound.user_id)
 
@@ -108,7 +110,7 @@ class TelegramBridge:
         log.error("telegram update %s failed", update_id, exc_info=context.error)
 
     async def relay(self, inbound: Inbound, context: ContextTypes.DEFAULT_TYPE) -> None:
-        replies = await asyncio.to_thread(self.troly.handle, inbound)
+        replies = await self.troly[CORE_RUNNER].handle(inbound)
         if replies:
             context.application.create_task(self.deliver(inbound, replies))
 

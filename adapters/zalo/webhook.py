@@ -1,9 +1,9 @@
 """`POST /webhooks/zalo`: verify, answer 200 at once, then handle the event and reply in the background.
 
 Zalo waits about two seconds for the 200 and retries otherwise, so the request only verifies the signature
-and parses the event; the core runs in a worker thread afterwards. Events from one user are handled in order
-(a dialog answer must not overtake the question), and a retried event is recognised twice: here while the
-first delivery is still in flight, and by the core's processed-message table after that.
+and parses the event; the core runs afterwards, off the event loop (bot.workers). Events from one user are
+handled in order (a dialog answer must not overtake the question), and a retried event is recognised twice:
+here while the first delivery is still in flight, and by the core's processed-message table after that.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bot.app import Troly
 from bot.messages import Inbound, Outbound
 from bot.privacy import mask_user_id
 from bot.senders import SENDERS, Sender
+from bot.workers import CORE_RUNNER
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class ZaloWebhook:
     async def _process(self, inbound: Inbound) -> None:
         try:
             async with self._user_turn(inbound.user_id):
-                replies = await asyncio.to_thread(self.troly.handle, inbound)
+                replies = await self.troly[CORE_RUNNER].handle(inbound)
                 for reply in replies:
                     if not await self._deliver(inbound.chat_id, reply):
                         break

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -15,6 +14,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from bot.storage.writer_lock import WriterLock
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -34,10 +35,7 @@ class Database:
         self.url = normalise_url(url)
         self.engine = _create_engine(self.url, echo=echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite admits one writer, and every transaction here is a writer (BEGIN IMMEDIATE). Threads of this
-        # process queue on a lock instead of in SQLite's busy handler, which sleeps up to 100 ms between
-        # retries: with a few worker threads that turned 5 ms transactions into second-long waits.
-        self._writer: threading.RLock | None = threading.RLock() if self.is_sqlite else None
+        self._writer = _sqlite_writer_lock(self.url)
 
     @property
     def is_sqlite(self) -> bool:
@@ -69,6 +67,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writer is not None:
+            self._writer.close()
 
 
 def alembic_config(connection: Any = None) -> Config:
@@ -77,6 +77,18 @@ def alembic_config(connection: Any = None) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
     return config
+
+
+def _sqlite_writer_lock(url: str) -> WriterLock | None:
+    """Writers of a SQLite file queue on a lock file beside it (bot.storage.writer_lock); an in-memory
+    database belongs to one process, so its writers need only the lock between threads."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if not database or database == ":memory:":
+        return WriterLock(None)
+    return WriterLock(Path(database + ".lock"))
 
 
 def _create_engine(url: str, *, echo: bool) -> Engine:
