@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -169,10 +169,9 @@ def claim_message(session: Session, inbound: Inbound) -> None:
     """Record the message id in this transaction; a second delivery fails here and changes nothing."""
     if not inbound.message_id:
         return
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
     table = cast(Table, ProcessedMessage.__table__)
     statement = (
-        insert(table)
+        _insert_for(session)(table)
         .values(channel=inbound.channel, message_id=inbound.message_id[:128], processed_at=utcnow())
         .on_conflict_do_nothing()
         .returning(table.c.message_id)
@@ -183,22 +182,38 @@ def claim_message(session: Session, inbound: Inbound) -> None:
         raise DuplicateMessage
 
 
-def upsert_user(session: Session, inbound: Inbound, now: Any) -> User:
-    """Find or create the sender; a user who writes again is no longer considered to have blocked us."""
-    user = session.scalar(select(User).where(User.channel == inbound.channel, User.channel_user_id == inbound.user_id))
-    created = user is None
-    if user is None:
-        user = User(channel=inbound.channel, channel_user_id=inbound.user_id, created_at=now)
-        session.add(user)
+def upsert_user(session: Session, inbound: Inbound, now: datetime) -> User:
+    """Find or create the sender in one statement; a user who writes again is no longer considered blocked.
+
+    One INSERT ... ON CONFLICT DO UPDATE ... RETURNING instead of a SELECT and a later UPDATE: this runs for
+    every message, and two round trips through the ORM's unit of work cost more than the question's answer.
+    """
+    writes = inbound.event != "unfollow"
+    values: dict[str, Any] = {
+        "channel": inbound.channel,
+        "channel_user_id": inbound.user_id,
+        "chat_id": inbound.chat_id,
+        "display_name": inbound.user_name[:200],
+        "created_at": now,
+        "last_interaction_at": now if writes else None,
+    }
+    changes: dict[str, Any] = {"chat_id": inbound.chat_id}
     if inbound.user_name:
-        user.display_name = inbound.user_name[:200]
-    user.chat_id = inbound.chat_id
-    if inbound.event != "unfollow":
-        user.last_interaction_at = now
-        user.blocked = False
-    if created:
-        session.flush()  # handlers need the new user's id; an existing user's changes go out at commit
-    return user
+        changes["display_name"] = values["display_name"]
+    if writes:
+        changes |= {"last_interaction_at": now, "blocked": False}
+    statement = (
+        _insert_for(session)(User)
+        .values(values)
+        .on_conflict_do_update(index_elements=["channel", "channel_user_id"], set_=changes)
+        .returning(User)
+    )
+    return session.scalars(statement, execution_options={"populate_existing": True}).one()
+
+
+def _insert_for(session: Session) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL spell it the same way)."""
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
 
 
 def clean_text(text: str) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.app import Troly
 from bot.context import Context, Reply
-from bot.messages import Attachment, Choice, Location, Outbound
+from bot.messages import Attachment, Choice, Inbound, Location, Outbound
 from bot.storage.models import DialogState, ProcessedMessage, User
 from tests.helpers import inbound, joined, say
 
@@ -125,3 +125,30 @@ def test_blocked_user_is_unblocked_when_writing_again(app: Troly) -> None:
     say(app, "xin chào", user="b1")
     with app.database.transaction() as session:
         assert session.scalar(select(User.blocked).where(User.channel_user_id == "b1")) is False
+
+
+def test_the_sender_row_follows_each_message_in_one_upsert(app: Troly) -> None:
+    from bot.users import mark_blocked
+
+    def stored() -> User:
+        with app.database.transaction() as session:
+            user = session.scalar(select(User).where(User.channel_user_id == "u9"))
+            assert user is not None
+            return user
+
+    say(app, "xin chào", user="u9", user_name="Lan")
+    first = stored()
+    assert (first.display_name, first.chat_id, first.blocked) == ("Lan", "u9", False)
+    assert first.last_interaction_at is not None
+    mark_blocked(app.database, "console", "u9")
+    app.handle(inbound(user="u9", user_name="", event="unfollow"))
+    after_unfollow = stored()
+    assert after_unfollow.blocked is True  # an unfollow is not the user writing again
+    assert after_unfollow.last_interaction_at == first.last_interaction_at
+    assert after_unfollow.display_name == "Lan"  # no name given: the stored one stays
+    app.handle(Inbound(channel="console", user_id="u9", chat_id="c2", text="xin chào", message_id="m-u9", user_name=""))
+    again = stored()
+    assert (again.id, again.chat_id, again.display_name, again.blocked) == (first.id, "c2", "Lan", False)
+    assert again.last_interaction_at is not None and again.last_interaction_at > first.last_interaction_at
+    with app.database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(User).where(User.channel_user_id == "u9")) == 1
