@@ -208,7 +208,7 @@ def upsert_user(session: Session, inbound: Inbound, now: datetime) -> User:
         .on_conflict_do_update(index_elements=["channel", "channel_user_id"], set_=changes)
         .returning(User)
     )
-    return session.scalars(statement, execution_options={"populate_existing": True}).one()
+    return cast(User, session.scalars(statement, execution_options={"populate_existing": True}).one())
 
 
 def _insert_for(session: Session) -> Any:

@@ -48,9 +48,8 @@ def create_web_app(troly: Troly, options: ServeOptions | None = None) -> web.App
 
 
 async def _core_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Prepare the app (search index) here first, then start the core's runner: its workers load what exists."""
+    """The core's runner (a thread, or worker processes), ready before the server listens."""
     troly = app[TROLY]
-    await asyncio.to_thread(troly.prepare)
     runner = await start_runner(troly)
     troly[CORE_RUNNER] = runner
     yield

@@ -8,30 +8,30 @@ event loop, which then waits for its turn at every socket read and write: one pr
 message id is still claimed in the database in the same transaction as its effects, so exactly-once holds
 across processes, and SQLite writers of all processes queue on one lock file (bot.storage.writer_lock).
 The server process keeps everything that is per channel: webhooks, rate limiters, per-user ordering, tokens.
+
+The pool is small and hand-made rather than a ProcessPoolExecutor: the executor's manager and feeder threads
+compete with the event loop for the server's GIL (a third of the server's time went to waiting for it), and
+a dead worker breaks the whole executor. Here the event loop reads the workers' pipes itself, and a dead
+worker is replaced alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import multiprocessing.synchronize
-import os
-import signal
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
 from bot import texts
-from bot.app import Troly, create_app
-from bot.logs import configure_logging
+from bot.app import Troly
 from bot.messages import Inbound, Outbound
 from bot.services import ServiceKey
 from bot.settings import Settings
+from bot.worker_process import WorkerDied, WorkerProcess
 
 log = logging.getLogger(__name__)
 
-READY_TIMEOUT = 300.0  # seconds for every worker to start: imports, plugins and loading the search index
+READY_TIMEOUT = 300.0  # seconds a worker may take to start: imports, plugins and loading the search index
+QUEUE_PER_WORKER = 32  # messages handed to one worker ahead of its replies; more wait here (pipes stay small)
 
 
 class CoreRunner(Protocol):
@@ -60,99 +60,118 @@ class ThreadRunner:
 
 
 class ProcessRunner:
-    """The core in `workers` spawned processes. A pool whose worker died is replaced, and the message retried.
+    """The core in `size` worker processes; each message goes to the worker with the fewest waiting.
 
-    A retry is safe because the message's claim commits with its effects: a message whose transaction died
-    with the worker is handled again, one that had committed is recognised as a duplicate (its replies are
-    then lost with the worker, which is the one case where a user gets no answer; the log says so).
+    A worker that dies is replaced, and the messages it had not answered are handed to another worker once.
+    That is safe because a message's claim commits with its effects: one whose transaction died with the
+    worker is handled again; one that had committed is recognised as a duplicate, and its replies are lost
+    with the worker (the one case where a user gets no answer; the log says so).
     """
 
-    def __init__(self, settings: Settings, workers: int) -> None:
+    def __init__(self, settings: Settings, size: int) -> None:
         self.settings = settings
-        self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._replacing = asyncio.Lock()
+        self.size = size
+        self.workers: list[WorkerProcess] = []
+        self._slots = asyncio.Semaphore(size * QUEUE_PER_WORKER)
+        self._someone_ready = asyncio.Event()
+        self._spawned = 0
+        self._closing = False
+        self._replacements: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        """Spawn every worker and wait until each has built its app, so the first messages wait for nothing."""
-        self._pool = await self._spawn()
+        """Start every worker and wait until each has built its app, so the first messages wait for nothing."""
+        started = await asyncio.gather(*(self._spawn() for _ in range(self.size)), return_exceptions=True)
+        for worker in started:
+            if isinstance(worker, WorkerProcess):
+                self._add(worker)
+        failure = next((error for error in started if isinstance(error, BaseException)), None)
+        if failure is not None:
+            await self.aclose()
+            raise failure
+        log.info("core workers ready: %d processes (pids %s)", self.size, ", ".join(str(w.pid) for w in self.workers))
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
-        for attempt in (1, 2):
-            pool = self._running_pool()
-            try:
-                return await asyncio.wrap_future(pool.submit(_handle, inbound))
-            except BrokenProcessPool:
-                log.error("a core worker process died (attempt %d for message %s)", attempt, inbound.message_id)
-                await self._replace(pool)
+        async with self._slots:
+            for attempt in (1, 2):
+                worker = await self._least_busy()
+                try:
+                    return await worker.submit(inbound)
+                except (WorkerDied, OSError) as error:
+                    log.error("message %s (attempt %d): %s", inbound.message_id or "-", attempt, error)
+                    self._on_dead(worker)
         return [Outbound(texts.APOLOGY)]
 
     async def aclose(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await asyncio.to_thread(pool.shutdown, wait=True)  # messages being handled are finished first
+        """Stop every worker once it has answered what it was given (the server stops taking requests first)."""
+        self._closing = True
+        for task in list(self._replacements):
+            task.cancel()
+        workers = list(self.workers)
+        await asyncio.gather(*(worker.stop() for worker in workers))  # replies keep arriving meanwhile
+        for worker in workers:
+            self._remove(worker)
+            worker.connection.close()
 
-    async def _spawn(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("spawn")  # never fork a process that runs threads and a loop
-        everyone_ready = context.Barrier(self.workers)
-        pool = ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=_start_worker, initargs=(self.settings, everyone_ready)
-        )
-        try:  # N tasks that each wait for the others occupy N distinct workers, all of them started
-            pids = await asyncio.gather(*(asyncio.wrap_future(pool.submit(_ready)) for _ in range(self.workers)))
-        except BrokenProcessPool as error:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise RuntimeError("core worker processes failed to start; their log above says why") from error
-        log.info("core workers ready: %d processes (pids %s)", len(pids), ", ".join(map(str, sorted(pids))))
-        return pool
+    async def _least_busy(self) -> WorkerProcess:
+        while not self.workers:
+            if self._closing:
+                raise RuntimeError("the core workers are stopping")
+            self._someone_ready.clear()
+            await self._someone_ready.wait()
+        return min(self.workers, key=lambda worker: len(worker.waiting))
 
-    async def _replace(self, broken: ProcessPoolExecutor) -> None:
-        async with self._replacing:
-            if self._pool is not broken:
-                return  # another message already replaced it
-            broken.shutdown(wait=False, cancel_futures=True)
-            self._pool = await self._spawn()
+    async def _spawn(self) -> WorkerProcess:
+        self._spawned += 1
+        return await WorkerProcess.spawn(self.settings, f"troly-core-{self._spawned}", READY_TIMEOUT)
 
-    def _running_pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            raise RuntimeError("the core workers are not running")
-        return self._pool
+    def _add(self, worker: WorkerProcess) -> None:
+        asyncio.get_running_loop().add_reader(worker.connection.fileno(), self._on_readable, worker)
+        self.workers.append(worker)
+        self._someone_ready.set()
+
+    def _remove(self, worker: WorkerProcess) -> None:
+        if worker in self.workers:
+            self.workers.remove(worker)
+            asyncio.get_running_loop().remove_reader(worker.connection.fileno())
+        worker.abandon()
+
+    def _on_readable(self, worker: WorkerProcess) -> None:
+        if not worker.read_replies():
+            self._on_dead(worker)
+
+    def _on_dead(self, worker: WorkerProcess) -> None:
+        """Take a dead worker out (once) and, unless the server is stopping, start its replacement."""
+        if worker not in self.workers:
+            return
+        self._remove(worker)
+        if self._closing:
+            return
+        log.error("core worker pid %s ended (exit code %s); starting a new one", worker.pid, worker.process.exitcode)
+        task = asyncio.create_task(self._replace(worker), name="core-worker-replace")
+        self._replacements.add(task)
+        task.add_done_callback(self._replacements.discard)
+
+    async def _replace(self, dead: WorkerProcess) -> None:
+        await dead.stop()
+        dead.connection.close()
+        delay = 1.0
+        while not self._closing:
+            try:
+                self._add(await self._spawn())
+                return
+            except RuntimeError as error:
+                log.error("%s; trying again in %.0f s", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
 
 
 async def start_runner(troly: Troly) -> CoreRunner:
-    workers = troly.settings.core_workers
-    if workers == 0:
+    """Prepare the app here first (plugins' `prepare`: the search index is built once, not by every worker at
+    the same time), then start the runner TROLY_CORE_WORKERS asks for."""
+    await asyncio.to_thread(troly.prepare)
+    size = troly.settings.core_workers
+    if size == 0:
         return ThreadRunner(troly)
-    runner = ProcessRunner(troly.settings, workers)
+    runner = ProcessRunner(troly.settings, size)
     await runner.start()
     return runner
-
-
-# Inside a worker process: its app, built once by the pool's initializer. A module-level name is how a
-# ProcessPoolExecutor task reaches state of its process; the process itself is the scope.
-_worker_app: Troly | None = None
-_worker_barrier: multiprocessing.synchronize.Barrier | None = None
-
-
-def _start_worker(settings: Settings, everyone_ready: multiprocessing.synchronize.Barrier) -> None:
-    """Build this worker's app. Signals go to the server, which shuts the pool down in order."""
-    global _worker_app, _worker_barrier
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    configure_logging(settings)
-    _worker_app = create_app(settings, migrate=False)  # the server migrated before starting the pool
-    _worker_app.prepare()
-    _worker_barrier = everyone_ready
-
-
-def _ready() -> int:
-    if _worker_barrier is None:
-        raise RuntimeError("worker not initialised")
-    _worker_barrier.wait(READY_TIMEOUT)
-    return os.getpid()
-
-
-def _handle(inbound: Inbound) -> list[Outbound]:
-    if _worker_app is None:
-        raise RuntimeError("worker not initialised")
-    return _worker_app.handle(inbound)

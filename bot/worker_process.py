@@ -1,0 +1,127 @@
+"""One core worker process and the server's end of the pipe to it (used by bot.workers.ProcessRunner).
+
+The protocol is a duplex pipe of pickled objects: the worker sends `("ready", pid)` once its app is built, then
+answers each `Inbound` with the `list[Outbound]` of `Troly.handle`, in order; `None` asks it to stop. The server
+reads the pipe from its event loop (`add_reader`), so no thread of the server waits on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+from collections import deque
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+from bot.app import create_app
+from bot.logs import configure_logging
+from bot.messages import Inbound, Outbound
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE = 30.0  # seconds a worker gets to finish the message it is handling before it is killed
+
+
+class WorkerDied(Exception):
+    """The worker process ended while messages it had been given were unanswered."""
+
+
+class WorkerProcess:
+    """A spawned worker, the messages sent to it that await replies (it answers in order), and its pipe."""
+
+    def __init__(self, process: BaseProcess, connection: Connection) -> None:
+        self.process = process
+        self.connection = connection
+        self.waiting: deque[asyncio.Future[list[Outbound]]] = deque()
+        self.alive = True
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    @classmethod
+    async def spawn(cls, settings: Settings, name: str, ready_timeout: float) -> WorkerProcess:
+        """Start a worker and wait until it has built its app; RuntimeError if it dies or takes too long."""
+        context = multiprocessing.get_context("spawn")  # never fork a process that runs threads and a loop
+        ours, theirs = context.Pipe(duplex=True)
+        process = context.Process(target=serve, args=(settings, theirs), name=name, daemon=True)
+        await asyncio.to_thread(process.start)
+        theirs.close()
+        worker = cls(process, ours)
+        try:
+            if not await asyncio.to_thread(ours.poll, ready_timeout):
+                raise RuntimeError(f"core worker {name} did not start within {ready_timeout:.0f} s")
+            try:
+                ours.recv()  # ("ready", pid)
+            except (EOFError, OSError):
+                raise RuntimeError(f"core worker {name} failed to start; its log above says why") from None
+        except BaseException:
+            await worker.stop()
+            ours.close()
+            raise
+        return worker
+
+    def submit(self, inbound: Inbound) -> asyncio.Future[list[Outbound]]:
+        future: asyncio.Future[list[Outbound]] = asyncio.get_running_loop().create_future()
+        self.connection.send(inbound)
+        self.waiting.append(future)
+        return future
+
+    def read_replies(self) -> bool:
+        """Hand every reply that has arrived to its waiting message; False once the worker is gone."""
+        try:
+            while self.connection.poll():
+                replies = self.connection.recv()
+                future = self.waiting.popleft()
+                if not future.done():
+                    future.set_result(replies)
+        except (EOFError, OSError):
+            self.abandon()
+        return self.alive
+
+    def abandon(self) -> None:
+        """Give up on the worker: every message still waiting for it fails with WorkerDied."""
+        self.alive = False
+        while self.waiting:
+            future = self.waiting.popleft()
+            if not future.done():
+                future.set_exception(WorkerDied(f"core worker {self.process.name} (pid {self.pid}) ended"))
+
+    async def stop(self) -> None:
+        """Ask the worker to finish what it was given and end; kill it if it does not end in time."""
+        with contextlib.suppress(OSError):  # already gone
+            self.connection.send(None)
+        await asyncio.to_thread(self.process.join, STOP_GRACE)
+        if self.process.is_alive():
+            log.warning("core worker %s did not stop in %.0f s; killing it", self.process.name, STOP_GRACE)
+            self.process.kill()
+            await asyncio.to_thread(self.process.join)
+
+
+def serve(settings: Settings, connection: Connection) -> None:
+    """The worker's main: build the app, then answer messages until asked to stop or the server is gone.
+
+    Ctrl-C and SIGTERM are left to the server, which stops its workers once in-flight messages are answered.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    configure_logging(settings)
+    troly = create_app(settings, migrate=False)  # the server migrated before starting its workers
+    troly.prepare()
+    connection.send(("ready", os.getpid()))
+    try:
+        while True:
+            try:
+                inbound = connection.recv()
+            except EOFError:  # the server is gone
+                return
+            if inbound is None:
+                return
+            connection.send(troly.handle(inbound))
+    finally:
+        troly.close()
