@@ -8,14 +8,14 @@ is the difference between keeping up and not. The session is created lazily insi
 
 from __future__ import annotations
 
+import json
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-FORM_TYPE = "application/x-www-form-urlencoded"
+JSON_TYPE = "application/json"
 
 
 class AiohttpRequest(BaseRequest):
@@ -80,11 +80,11 @@ class AiohttpRequest(BaseRequest):
 
 
 def _body(request_data: RequestData | None) -> tuple[aiohttp.FormData | bytes | None, dict[str, str]]:
-    """Form-encoded parameters, encoded here (aiohttp's FormData builds a multipart writer even when unused)."""
+    """A JSON body (the Bot API takes one; cheaper than percent-encoding a form), multipart with files."""
     if request_data is None:
         return None, {}
     if not request_data.contains_files:
-        return urlencode(request_data.json_parameters).encode(), {"Content-Type": FORM_TYPE}
+        return json.dumps(request_data.parameters).encode(), {"Content-Type": JSON_TYPE}
     form = aiohttp.FormData(request_data.json_parameters)
     for name, (filename, content, mimetype) in request_data.multipart_data.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
