@@ -32,6 +32,13 @@ class Context:
     dialogs: DialogStore = field(repr=False)
     args: str = ""
     notices: list[str] = field(default_factory=list)
+    prepared: tuple[str, Any] | None = field(default=None, repr=False)  # (text, result) of the fallback's prepare
+
+    def prepared_result(self) -> Any:
+        """What the fallback's `prepare` computed before the transaction for this very text, else None."""
+        if self.prepared is not None and self.prepared[0] == self.text:
+            return self.prepared[1]
+        return None
 
     @property
     def dialog(self) -> Dialog | None:

@@ -152,3 +152,40 @@ def test_the_sender_row_follows_each_message_in_one_upsert(app: Troly) -> None:
     assert again.last_interaction_at is not None and again.last_interaction_at > first.last_interaction_at
     with app.database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(User).where(User.channel_user_id == "u9")) == 1
+
+
+def test_free_text_is_prepared_outside_the_transaction_and_only_when_it_may_reach_the_fallback(
+    sqlite_app: Troly,
+) -> None:
+    import threading
+    import time
+
+    prepared: list[tuple[str, float]] = []
+
+    def prepare(text: str) -> str:
+        prepared.append((text, time.monotonic()))
+        return f"đã chuẩn bị: {text}"
+
+    def fallback(ctx: Context) -> Reply:
+        return str(ctx.prepared_result() or "không có")
+
+    sqlite_app.router.fallback(fallback, prepare=prepare)
+    assert joined(say(sqlite_app, "cai vneid ko dc")) == "đã chuẩn bị: cai vneid ko dc"
+    say(sqlite_app, "/trogiup")
+    say(sqlite_app, "2")
+    say(sqlite_app, "hủy")
+    assert [text for text, _ in prepared] == ["cai vneid ko dc"]  # commands, numbers and cancel words are not
+    holding, released = threading.Event(), []
+
+    def hold_the_writer() -> None:
+        with sqlite_app.database.transaction():
+            holding.set()
+            time.sleep(0.5)
+            released.append(time.monotonic())
+
+    holder = threading.Thread(target=hold_the_writer)
+    holder.start()
+    assert holding.wait(5)
+    assert joined(say(sqlite_app, "chữ ký số là gì")) == "đã chuẩn bị: chữ ký số là gì"
+    holder.join()
+    assert prepared[-1][1] < released[0]  # retrieval ran while another transaction held the SQLite writer
