@@ -80,7 +80,10 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"data_dir": tmp_path / "var"}
+        # In-process tests register handlers on the app they hold, which core worker processes (built from the
+        # plugin names) would not see: the core runs in a thread here unless a test asks for workers. The
+        # worker processes are tested in test_workers.py and by the tests that run `troly serve` itself.
+        values: dict[str, Any] = {"data_dir": tmp_path / "var", "core_workers": 0}
         values.update(overrides)
         return Settings(**values)
 
