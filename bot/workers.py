@@ -88,7 +88,7 @@ class ProcessRunner:
         if failure is not None:
             await self.aclose()
             raise failure
-        log.info("core workers ready: %d processes (pids %s)", self.size, ", ".join(str(w.pid) for w in self.workers))
+        log.info("core workers ready (pids %s)", ", ".join(str(worker.pid) for worker in self.workers))
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         async with self._slots:
