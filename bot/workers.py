@@ -104,6 +104,7 @@ class ProcessRunner:
     async def aclose(self) -> None:
         """Stop every worker once it has answered what it was given (the server stops taking requests first)."""
         self._closing = True
+        self._someone_ready.set()  # a message waiting for a replacement worker gives up instead of hanging
         for task in list(self._replacements):
             task.cancel()
         workers = list(self.workers)
