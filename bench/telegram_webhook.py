@@ -20,11 +20,9 @@ import asyncio
 import itertools
 import os
 import signal
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -32,19 +30,13 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.measure import Costs, closed_loop, percentiles  # noqa: E402
 from tests.support.fake_telegram import ApiCall, FakeTelegram  # noqa: E402
 from tests.support.postgres import free_port, running_postgres  # noqa: E402
 from tests.support.serve_process import wait_healthy  # noqa: E402
 from tests.support.telegram_updates import SECRET_HEADER, text_update  # noqa: E402
 
 SECRET = "bench-secret"
-QUESTIONS = (
-    "cài vneid thế nào",
-    "lam sao de dang ky dinh danh muc 2",
-    "chữ ký số từ xa là gì",
-    "nộp hồ sơ dịch vụ công trực tuyến ở đâu",
-    "bị lừa chuyển tiền qua mạng thì làm gì",
-)
 
 
 async def start_server(
@@ -69,7 +61,7 @@ async def start_server(
 
 
 class Load:
-    """Closed-loop clients; a reply is matched to its update by chat id (one new chat per update)."""
+    """One update and the wait for its reply (driven by bench.measure.closed_loop), matched by chat id."""
 
     def __init__(self, session: aiohttp.ClientSession, url: str, chats: int) -> None:
         self.session, self.url = session, url
@@ -96,17 +88,6 @@ class Load:
         arrived = await asyncio.wait_for(future, 30)
         self.latencies.append(arrived - started)
 
-    async def run(self, updates: int, concurrency: int) -> float:
-        counter = itertools.count()
-
-        async def client() -> None:
-            while (n := next(counter)) < updates:
-                await self.one(QUESTIONS[n % len(QUESTIONS)])
-
-        started = time.monotonic()
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-        return time.monotonic() - started
-
 
 async def main(args: argparse.Namespace) -> None:
     port = free_port()
@@ -119,11 +100,11 @@ async def main(args: argparse.Namespace) -> None:
                 await wait_healthy(session, url)
                 load = Load(session, url, args.chats)
                 fake.listeners.append(load.on_call)
-                await load.run(min(200, args.updates), args.concurrency)  # warm up
+                await closed_loop(load.one, min(200, args.updates), args.concurrency)  # warm up
                 sample = await probe_reply(fake)
                 load.latencies.clear()
                 before = Costs.now(process.pid)
-                elapsed = await load.run(args.updates, args.concurrency)
+                elapsed = await closed_loop(load.one, args.updates, args.concurrency)
                 costs = Costs.now(process.pid) - before
             finally:
                 process.send_signal(signal.SIGINT)
@@ -136,66 +117,19 @@ async def probe_reply(fake: FakeTelegram) -> str:
     return texts[-1][:100].replace("\n", " ") if texts else ""
 
 
-@dataclass(frozen=True)
-class Costs:
-    """CPU seconds of the server (with its workers) and of this process, and the machine's CPU ticks in all
-    and stolen by the hypervisor: on a shared virtual machine steal explains much of the run-to-run spread."""
-
-    server: float
-    bench: float
-    machine_ticks: int
-    stolen_ticks: int
-
-    @classmethod
-    def now(cls, server_pid: int) -> Costs:
-        ticks = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        return cls(tree_cpu_seconds(server_pid), time.process_time(), sum(ticks), ticks[7])
-
-    def __sub__(self, other: Costs) -> Costs:
-        return Costs(
-            self.server - other.server,
-            self.bench - other.bench,
-            self.machine_ticks - other.machine_ticks,
-            self.stolen_ticks - other.stolen_ticks,
-        )
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the server and its core worker processes (Linux /proc)."""
-    stats = {}
-    for path in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = path.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        stats[int(path.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-    tree, ticks = {pid}, 0
-    for child, (parent, used) in sorted(stats.items()):
-        if child in tree or parent in tree:
-            tree.add(child)
-            ticks += used
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def report(args: argparse.Namespace, elapsed: float, latencies: list[float], sample: str, costs: Costs) -> None:
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    p50, p99, worst = percentiles(latencies)
     database = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     chats = f"{args.chats} chats" if args.chats else "a new chat per update"
     print(
-        f"telegram webhook benchmark: {len(ordered)} updates, concurrency {args.concurrency}, {chats}, {database}, "
-        f"{args.core_workers} core workers"
+        f"telegram webhook benchmark: {len(latencies)} updates, concurrency {args.concurrency}, {chats}, "
+        f"{database}, {args.core_workers} core workers"
     )
-    print(f"  throughput   {len(ordered) / elapsed:8.1f} updates/s")
+    print(f"  throughput   {len(latencies) / elapsed:8.1f} updates/s")
     print(f"  latency p50  {p50:8.1f} ms")
     print(f"  latency p99  {p99:8.1f} ms")
-    print(f"  max          {ordered[-1] * 1000:8.1f} ms")
-    server, own = (seconds / len(ordered) * 1000 for seconds in (costs.server, costs.bench))
-    stolen = costs.stolen_ticks / max(1, costs.machine_ticks) * 100
-    print(f"  server CPU   {server:8.2f} ms per update, core workers included")
-    print(f"  bench CPU    {own:8.2f} ms per update (fake Bot API and clients)")
-    print(f"  machine      load average {os.getloadavg()[0]:.1f}, {stolen:.1f} % of CPU time stolen by the hypervisor")
+    print(f"  max          {worst:8.1f} ms")
+    costs.report(len(latencies), "update")
     print(f"  sample reply {sample!r}")
 
 

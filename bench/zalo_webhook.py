@@ -17,7 +17,6 @@ import asyncio
 import itertools
 import os
 import signal
-import statistics
 import sys
 import tempfile
 import time
@@ -28,30 +27,26 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.measure import Costs, closed_loop, percentiles  # noqa: E402
 from tests.support.fake_zalo import FakeZalo, Sent, signed_event, text_event, zalo_settings  # noqa: E402
 from tests.support.postgres import free_port  # noqa: E402
 from tests.support.serve_process import wait_healthy  # noqa: E402
 
-QUESTIONS = (
-    "cài vneid thế nào",
-    "lam sao de dang ky dinh danh muc 2",
-    "chữ ký số từ xa là gì",
-    "nộp hồ sơ dịch vụ công trực tuyến ở đâu",
-    "bị lừa chuyển tiền qua mạng thì làm gì",
-)
 
-
-async def start_server(fake: FakeZalo, port: int, data_dir: str, database_url: str) -> asyncio.subprocess.Process:
+async def start_server(
+    fake: FakeZalo, port: int, data_dir: str, args: argparse.Namespace
+) -> asyncio.subprocess.Process:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TROLY_DATA_DIR": data_dir, "TROLY_PORT": str(port)}
     env.update({f"TROLY_{name.upper()}": str(value) for name, value in zalo_settings(fake).items()})
     env.update({"TROLY_ZALO_RATE": "1000000", "TROLY_LOG_LEVEL": "WARNING"})
-    if database_url:
-        env["TROLY_DATABASE_URL"] = database_url
+    env["TROLY_CORE_WORKERS"] = str(args.core_workers)
+    if args.database_url:
+        env["TROLY_DATABASE_URL"] = args.database_url
     return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", env=env, cwd=data_dir)
 
 
 class Load:
-    """Closed-loop clients; a reply is matched to its event by user id (one new user per event)."""
+    """One event and the wait for its reply (driven by bench.measure.closed_loop), matched by user id."""
 
     def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
         self.session, self.url = session, url
@@ -77,17 +72,6 @@ class Load:
         self.acks.append(time.monotonic() - started)
         self.replies.append(await asyncio.wait_for(future, 60) - started)
 
-    async def run(self, events: int, concurrency: int) -> float:
-        counter = itertools.count()
-
-        async def client() -> None:
-            while (n := next(counter)) < events:
-                await self.one(QUESTIONS[n % len(QUESTIONS)])
-
-        started = time.monotonic()
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-        return time.monotonic() - started
-
 
 async def main(args: argparse.Namespace) -> None:
     port = free_port()
@@ -96,42 +80,47 @@ async def main(args: argparse.Namespace) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="troly-bench-") as data_dir:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency * 2)) as session:
-                process = await start_server(fake, port, data_dir, args.database_url)
+                process = await start_server(fake, port, data_dir, args)
                 try:
                     await wait_healthy(session, url)
                     load = Load(session, url)
                     fake.listeners.append(load.on_send)
-                    await load.run(min(100, args.events), args.concurrency)  # warm up (index, connections)
+                    await closed_loop(load.one, min(100, args.events), args.concurrency)  # warm up
                     load.acks.clear()
                     load.replies.clear()
-                    elapsed = await load.run(args.events, args.concurrency)
+                    before = Costs.now(process.pid)
+                    elapsed = await closed_loop(load.one, args.events, args.concurrency)
+                    costs = Costs.now(process.pid) - before
                 finally:
                     process.send_signal(signal.SIGINT)
                     await process.wait()
     finally:
         await fake.close()
-    report(args, elapsed, load)
+    report(args, elapsed, load, costs)
 
 
-def _percentiles(values: list[float]) -> str:
-    ordered = sorted(values)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-    return f"p50 {p50:8.1f} ms   p99 {p99:8.1f} ms   max {ordered[-1] * 1000:8.1f} ms"
+def _percentiles(seconds: list[float]) -> str:
+    p50, p99, worst = percentiles(seconds)
+    return f"p50 {p50:8.1f} ms   p99 {p99:8.1f} ms   max {worst:8.1f} ms"
 
 
-def report(args: argparse.Namespace, elapsed: float, load: Load) -> None:
+def report(args: argparse.Namespace, elapsed: float, load: Load, costs: Costs) -> None:
     database = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
-    print(f"zalo webhook benchmark: {len(load.replies)} events, concurrency {args.concurrency}, {database}")
+    print(
+        f"zalo webhook benchmark: {len(load.replies)} events, concurrency {args.concurrency}, {database}, "
+        f"{args.core_workers} core workers"
+    )
     print(f"  throughput {len(load.replies) / elapsed:8.1f} events/s")
     print(f"  200 ack    {_percentiles(load.acks)}   (Zalo retries after about 2000 ms)")
     print(f"  reply      {_percentiles(load.replies)}")
+    costs.report(len(load.replies), "event")
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--core-workers", type=int, default=1, help="TROLY_CORE_WORKERS of the server")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temporary directory")
     return parser.parse_args()
 
