@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ from sqlalchemy import create_engine, text
 
 from bot.app import Troly, create_app
 from bot.settings import Settings
+from tests.support.fake_telegram import FakeTelegram
 from tests.support.postgres import running_postgres
+from tests.support.telegram_e2e import telegram_settings
 
 
 @pytest.fixture(autouse=True)
@@ -102,5 +104,20 @@ def app(make_settings: Callable[..., Settings], database_url: str) -> Iterator[T
 def sqlite_app(make_settings: Callable[..., Settings], sqlite_url: str) -> Iterator[Troly]:
     """The real app on SQLite only, for tests whose subject is not storage."""
     troly = create_app(make_settings(database_url=sqlite_url))
+    yield troly
+    troly.close()
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API on 127.0.0.1 that the real PTB client talks to."""
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def tg_app(make_settings: Callable[..., Settings], database_url: str, fake_telegram: FakeTelegram) -> Iterator[Troly]:
+    """The real app with Telegram pointed at the fake, on SQLite and on PostgreSQL."""
+    troly = create_app(telegram_settings(make_settings, fake_telegram, database_url=database_url))
     yield troly
     troly.close()

@@ -1,9 +1,9 @@
-"""The Telegram sender on its own, against the fake Bot API: classification, retries, limits and priority."""
+"""The Telegram sender on its own, against the fake_telegram Bot API: classification, retries, limits and priority."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 from telegram import Bot
@@ -21,25 +21,19 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def make_sender(make_settings: Callable[..., Settings], fake: FakeTelegram) -> Callable[..., TelegramSender]:
+def make_sender(make_settings: Callable[..., Settings], fake_telegram: FakeTelegram) -> Callable[..., TelegramSender]:
     def make(rate: float = 1000) -> TelegramSender:
-        return TelegramSender(build_bot(telegram_settings(make_settings, fake)), rate=rate)
+        return TelegramSender(build_bot(telegram_settings(make_settings, fake_telegram)), rate=rate)
 
     return make
 
 
-async def test_failures_are_classified(make_sender: Callable[..., TelegramSender], fake: FakeTelegram) -> None:
+async def test_failures_are_classified(make_sender: Callable[..., TelegramSender], fake_telegram: FakeTelegram) -> None:
     sender = make_sender()
-    fake.block(1)
-    fake.fail("sendMessage", 400, "Bad Request: chat not found", chat_id=2)
-    fake.fail("sendMessage", 502, "Bad Gateway", chat_id=3)
-    fake.rate_limit(4, retry_after=7)
+    fake_telegram.block(1)
+    fake_telegram.fail("sendMessage", 400, "Bad Request: chat not found", chat_id=2)
+    fake_telegram.fail("sendMessage", 502, "Bad Gateway", chat_id=3)
+    fake_telegram.rate_limit(4, retry_after=7)
     try:
         assert (await sender.send("1", Outbound("a"), bulk=True)).status is SendStatus.BLOCKED
         assert (await sender.send("2", Outbound("a"), bulk=True)).status is SendStatus.INVALID
@@ -48,24 +42,26 @@ async def test_failures_are_classified(make_sender: Callable[..., TelegramSender
         assert limited.status is SendStatus.RATE_LIMITED and limited.retry_after == 7
         paused = await sender.send("4", Outbound("b"), bulk=True)  # still paused: refused without calling Telegram
         assert paused.status is SendStatus.RATE_LIMITED and 6 < (paused.retry_after or 0) <= 7
-        assert len(fake.calls("sendMessage", 4)) == 1
+        assert len(fake_telegram.calls("sendMessage", 4)) == 1
         assert (await sender.send("5", Outbound("ok"), bulk=True)).ok
     finally:
         await sender.aclose()
 
 
-async def test_replies_retry_network_trouble(make_sender: Callable[..., TelegramSender], fake: FakeTelegram) -> None:
+async def test_replies_retry_network_trouble(
+    make_sender: Callable[..., TelegramSender], fake_telegram: FakeTelegram
+) -> None:
     sender = make_sender()
-    fake.fail("sendMessage", 502, "Bad Gateway", chat_id=6)
+    fake_telegram.fail("sendMessage", 502, "Bad Gateway", chat_id=6)
     try:
         assert (await sender.send("6", Outbound("xin chào"))).ok
     finally:
         await sender.aclose()
-    assert [call.error_code for call in fake.calls("sendMessage", 6)] == [502, None]
+    assert [call.error_code for call in fake_telegram.calls("sendMessage", 6)] == [502, None]
 
 
 async def test_one_chat_gets_about_one_message_per_second(
-    make_sender: Callable[..., TelegramSender], fake: FakeTelegram
+    make_sender: Callable[..., TelegramSender], fake_telegram: FakeTelegram
 ) -> None:
     sender = make_sender()
     try:
@@ -73,12 +69,14 @@ async def test_one_chat_gets_about_one_message_per_second(
     finally:
         await sender.aclose()
     assert all(result.ok for result in results)
-    times = sorted(call.at for call in fake.sent(7))
+    times = sorted(call.at for call in fake_telegram.sent(7))
     assert times[2] - times[0] < 0.9  # a burst of three is allowed (one per second would take 2 s)
     assert times[3] - times[0] >= 0.9  # the fourth waits for the bucket
 
 
-async def test_bulk_sends_wait_behind_replies(make_sender: Callable[..., TelegramSender], fake: FakeTelegram) -> None:
+async def test_bulk_sends_wait_behind_replies(
+    make_sender: Callable[..., TelegramSender], fake_telegram: FakeTelegram
+) -> None:
     sender = make_sender(rate=5)
     try:
         bulk = [asyncio.create_task(sender.send(f"b{n}", Outbound("thông báo"), bulk=True)) for n in range(10)]
@@ -88,27 +86,29 @@ async def test_bulk_sends_wait_behind_replies(make_sender: Callable[..., Telegra
     finally:
         await sender.aclose()
     assert all(result.ok for result in results)
-    order = [call.chat_id or "" for call in sorted(fake.sent(), key=lambda call: call.at)]
+    order = [call.chat_id or "" for call in sorted(fake_telegram.sent(), key=lambda call: call.at)]
     assert all(chat.startswith("b") for chat in order[-4:]), order  # replies overtook the queued announcements
 
 
-async def test_images_go_as_photos_with_caption(make_sender: Callable[..., TelegramSender], fake: FakeTelegram) -> None:
+async def test_images_go_as_photos_with_caption(
+    make_sender: Callable[..., TelegramSender], fake_telegram: FakeTelegram
+) -> None:
     sender = make_sender()
     try:
         assert (await sender.send("8", Outbound("Mã QR <đây>", image=PNG))).ok
         assert (await sender.send("9", Outbound("dài " * 400, image=PNG))).ok
     finally:
         await sender.aclose()
-    [photo] = fake.calls("sendPhoto", 8)
+    [photo] = fake_telegram.calls("sendPhoto", 8)
     assert photo.params["caption"] == "Mã QR &lt;đây&gt;" and photo.params["photo"]["size"] == len(PNG)
-    assert [call.method for call in fake.sent(9)] == ["sendPhoto", "sendMessage"]
-    assert "caption" not in fake.calls("sendPhoto", 9)[0].params
+    assert [call.method for call in fake_telegram.sent(9)] == ["sendPhoto", "sendMessage"]
+    assert "caption" not in fake_telegram.calls("sendPhoto", 9)[0].params
 
 
-async def test_timeouts_and_refused_connections_are_transient(fake: FakeTelegram) -> None:
-    fake.delay = 0.5
-    slow = Bot(fake.token, base_url=fake.api_url, request=AiohttpRequest(read_timeout=0.1))
-    closed = Bot(fake.token, base_url=f"http://127.0.0.1:{free_port()}/bot", request=AiohttpRequest())
+async def test_timeouts_and_refused_connections_are_transient(fake_telegram: FakeTelegram) -> None:
+    fake_telegram.delay = 0.5
+    slow = Bot(fake_telegram.token, base_url=fake_telegram.api_url, request=AiohttpRequest(read_timeout=0.1))
+    closed = Bot(fake_telegram.token, base_url=f"http://127.0.0.1:{free_port()}/bot", request=AiohttpRequest())
     for bot in (slow, closed):
         sender = TelegramSender(bot, rate=1000)
         try:

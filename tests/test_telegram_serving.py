@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -14,59 +14,57 @@ from tests.support.telegram_e2e import SECRET, serving, telegram_settings
 from tests.support.telegram_updates import post_update, text_update
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
 async def test_polling_fetches_updates_and_answers(
-    make_settings: Callable[..., Settings], sqlite_url: str, fake: FakeTelegram
+    make_settings: Callable[..., Settings], sqlite_url: str, fake_telegram: FakeTelegram
 ) -> None:
-    troly = create_app(telegram_settings(make_settings, fake, database_url=sqlite_url, telegram_webhook_secret=""))
+    troly = create_app(
+        telegram_settings(make_settings, fake_telegram, database_url=sqlite_url, telegram_webhook_secret="")
+    )
     try:
         async with serving(troly, polling=True):
-            fake.push_update(text_update(21, "xin chào", update_id=500))
-            fake.push_update(text_update(22, "/trogiup", update_id=501))
-            assert await fake.wait_for("sendMessage", chat_id=21)
-            assert await fake.wait_for("sendMessage", chat_id=22)
-            await fake.wait_for("never", timeout=0.3)
-        assert fake.calls("deleteWebhook")  # getUpdates is refused while a webhook is set
-        assert "Xin chào" in fake.plain_texts(21)[0]
-        assert len(fake.sent()) == 2  # each update answered once, although getUpdates may return it again
+            fake_telegram.push_update(text_update(21, "xin chào", update_id=500))
+            fake_telegram.push_update(text_update(22, "/trogiup", update_id=501))
+            assert await fake_telegram.wait_for("sendMessage", chat_id=21)
+            assert await fake_telegram.wait_for("sendMessage", chat_id=22)
+            await fake_telegram.wait_for("never", timeout=0.3)
+        assert fake_telegram.calls("deleteWebhook")  # getUpdates is refused while a webhook is set
+        assert "Xin chào" in fake_telegram.plain_texts(21)[0]
+        assert len(fake_telegram.sent()) == 2  # each update answered once, although getUpdates may return it again
     finally:
         troly.close()
 
 
 async def test_public_url_registers_the_webhook_with_secret_and_the_menu(
-    make_settings: Callable[..., Settings], sqlite_url: str, fake: FakeTelegram
+    make_settings: Callable[..., Settings], sqlite_url: str, fake_telegram: FakeTelegram
 ) -> None:
-    settings = telegram_settings(make_settings, fake, database_url=sqlite_url, public_url="https://troly.example.vn/")
+    settings = telegram_settings(
+        make_settings, fake_telegram, database_url=sqlite_url, public_url="https://troly.example.vn/"
+    )
     troly = create_app(settings)
     try:
         async with serving(troly):
             pass
     finally:
         troly.close()
-    assert fake.webhook is not None
-    assert fake.webhook["url"] == "https://troly.example.vn/webhooks/telegram"
-    assert fake.webhook["secret_token"] == SECRET
-    assert fake.webhook["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
-    menu = {item["command"]: item["description"] for item in fake.commands}
+    assert fake_telegram.webhook is not None
+    assert fake_telegram.webhook["url"] == "https://troly.example.vn/webhooks/telegram"
+    assert fake_telegram.webhook["secret_token"] == SECRET
+    assert fake_telegram.webhook["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+    menu = {item["command"]: item["description"] for item in fake_telegram.commands}
     assert {"trogiup", "huy", "thamgia"} <= set(menu) and "start" not in menu
     assert menu["huy"] == "Hủy thao tác đang làm dở"
 
 
 async def test_without_public_url_the_webhook_is_left_alone(
-    make_settings: Callable[..., Settings], sqlite_url: str, fake: FakeTelegram
+    make_settings: Callable[..., Settings], sqlite_url: str, fake_telegram: FakeTelegram
 ) -> None:
-    troly = create_app(telegram_settings(make_settings, fake, database_url=sqlite_url))
+    troly = create_app(telegram_settings(make_settings, fake_telegram, database_url=sqlite_url))
     try:
         async with serving(troly):
             pass
     finally:
         troly.close()
-    assert not fake.calls("setWebhook") and fake.calls("setMyCommands")
+    assert not fake_telegram.calls("setWebhook") and fake_telegram.calls("setMyCommands")
 
 
 async def test_without_a_token_serve_runs_other_channels_and_says_so(
@@ -84,9 +82,11 @@ async def test_without_a_token_serve_runs_other_channels_and_says_so(
 
 
 async def test_a_wrong_token_stops_start_up_with_a_clear_error(
-    make_settings: Callable[..., Settings], sqlite_url: str, fake: FakeTelegram
+    make_settings: Callable[..., Settings], sqlite_url: str, fake_telegram: FakeTelegram
 ) -> None:
-    troly = create_app(telegram_settings(make_settings, fake, database_url=sqlite_url, telegram_token="1:wrong"))
+    troly = create_app(
+        telegram_settings(make_settings, fake_telegram, database_url=sqlite_url, telegram_token="1:wrong")
+    )
     try:
         with pytest.raises(RuntimeError, match="TROLY_TELEGRAM_TOKEN") as raised:
             async with serving(troly):
@@ -97,15 +97,15 @@ async def test_a_wrong_token_stops_start_up_with_a_clear_error(
 
 
 async def test_unreachable_api_at_start_up_is_retried_and_webhook_waits(
-    make_settings: Callable[..., Settings], sqlite_url: str, fake: FakeTelegram
+    make_settings: Callable[..., Settings], sqlite_url: str, fake_telegram: FakeTelegram
 ) -> None:
-    fake.fail("getMe", 502, "Bad Gateway", times=1)
-    troly = create_app(telegram_settings(make_settings, fake, database_url=sqlite_url))
+    fake_telegram.fail("getMe", 502, "Bad Gateway", times=1)
+    troly = create_app(telegram_settings(make_settings, fake_telegram, database_url=sqlite_url))
     try:
         async with serving(troly) as (url, session):
             assert (await post_update(session, url, text_update(23, "xin chào"), SECRET)).status == 503
-            await fake.wait_for("setMyCommands", timeout=5)  # the retry brought it up
+            await fake_telegram.wait_for("setMyCommands", timeout=5)  # the retry brought it up
             assert (await post_update(session, url, text_update(23, "xin chào"), SECRET)).status == 200
-            assert await fake.wait_for("sendMessage", chat_id=23)
+            assert await fake_telegram.wait_for("sendMessage", chat_id=23)
     finally:
         troly.close()

@@ -1,11 +1,9 @@
-"""End to end: the real aiohttp app of `troly serve` and real PTB, against the fake Bot API server."""
+"""End to end: the real aiohttp app of `troly serve` and real PTB, against the fake_telegram Bot API server."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-
-import pytest
+from collections.abc import Callable
 
 from bot.app import Troly, create_app
 from bot.settings import Settings
@@ -16,31 +14,20 @@ from tests.support.telegram_e2e import SECRET, serving, telegram_settings
 from tests.support.telegram_updates import callback_update, post_update, text_update
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def tg_app(make_settings: Callable[..., Settings], database_url: str, fake: FakeTelegram) -> Iterator[Troly]:
-    troly = create_app(telegram_settings(make_settings, fake, database_url=database_url))
-    yield troly
-    troly.close()
-
-
-async def test_text_update_is_answered_with_the_cores_reply(tg_app: Troly, fake: FakeTelegram) -> None:
+async def test_text_update_is_answered_with_the_cores_reply(tg_app: Troly, fake_telegram: FakeTelegram) -> None:
     question = "cài vneid thế nào"
     expected = [reply.text for reply in tg_app.handle(inbound(question, channel="console", user="ref"))]
     async with serving(tg_app) as (url, session):
         response = await post_update(session, url, text_update(4242, question), SECRET)
         assert response.status == 200
-        sent = await fake.wait_for("sendMessage", len(expected), chat_id=4242)
+        sent = await fake_telegram.wait_for("sendMessage", len(expected), chat_id=4242)
     assert [call.params["parse_mode"] for call in sent] == ["HTML"] * len(expected)
-    assert fake.plain_texts(4242) == expected
+    assert fake_telegram.plain_texts(4242) == expected
 
 
-async def test_bad_requests_are_refused_and_the_server_keeps_running(tg_app: Troly, fake: FakeTelegram) -> None:
+async def test_bad_requests_are_refused_and_the_server_keeps_running(
+    tg_app: Troly, fake_telegram: FakeTelegram
+) -> None:
     async with serving(tg_app) as (url, session):
         update = text_update(5, "xin chào")
         assert (await post_update(session, url, update, None)).status == 403
@@ -59,47 +46,47 @@ async def test_bad_requests_are_refused_and_the_server_keeps_running(tg_app: Tro
         health = await session.get(f"{url}/healthz")
         assert health.status == 200 and (await health.json())["channels"] == ["telegram"]
         assert (await post_update(session, url, update, SECRET)).status == 200
-        assert await fake.wait_for("sendMessage", chat_id=5)
-    assert len(fake.sent()) == 1  # only the one good update was answered
+        assert await fake_telegram.wait_for("sendMessage", chat_id=5)
+    assert len(fake_telegram.sent()) == 1  # only the one good update was answered
 
 
-async def test_replayed_update_is_processed_once(tg_app: Troly, fake: FakeTelegram) -> None:
+async def test_replayed_update_is_processed_once(tg_app: Troly, fake_telegram: FakeTelegram) -> None:
     update = text_update(6, "/trogiup")
     async with serving(tg_app) as (url, session):
         first = await post_update(session, url, update, SECRET)
-        await fake.wait_for("sendMessage", chat_id=6)
+        await fake_telegram.wait_for("sendMessage", chat_id=6)
         again = [await post_update(session, url, update, SECRET) for _ in range(3)]
         assert first.status == 200 and all(response.status == 200 for response in again)
-    assert len(fake.sent(6)) == 1
+    assert len(fake_telegram.sent(6)) == 1
 
 
-async def test_simultaneous_redeliveries_are_processed_once(tg_app: Troly, fake: FakeTelegram) -> None:
+async def test_simultaneous_redeliveries_are_processed_once(tg_app: Troly, fake_telegram: FakeTelegram) -> None:
     update = text_update(7, "xin chào")
     async with serving(tg_app) as (url, session):
         responses = await asyncio.gather(*(post_update(session, url, update, SECRET) for _ in range(5)))
         assert [response.status for response in responses] == [200] * 5
-        await fake.wait_for("sendMessage", chat_id=7)
-        await fake.wait_for("sendMessage", 2, chat_id=7, timeout=0.3)
-    assert len(fake.sent(7)) == 1
+        await fake_telegram.wait_for("sendMessage", chat_id=7)
+        await fake_telegram.wait_for("sendMessage", 2, chat_id=7, timeout=0.3)
+    assert len(fake_telegram.sent(7)) == 1
 
 
 async def test_done_when_a_vneid_question_gets_the_guides_answer(
-    make_settings: Callable[..., Settings], sqlite_url: str, fake: FakeTelegram
+    make_settings: Callable[..., Settings], sqlite_url: str, fake_telegram: FakeTelegram
 ) -> None:
     """The issue's acceptance check: the question goes through the webhook, the guide's answer to sendMessage."""
     guide = next(g for g in load_guides() if g.id == "vneid-cai-dat")
     steps = [line.strip() for line in guide.body.splitlines() if line.strip()[:2] in {"1.", "2."}]
-    troly = create_app(telegram_settings(make_settings, fake, database_url=sqlite_url))
+    troly = create_app(telegram_settings(make_settings, fake_telegram, database_url=sqlite_url))
     try:
         async with serving(troly) as (url, session):
             assert (await post_update(session, url, text_update(8, "Cài VNeID thế nào?"), SECRET)).status == 200
-            [answer] = await fake.wait_for("sendMessage", chat_id=8, timeout=20)
-            text = fake.plain_texts(8)[0]
+            [answer] = await fake_telegram.wait_for("sendMessage", chat_id=8, timeout=20)
+            text = fake_telegram.plain_texts(8)[0]
             assert guide.title.upper() in text.upper() and all(step in text for step in steps)
             button = answer.reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
             assert (await post_update(session, url, callback_update(8, button["callback_data"]), SECRET)).status == 200
-            await fake.wait_for("sendMessage", 2, chat_id=8, timeout=20)
-        full = "\n".join(fake.plain_texts(8)[1:])
+            await fake_telegram.wait_for("sendMessage", 2, chat_id=8, timeout=20)
+        full = "\n".join(fake_telegram.plain_texts(8)[1:])
         assert all(step in full for step in steps) and len(full) > len(text) / 2
     finally:
         troly.close()

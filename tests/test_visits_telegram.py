@@ -1,4 +1,4 @@
-"""Done-when for issue 6, on Telegram through the fake Bot API server, on SQLite and PostgreSQL.
+"""Done-when for issue 6, on Telegram through the fake_telegram Bot API server, on SQLite and PostgreSQL.
 
 A volunteer redeems an invite from `troly invite`, logs a visit with the one-line form and another through the
 guided dialog by tapping inline buttons (real callback queries through the real webhook and PTB), and both
@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import aiohttp
-import pytest
 
-from bot.app import Troly, create_app
-from bot.settings import Settings
+from bot.app import Troly
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.telegram_e2e import SECRET, serving, telegram_settings
+from tests.support.telegram_e2e import SECRET, serving
 from tests.support.telegram_updates import callback_update, message_update, post_update, text_update
 from tests.test_cli import troly
 from tests.visits_helpers import import_sample, visits
@@ -28,40 +25,27 @@ MEMBER, CITIZEN = 4242, 9001
 ONE_LINE = "/ghinhan Số 12 ngõ 5 Trần Phú ; Nguyễn Văn An ; vneid, mức 2 ; xong ; hẹn gọi 0912345678"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def tg_app(make_settings: Callable[..., Settings], database_url: str, fake: FakeTelegram) -> Iterator[Troly]:
-    troly_app = create_app(telegram_settings(make_settings, fake, database_url=database_url))
-    yield troly_app
-    troly_app.close()
-
-
 class Chat:
     """One Telegram user talking to the served bot: send an update, wait for the bot's next message."""
 
-    def __init__(self, fake: FakeTelegram, session: aiohttp.ClientSession, url: str, chat_id: int) -> None:
-        self.fake, self.session, self.url, self.chat_id = fake, session, url, chat_id
+    def __init__(self, fake_telegram: FakeTelegram, session: aiohttp.ClientSession, url: str, chat_id: int) -> None:
+        self.fake_telegram, self.session, self.url, self.chat_id = fake_telegram, session, url, chat_id
 
     async def post(self, update: dict[str, Any], replies: int = 1) -> str:
-        before = len(self.fake.sent(self.chat_id))
+        before = len(self.fake_telegram.sent(self.chat_id))
         response = await post_update(self.session, self.url, update, SECRET)
         assert response.status == 200
         if replies == 0:
             return ""
-        sent = await self.fake.wait_for("sendMessage", before + replies, chat_id=self.chat_id, timeout=20)
-        return "\n".join(self.fake.plain_texts(self.chat_id)[before:]) if sent else ""
+        sent = await self.fake_telegram.wait_for("sendMessage", before + replies, chat_id=self.chat_id, timeout=20)
+        return "\n".join(self.fake_telegram.plain_texts(self.chat_id)[before:]) if sent else ""
 
     async def say(self, text: str) -> str:
         return await self.post(text_update(self.chat_id, text))
 
     async def tap(self, label: str) -> str:
         """Tap the inline button `label` of the bot's last message, sending its real callback data."""
-        markup = self.fake.sent(self.chat_id)[-1].reply_markup or {}
+        markup = self.fake_telegram.sent(self.chat_id)[-1].reply_markup or {}
         buttons = [button for row in markup.get("inline_keyboard", []) for button in row]
         data = next((b["callback_data"] for b in buttons if b["text"] == label), None)
         assert data is not None, f"no button {label!r} in {[b['text'] for b in buttons]}"
@@ -76,13 +60,13 @@ def report_rows(database_url: str, area: str) -> list[dict[str, str]]:
 
 
 async def test_volunteer_logs_visits_on_telegram_and_they_reach_the_csv_report(
-    tg_app: Troly, fake: FakeTelegram, database_url: str
+    tg_app: Troly, fake_telegram: FakeTelegram, database_url: str
 ) -> None:
     env = {"TROLY_DATABASE_URL": database_url}
     import_sample(tg_app)
     code = troly("invite", "--role", "member", "--area", "22-MC-K1", env=env).stdout.strip().splitlines()[-1]
     async with serving(tg_app) as (url, session):
-        citizen, member = Chat(fake, session, url, CITIZEN), Chat(fake, session, url, MEMBER)
+        citizen, member = Chat(fake_telegram, session, url, CITIZEN), Chat(fake_telegram, session, url, MEMBER)
         assert "/thamgia" in await citizen.say("/ghinhan Số 1 ; An ; vneid ; xong")
         assert "Chào mừng" in await member.say(f"/thamgia {code}")
 
@@ -103,7 +87,7 @@ async def test_volunteer_logs_visits_on_telegram_and_they_reach_the_csv_report(
         location = {"latitude": 21.5251, "longitude": 107.9662}
         summary = await member.post(message_update(MEMBER, location=location))
         assert "Vị trí: đã gửi" in summary and "Số người được hỗ trợ: 3" in summary
-        saved = member.fake.sent(MEMBER)[-1]
+        saved = member.fake_telegram.sent(MEMBER)[-1]
         assert "Đã lưu lượt thăm" in await member.tap("💾 Lưu")
         data = next(b["callback_data"] for row in saved.reply_markup["inline_keyboard"] for b in row)  # type: ignore[index]
         assert "đã được lưu rồi" in await member.post(callback_update(MEMBER, data))  # a stale second tap
