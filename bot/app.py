@@ -70,12 +70,12 @@ class Troly:
         text = clean_text(inbound.text)
         if len(text) > self.settings.max_message_chars:
             return [Outbound(texts.TOO_LONG.format(length=len(text), limit=self.settings.max_message_chars))]
-        prepared = self._prepare(inbound, text)
+        precomputed = self._precompute(inbound, text)
         for attempt in (1, 2):
             try:
                 with self.database.transaction() as session:
                     claim_message(session, inbound)
-                    return self._dispatch(session, inbound, text, prepared)
+                    return self._dispatch(session, inbound, text, precomputed)
             except DuplicateMessage:
                 log.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
                 return []
@@ -96,32 +96,32 @@ class Troly:
     def close(self) -> None:
         self.database.dispose()
 
-    def _prepare(self, inbound: Inbound, text: str) -> tuple[str, Any] | None:
+    def _precompute(self, inbound: Inbound, text: str) -> tuple[str, Any] | None:
         """Run the fallback's database-free work (retrieval) before the transaction, for text that may reach it.
 
         Commands, cancel words and numbers (a choice) never do; a message that turns out to belong to a dialog
         or a greeting wastes the work, outside any lock. A failure here is left for the handler to meet again.
         """
-        prepare = self.router.text_preparer
-        if prepare is None or inbound.event != "message" or not text or text.isdigit():
+        precompute = self.router.text_precompute
+        if precompute is None or inbound.event != "message" or not text or text.isdigit():
             return None
         if parse_command(text) is not None or is_cancel_word(text):
             return None
         try:
-            return text, prepare(text)
+            return text, precompute(text)
         except Exception:
-            log.warning("preparing the answer for %s failed; the handler will try again", _who(inbound))
+            log.warning("precomputing the answer for %s failed; the handler will try again", _who(inbound))
             return None
 
     def _dispatch(
-        self, session: Session, inbound: Inbound, text: str, prepared: tuple[str, Any] | None
+        self, session: Session, inbound: Inbound, text: str, precomputed: tuple[str, Any] | None
     ) -> list[Outbound]:
         now = utcnow()
         user = upsert_user(session, inbound, now)
         timeout = timedelta(minutes=self.settings.dialog_timeout_minutes)
         dialogs = DialogStore(session, inbound.channel, inbound.user_id, timeout, now)
         text = dialogs.resolve_choice(text) if text else text
-        ctx = Context(self, session, inbound, user, text, now, dialogs, prepared=prepared)
+        ctx = Context(self, session, inbound, user, text, now, dialogs, precomputed_for=precomputed)
         replies = as_replies(self._route(ctx))
         if ctx.notices:
             replies.insert(0, Outbound("\n".join(ctx.notices)))

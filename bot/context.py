@@ -32,12 +32,12 @@ class Context:
     dialogs: DialogStore = field(repr=False)
     args: str = ""
     notices: list[str] = field(default_factory=list)
-    prepared: tuple[str, Any] | None = field(default=None, repr=False)  # (text, result) of the fallback's prepare
+    precomputed_for: tuple[str, Any] | None = field(default=None, repr=False)  # (text, the fallback's result)
 
-    def prepared_result(self) -> Any:
-        """What the fallback's `prepare` computed before the transaction for this very text, else None."""
-        if self.prepared is not None and self.prepared[0] == self.text:
-            return self.prepared[1]
+    def precomputed(self) -> Any:
+        """What the fallback's `precompute` returned before the transaction for this very text, else None."""
+        if self.precomputed_for is not None and self.precomputed_for[0] == self.text:
+            return self.precomputed_for[1]
         return None
 
     @property

@@ -34,7 +34,7 @@ class Router:
         self.events: dict[str, Handler] = {}
         self.text_handlers: list[tuple[Callable[[str], bool], Handler]] = []
         self.text_handler: Handler | None = None
-        self.text_preparer: Callable[[str], Any] | None = None
+        self.text_precompute: Callable[[str], Any] | None = None
 
     def command(
         self,
@@ -63,15 +63,15 @@ class Router:
         """Free text for which `when(text)` holds goes to `handler` (checked in order, before the fallback)."""
         self.text_handlers.append((when, handler))
 
-    def fallback(self, handler: Handler, *, prepare: Callable[[str], Any] | None = None) -> None:
+    def fallback(self, handler: Handler, *, precompute: Callable[[str], Any] | None = None) -> None:
         """Every other free text: in practice, question answering.
 
-        `prepare(text)` is the handler's work that needs the text alone, not the database (retrieval). The app
-        runs it before the transaction and the handler finds the result with `ctx.prepared_result()`: SQLite
+        `precompute(text)` is the handler's work that needs the text alone, not the database (retrieval). The app
+        runs it before the transaction and the handler finds the result with `ctx.precomputed()`: SQLite
         admits one writer at a time, so CPU work inside a transaction holds up every other message.
         """
         self.text_handler = handler
-        self.text_preparer = prepare
+        self.text_precompute = precompute
 
     def text_handler_for(self, text: str) -> Handler | None:
         for matches, handler in self.text_handlers:

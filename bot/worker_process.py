@@ -1,6 +1,6 @@
 """One core worker process and the server's end of the pipe to it (used by bot.workers.ProcessRunner).
 
-The protocol is a duplex pipe of pickled objects: the worker sends `("ready", pid)` once its app is built, then
+The protocol is a duplex pipe of pickled objects: the worker sends `READY` once its app is built, then
 answers each `Inbound` with the `list[Outbound]` of `Troly.handle`, in order; `None` asks it to stop. The server
 reads the pipe from its event loop (`add_reader`), so no thread of the server waits on it.
 """
@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
-import os
 import signal
 from collections import deque
 from multiprocessing.connection import Connection
@@ -24,6 +23,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+READY = "ready"
 STOP_GRACE = 30.0  # seconds a worker gets to finish the message it is handling before it is killed
 
 
@@ -57,7 +57,7 @@ class WorkerProcess:
             if not await asyncio.to_thread(ours.poll, ready_timeout):
                 raise RuntimeError(f"core worker {name} did not start within {ready_timeout:.0f} s")
             try:
-                ours.recv()  # ("ready", pid)
+                ours.recv()  # READY
             except (EOFError, OSError):
                 raise RuntimeError(f"core worker {name} failed to start; its log above says why") from None
         except BaseException:
@@ -113,7 +113,7 @@ def serve(settings: Settings, connection: Connection) -> None:
     configure_logging(settings)
     troly = create_app(settings, migrate=False)  # the server migrated before starting its workers
     troly.prepare()
-    connection.send(("ready", os.getpid()))
+    connection.send(READY)
     try:
         while True:
             try:

@@ -25,7 +25,7 @@ MAX_CHOICE_VALUE_BYTES = 60
 
 def setup(troly: Troly) -> None:
     troly.provide(ANSWERER, lambda: make_answerer(troly.settings))
-    troly.router.fallback(answer_question, prepare=lambda text: troly[ANSWERER].answer(text))
+    troly.router.fallback(answer_question, precompute=lambda text: troly[ANSWERER].answer(text))
     troly.router.command("huongdan", show_guide, description="Xem danh sách hướng dẫn hoặc một hướng dẫn")
     troly.router.command("kehoach", show_passage, description="Xem một đoạn kế hoạch chuyển đổi số", menu=False)
 
@@ -51,8 +51,8 @@ def make_answerer(settings: Settings) -> Answerer:
 
 
 def answer_question(ctx: Context) -> Reply:
-    """The answer retrieved before the transaction (`prepare` in setup), or retrieved now."""
-    answer = ctx.prepared_result()
+    """The answer retrieved before the transaction (`precompute` in setup), or retrieved now."""
+    answer = ctx.precomputed()
     if not isinstance(answer, Answer):
         answer = ctx.troly[ANSWERER].answer(ctx.text)
     return to_outbound(answer)

@@ -154,27 +154,27 @@ def test_the_sender_row_follows_each_message_in_one_upsert(app: Troly) -> None:
         assert session.scalar(select(func.count()).select_from(User).where(User.channel_user_id == "u9")) == 1
 
 
-def test_free_text_is_prepared_outside_the_transaction_and_only_when_it_may_reach_the_fallback(
+def test_free_text_is_precomputed_outside_the_transaction_and_only_when_it_may_reach_the_fallback(
     sqlite_app: Troly,
 ) -> None:
     import threading
     import time
 
-    prepared: list[tuple[str, float]] = []
+    precomputed: list[tuple[str, float]] = []
 
-    def prepare(text: str) -> str:
-        prepared.append((text, time.monotonic()))
+    def precompute(text: str) -> str:
+        precomputed.append((text, time.monotonic()))
         return f"đã chuẩn bị: {text}"
 
     def fallback(ctx: Context) -> Reply:
-        return str(ctx.prepared_result() or "không có")
+        return str(ctx.precomputed() or "không có")
 
-    sqlite_app.router.fallback(fallback, prepare=prepare)
+    sqlite_app.router.fallback(fallback, precompute=precompute)
     assert joined(say(sqlite_app, "cai vneid ko dc")) == "đã chuẩn bị: cai vneid ko dc"
     say(sqlite_app, "/trogiup")
     say(sqlite_app, "2")
     say(sqlite_app, "hủy")
-    assert [text for text, _ in prepared] == ["cai vneid ko dc"]  # commands, numbers and cancel words are not
+    assert [text for text, _ in precomputed] == ["cai vneid ko dc"]  # commands, numbers and cancel words are not
     holding, released = threading.Event(), []
 
     def hold_the_writer() -> None:
@@ -188,4 +188,4 @@ def test_free_text_is_prepared_outside_the_transaction_and_only_when_it_may_reac
     assert holding.wait(5)
     assert joined(say(sqlite_app, "chữ ký số là gì")) == "đã chuẩn bị: chữ ký số là gì"
     holder.join()
-    assert prepared[-1][1] < released[0]  # retrieval ran while another transaction held the SQLite writer
+    assert precomputed[-1][1] < released[0]  # retrieval ran while another transaction held the SQLite writer
