@@ -24,7 +24,7 @@ from bot.channels import ChannelPolicy
 from bot.context import Context, Reply, as_replies
 from bot.dialogs import DialogStore
 from bot.messages import Inbound, Outbound
-from bot.plugins import channel_policies, hooks, load_plugins
+from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
 from bot.privacy import mask_user_id
 from bot.router import Router, is_cancel_word, parse_command
 from bot.services import ServiceKey, ServiceRegistry
@@ -175,14 +175,24 @@ class Troly:
 
 
 def create_app(settings: Settings, *, migrate: bool = True) -> Troly:
-    """Build the app: open the database (migrating it), load plugins, let each register its handlers."""
-    database = Database(settings.resolved_database_url)
-    if migrate:
-        database.upgrade()
-    troly = Troly(settings, database, load_plugins(settings.plugins))
+    """Build the app: load plugins, open the database (migrating it), let each plugin register its handlers."""
+    plugins = load_plugins(settings.plugins)
+    database = open_database(settings, plugins, migrate=migrate)
+    troly = Troly(settings, database, plugins)
     for setup in hooks(troly.plugins, "setup"):
         setup(troly)
     return troly
+
+
+def open_database(settings: Settings, plugins: list[ModuleType] | None = None, *, migrate: bool = True) -> Database:
+    """The configured database with the migrations of the configured plugins, upgraded unless told not to:
+    every command can run on a fresh data directory."""
+    if plugins is None:
+        plugins = load_plugins(settings.plugins)
+    database = Database(settings.resolved_database_url, migrations=migration_dirs(plugins))
+    if migrate:
+        database.upgrade()
+    return database
 
 
 def claim_message(session: Session, inbound: Inbound) -> None:

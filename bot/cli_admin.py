@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.app import open_database
 from bot.areas import AreaImportError, area_by_code, import_areas, parse_areas_csv, render_tree
 from bot.commands import Commands
 from bot.invites import INVITABLE_ROLES, create_invite, default_team
 from bot.settings import Settings
-from bot.storage.db import Database
 from bot.storage.models import Area, AuditLog, Role, User
 from bot.storage.types import utcnow
 
@@ -38,22 +38,18 @@ def register_cli(commands: Commands) -> None:
     )
 
 
-def open_database(settings: Settings) -> Database:
-    """The database, migrated: every command can run on a fresh data directory."""
-    database = Database(settings.resolved_database_url)
-    database.upgrade()
-    return database
-
-
 def run_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
-    database = Database(settings.resolved_database_url)
+    database = open_database(settings, migrate=False)
     before = database.current_revisions()
     database.upgrade()
     after = database.current_revisions()
-    print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {', '.join(sorted(after))}")
-    if before != after:
-        print(f"(trước đó: {', '.join(sorted(before)) or 'trống'})")
     database.dispose()
+    if before == after:
+        print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất, không có gì để nâng cấp: {', '.join(sorted(after))}")
+    elif not before:
+        print(f"Đã tạo cơ sở dữ liệu mới ở phiên bản: {', '.join(sorted(after))}")
+    else:
+        print(f"Đã nâng cấp cơ sở dữ liệu từ {', '.join(sorted(before))} lên {', '.join(sorted(after))}")
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,18 @@ def hooks(plugins: Iterable[ModuleType], name: str) -> Iterator[Any]:
         hook = getattr(plugin, name, None)
         if callable(hook):
             yield hook
+
+
+def migration_dirs(plugins: Iterable[ModuleType]) -> list[Path]:
+    """The Alembic version directories of the plugins that have one: `<package>/migrations/`."""
+    found = []
+    for plugin in plugins:
+        if plugin.__file__ is None or not plugin.__file__.endswith("__init__.py"):
+            continue  # a single-module plugin has no tables of its own
+        directory = Path(plugin.__file__).parent / "migrations"
+        if directory.is_dir():
+            found.append(directory)
+    return found
 
 
 def channel_policies(plugins: Iterable[ModuleType]) -> dict[str, ChannelPolicy]:

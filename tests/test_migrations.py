@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from pathlib import Path
 
+from sqlalchemy import inspect, text
+
+from bot.plugins import load_plugins, migration_dirs
+from bot.settings import DEFAULT_PLUGINS
 from bot.storage.db import Database
 
 
+def all_migrations() -> list[Path]:
+    return migration_dirs(load_plugins(DEFAULT_PLUGINS))
+
+
 def test_upgrade_from_first_revision_keeps_rows(database_url: str) -> None:
-    database = Database(database_url)
+    database = Database(database_url, migrations=all_migrations())
     database.upgrade("0001_core")
     with database.engine.begin() as connection:
         connection.execute(text("INSERT INTO areas (id, code, name, level) VALUES (1, 'P1', 'Phường Một', 'commune')"))
@@ -32,9 +40,20 @@ def test_upgrade_from_first_revision_keeps_rows(database_url: str) -> None:
 
 
 def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
-    database = Database(database_url)
+    database = Database(database_url, migrations=all_migrations())
     database.upgrade()
     first = database.current_revisions()
     database.upgrade()
     assert database.current_revisions() == first
+    database.dispose()
+
+
+def test_a_plugin_left_out_creates_no_tables(database_url: str) -> None:
+    """Each feature's migrations live with the feature: without its plugin, its tables are not created."""
+    plugins = [name for name in DEFAULT_PLUGINS if name != "handlers.announcements"]
+    database = Database(database_url, migrations=migration_dirs(load_plugins(plugins)))
+    database.upgrade()
+    tables = set(inspect(database.engine).get_table_names())
+    assert {"households", "visits", "zalo_tokens", "users"} <= tables
+    assert "announcements" not in tables and "announcement_outbox" not in tables
     database.dispose()

@@ -9,6 +9,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from bot.plugins import load_plugins, migration_dirs
+from bot.settings import DEFAULT_PLUGINS
 from bot.storage.db import Database
 from bot.storage.models import Base
 from handlers.visits.catalogue import SERVICES, Outcome, find_outcome, find_service
@@ -76,7 +78,7 @@ def test_chart_is_a_png_only_when_there_is_data() -> None:
 def test_migration_matches_the_models(database_url: str) -> None:
     import handlers.visits.models  # noqa: F401 - registers the visit tables on Base
 
-    database = Database(database_url)
+    database = Database(database_url, migrations=migration_dirs(load_plugins(DEFAULT_PLUGINS)))
     database.upgrade()
     assert "visits_0001" in database.current_revisions()
     with database.engine.connect() as connection:

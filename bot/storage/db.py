@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.storage.writer_lock import WriterLock
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+CORE_VERSIONS_DIR = MIGRATIONS_DIR / "versions"
 
 
 def normalise_url(url: str) -> str:
@@ -29,10 +31,15 @@ def normalise_url(url: str) -> str:
 
 
 class Database:
-    """Owns the engine and hands out sessions; one per process, created by the app factory or a CLI command."""
+    """Owns the engine and hands out sessions; one per process, created by the app factory or a CLI command.
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    `migrations` are the version directories of the loaded plugins (bot.plugins.migration_dirs): each feature
+    keeps its Alembic branch beside its code, so a plugin left out of TROLY_PLUGINS creates no tables.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False, migrations: Sequence[Path] = ()) -> None:
         self.url = normalise_url(url)
+        self.migrations = tuple(migrations)
         self.engine = _create_engine(self.url, echo=echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = _sqlite_writer_lock(self.url)
@@ -46,7 +53,7 @@ class Database:
     def upgrade(self, revision: str = "heads") -> None:
         """Apply Alembic migrations (every branch's head by default)."""
         with self.engine.begin() as connection:
-            config = alembic_config(connection)
+            config = alembic_config(connection, self.migrations)
             command.upgrade(config, revision)
 
     def current_revisions(self) -> set[str]:
@@ -56,7 +63,7 @@ class Database:
     def is_up_to_date(self) -> bool:
         """Every head is applied. A feature branch that `depends_on` a core revision makes that revision an
         ancestor of the branch head, so Alembic records only the branch head: compare with ancestors too."""
-        script = ScriptDirectory.from_config(alembic_config())
+        script = ScriptDirectory.from_config(alembic_config(None, self.migrations))
         current = tuple(self.current_revisions())
         applied = {revision.revision for revision in script.iterate_revisions(current, "base")} if current else set()
         return set(script.get_heads()) <= applied
@@ -67,10 +74,14 @@ class Database:
             self._writer.close()
 
 
-def alembic_config(connection: Any = None) -> Config:
-    """An Alembic configuration built in code, so no alembic.ini has to be found on disk."""
+def alembic_config(connection: Any = None, migrations: Sequence[Path] = ()) -> Config:
+    """An Alembic configuration built in code, so no alembic.ini has to be found on disk: the core's versions
+    and each loaded plugin's."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    locations = [CORE_VERSIONS_DIR, *migrations]
+    config.set_main_option("version_locations", os.pathsep.join(str(path) for path in locations))
     config.attributes["connection"] = connection
     return config
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from bot.app import open_database
 from bot.areas import area_by_code
 from bot.commands import Commands
 from bot.settings import Settings
@@ -54,8 +55,7 @@ def _open_scope(settings: Settings, args: argparse.Namespace) -> tuple[Database,
     if args.start and args.end and args.start > args.end:
         print("--from phải trước hoặc bằng --to.", file=sys.stderr)
         return None
-    database = Database(settings.resolved_database_url)
-    database.upgrade()
+    database = open_database(settings)
     session = database.sessions()
     area = area_by_code(session, args.area)
     if area is None:
