@@ -54,9 +54,14 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
-    """A reply or push message. `image` is PNG bytes; `text` then goes with it."""
+    """A reply or push message. `image` is PNG bytes; `text` then goes with it.
+
+    `meta` says what produced the reply (for example {"kind": "answer", "outcome": "fallback", "topic": ...}) so
+    that other plugins' reply hooks can add to it (a rating, "still need a person?"); channels never show it.
+    """
 
     text: str
     choices: tuple[Choice, ...] = ()
     request_location: bool = False
     image: bytes | None = field(default=None, repr=False)
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
