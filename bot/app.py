@@ -147,7 +147,7 @@ class Troly:
             return router.run_command(ctx, name)
         dialog = ctx.dialog
         if dialog is not None and dialog.name in router.dialogs:
-            return router.dialogs[dialog.name](ctx)
+            return router.run_dialog(ctx, dialog)
         handler = router.text_handler_for(ctx.text)
         return handler(ctx) if handler else texts.NO_TEXT_HANDLER
 
@@ -156,7 +156,7 @@ class Troly:
         dialog = ctx.dialog
         if ctx.inbound.location is not None:
             if dialog is not None and dialog.name in self.router.dialogs:
-                return self.router.dialogs[dialog.name](ctx)
+                return self.router.run_dialog(ctx, dialog)
             handler = self.router.events.get("location")
             return handler(ctx) if handler else texts.LOCATION_NOT_EXPECTED
         if ctx.inbound.attachments:
