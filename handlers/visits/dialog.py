@@ -13,6 +13,7 @@ from typing import Any
 from bot.context import Context, Reply
 from bot.messages import Outbound
 from bot.privacy import mask_personal
+from bot.textutil import small_number
 from handlers.visits import actions, households, prompts
 from handlers.visits.catalogue import SERVICES, find_outcome
 from handlers.visits.models import Household
@@ -93,7 +94,8 @@ def on_match(ctx: Context, data: dict[str, Any]) -> Reply:
 
 
 def _picked(ctx: Context, data: dict[str, Any], raw_id: str) -> Reply:
-    household = ctx.session.get(Household, int(raw_id)) if raw_id.isdigit() else None
+    number = small_number(raw_id, max_digits=9)  # ids fit a 32-bit integer column; a forged tap may not
+    household = ctx.session.get(Household, number) if number is not None else None
     if household is None or not households.within_reach(ctx.session, ctx.user, household):
         return prompts.again(ctx, "household", data, "Mình không tìm thấy hộ này, bạn gõ địa chỉ nhé.")
     data.update(household_id=household.id, address=household.address, head_name=household.head_name)
@@ -129,10 +131,10 @@ def on_services(ctx: Context, data: dict[str, Any]) -> Reply:
 def _numbers_to_codes(text: str) -> str:
     """Typed "1, 3" means the first and third services of the catalogue, as numbered in the choices."""
     pieces = text.replace(",", " ").split()
-    if not pieces or not all(piece.isdigit() for piece in pieces):
+    numbers = [small_number(piece, max_digits=3) for piece in pieces]
+    if not pieces or None in numbers:
         return text
-    numbers = [int(piece) - 1 for piece in pieces]
-    return ", ".join(SERVICES[n].code if 0 <= n < len(SERVICES) else str(n + 1) for n in numbers)
+    return ", ".join(SERVICES[n - 1].code if 0 < n <= len(SERVICES) else str(n) for n in numbers if n is not None)
 
 
 def on_outcome(ctx: Context, data: dict[str, Any]) -> Reply:
@@ -144,10 +146,10 @@ def on_outcome(ctx: Context, data: dict[str, Any]) -> Reply:
 
 
 def on_people(ctx: Context, data: dict[str, Any]) -> Reply:
-    text = ctx.text.strip().rstrip(". ").removesuffix("người").strip()
-    if not text.isdigit() or int(text) > MAX_PEOPLE:
+    people = small_number(ctx.text.strip().rstrip(". ").removesuffix("người").strip(), max_digits=3)
+    if people is None or people > MAX_PEOPLE:
         return prompts.again(ctx, "people", data, f"Bạn gõ một số từ 0 đến {MAX_PEOPLE}.")
-    data["people"] = int(text)
+    data["people"] = people
     return after(ctx, data, "people")
 
 
