@@ -65,7 +65,7 @@ def test_xlsx_report_holds_no_formula_and_keeps_numbers(poisoned: Troly, tmp_pat
     assert (guided[6], guided[7], guided[11]) == ("'" + DDE, "'" + HYPERLINK, "'=1+1")
     assert guided[5] == first[5] == "'" + HYPERLINK  # the Telegram display name
     assert (first[6], first[7], first[11]) == ("'" + HYPERLINK, "'@SUM(1+1)", "'" + HYPERLINK)
-    assert rows[2][5] == "'\t" + DDE
+    assert rows[2][5] == "'" + DDE  # the core trims the display name's leading tab; the formula stays inert
 
 
 def test_csv_report_holds_no_cell_a_spreadsheet_would_run(poisoned: Troly, tmp_path: Path) -> None:
@@ -75,7 +75,7 @@ def test_csv_report_holds_no_cell_a_spreadsheet_would_run(poisoned: Troly, tmp_p
     assert not [cell for cell in cells if cell.lstrip()[:1] in FORMULA_STARTS]
     assert sum(1 for cell in cells if cell.startswith("'=")) >= 12
     assert [row[0] for row in rows[1:]] == [str(n) for n in range(1, len(PAYLOADS) + 2)]
-    assert rows[4][6:8] == ["'=1+1", "'+1+1"] and rows[6][6] == "'-2+3" and rows[7][5] == "'\t@SUM(1+1)"
+    assert rows[4][6:8] == ["'=1+1", "'+1+1"] and rows[6][6] == "'-2+3" and rows[7][5] == "'@SUM(1+1)"
 
 
 @pytest.mark.parametrize("payload", [*PAYLOADS, "\r=1+1", " =1+1", "＝1+1", "\t@x"])
