@@ -99,7 +99,10 @@ def _location(message: Message) -> Location | None:
     found = message.location or (message.venue.location if message.venue else None)
     if found is None:
         return None
-    latitude, longitude = float(found.latitude), float(found.longitude)
+    try:
+        latitude, longitude = float(found.latitude), float(found.longitude)
+    except (TypeError, ValueError, OverflowError):
+        return None
     if not (math.isfinite(latitude) and math.isfinite(longitude) and abs(latitude) <= 90 and abs(longitude) <= 180):
         return None
     return Location(latitude, longitude)
