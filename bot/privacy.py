@@ -62,9 +62,13 @@ def mask_user_id(channel: str, user_id: str) -> str:
 
 
 def _mask(text: str, *, phones: bool, ids: bool) -> str:
+    if sum(ch.isdecimal() for ch in text) < MIN_DIGITS:  # most names and addresses: nothing to look for
+        return text
     pieces: list[str] = []
     done = 0
     for run in _RUN.finditer(text):
+        if run.end() - run.start() < MIN_DIGITS:
+            continue
         amount = _UNIT_AFTER.match(text, run.end()) is not None  # "150.000.000 đồng" is money, not an id
         for start, end, replacement in _numbers_in(_groups(run), phones=phones, ids=ids and not amount):
             pieces += [text[done:start], replacement]
@@ -75,7 +79,9 @@ def _mask(text: str, *, phones: bool, ids: bool) -> str:
 def _groups(run: re.Match[str]) -> list[_Group]:
     found = []
     for part in _GROUP_PARTS.finditer(run.group(0)):
-        digits = "".join(str(unicodedata.decimal(ch)) for ch in part.group(2))
+        digits = part.group(2)
+        if not digits.isascii():  # full-width or other scripts' digits
+            digits = "".join(str(unicodedata.decimal(ch)) for ch in digits)
         found.append(_Group(run.start() + part.start(), run.start() + part.end(), digits, bool(part.group(1))))
     return found
 
