@@ -5,6 +5,11 @@ the server's core runner (a thread, or worker processes: bot.workers); the repli
 the PTB Application tracks (and awaits on shutdown), so a webhook is acknowledged as soon as the core has
 committed, not after the rate limiter let every part out.
 Dialog state lives in the core's store, not in a ConversationHandler, so any worker or restart carries on.
+
+PTB runs up to 64 updates at once, so one user's quick messages (a batch in polling mode) would race each
+other into the core. Every handler takes the user's ticket of the core's sequencer (bot/sequencer.py) before
+its first `await`: the core sees one user's updates in the order they arrived, and their replies are sent in
+that order too (each chat's replies wait for the previous reply task of that chat).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from bot.app import Troly
 from bot.messages import Inbound, Outbound
 from bot.privacy import mask_user_id
 from bot.senders import SendStatus
+from bot.sequencer import Ticket, sequencer
 from bot.users import mark_blocked
 from bot.workers import CORE_RUNNER
 
@@ -51,6 +57,8 @@ class TelegramBridge:
     def __init__(self, troly: Troly, sender: TelegramSender) -> None:
         self.troly = troly
         self.sender = sender
+        self.order = sequencer(troly)
+        self._last_delivery: dict[str, asyncio.Task[None]] = {}
 
     def build_application(self, *, polling: bool) -> TelegramApp:
         builder = ApplicationBuilder().bot(self.sender.bot).concurrent_updates(64)
@@ -68,19 +76,23 @@ class TelegramBridge:
         """Text, a location or media from a private chat; service messages are ignored."""
         inbound = message_inbound(update)
         if inbound is not None:
-            await self.relay(inbound, context)
+            async with self._ticket(inbound):
+                await self.relay(inbound, context)
 
     async def on_choice(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A tapped button: stop the spinner, take the buttons away (they are used), answer the choice."""
         query = update.callback_query
         if query is None:
             return
-        await _quietly(query.answer())
-        if query.message is not None and query.message.chat.type != "private":
-            return
-        context.application.create_task(_quietly(query.edit_message_reply_markup(None)), update=update)
         inbound = choice_inbound(update)
-        if inbound is not None:
+        if inbound is None:
+            await _quietly(query.answer())
+            return
+        async with self._ticket(inbound):
+            await _quietly(query.answer())
+            if query.message is not None and query.message.chat.type != "private":
+                return
+            context.application.create_task(_quietly(query.edit_message_reply_markup(None)), update=update)
             await self.relay(inbound, context)
 
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -91,7 +103,8 @@ class TelegramBridge:
         inbound = membership_inbound(update)
         if inbound is None:
             return
-        await self.troly[CORE_RUNNER].handle(inbound)
+        async with self._ticket(inbound):
+            await self.troly[CORE_RUNNER].handle(inbound)
         if inbound.event == "unfollow":
             await asyncio.to_thread(mark_blocked, self.troly.database, CHANNEL, inbound.user_id)
 
@@ -112,10 +125,25 @@ class TelegramBridge:
     async def relay(self, inbound: Inbound, context: ContextTypes.DEFAULT_TYPE) -> None:
         replies = await self.troly[CORE_RUNNER].handle(inbound)
         if replies:
-            context.application.create_task(self.deliver(inbound, replies))
+            previous = self._last_delivery.get(inbound.chat_id)
+            task = context.application.create_task(self.deliver(inbound, replies, after=previous))
+            self._last_delivery[inbound.chat_id] = task
+            task.add_done_callback(lambda done: self._forget_delivery(inbound.chat_id, done))
 
-    async def deliver(self, inbound: Inbound, replies: list[Outbound]) -> None:
-        """Send the replies in order; stop at the first failure (a later part alone would make no sense)."""
+    def _ticket(self, inbound: Inbound) -> Ticket:
+        return self.order.ticket(CHANNEL, inbound.user_id)
+
+    def _forget_delivery(self, chat_id: str, task: asyncio.Task[None]) -> None:
+        if self._last_delivery.get(chat_id) is task:
+            del self._last_delivery[chat_id]
+
+    async def deliver(
+        self, inbound: Inbound, replies: list[Outbound], *, after: asyncio.Task[None] | None = None
+    ) -> None:
+        """Send the replies in order, after the previous message's replies to this chat; stop at the first
+        failure (a later part alone would make no sense)."""
+        if after is not None:
+            await asyncio.wait([after])
         for reply in replies:
             result = await self.sender.send(inbound.chat_id, reply)
             if result.status is SendStatus.BLOCKED:

@@ -1,8 +1,11 @@
 """The Telegram side of `troly serve`: the webhook route, start-up (webhook, command menu) and polling.
 
-POST /webhooks/telegram accepts an update only with the right secret header (compared in constant time),
-refuses bodies over 256 KiB, answers 400 for anything that is not an update, and 200 once the core has
-committed the update (replies go out in the background). Unknown update types are acknowledged and ignored.
+POST /webhooks/telegram accepts an update only with the right secret header (compared in constant time) and
+refuses bodies over 256 KiB; without the secret nothing is read (403). With it, the body is Telegram's: an
+update troly cannot read (not JSON, fields of the wrong type, a newer Bot API shape PTB refuses) is answered
+200 and logged once per kind (adapters/telegram/unparseable.py), because any other answer makes Telegram
+retry it forever. A readable update gets 200 once the core has committed it (replies go out in the
+background). Unknown update types are acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from adapters.telegram.inbound import CHANNEL
 from adapters.telegram.lifecycle import WEBHOOK_PATH, TelegramRunner
 from adapters.telegram.payload import update_problem
 from adapters.telegram.sender import TelegramSender
+from adapters.telegram.unparseable import UnparseableUpdates
 from bot.app import Troly
 from bot.payloads import PayloadError, load_json
 from bot.senders import SENDERS
@@ -40,6 +44,7 @@ class TelegramState:
     secret: bytes
     runner: TelegramRunner | None = None
     in_flight: set[int] = field(default_factory=set)
+    unparseable: UnparseableUpdates = field(default_factory=UnparseableUpdates)
 
 
 TELEGRAM = web.AppKey("telegram", TelegramState)
@@ -83,18 +88,21 @@ async def webhook(request: web.Request) -> web.Response:
         return web.json_response({"ok": False, "error": "forbidden"}, status=403)
     if request.content_length is not None and request.content_length > MAX_BODY:
         return web.json_response({"ok": False, "error": "too large"}, status=413)
-    data = _as_update_data(await request.read())  # aiohttp refuses bodies over client_max_size (413)
+    body = await request.read()  # aiohttp refuses bodies over client_max_size (413)
     runner = state.runner
-    if data is None:
-        return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
     if runner is None or not runner.ready:
         return web.json_response({"ok": False, "error": "starting"}, status=503)
+    data, problem = _as_update_data(body)
+    update = None
+    if data is not None and problem is None:
+        try:
+            update = Update.de_json(data, runner.application.bot)
+        except Exception as error:  # PTB raises TypeError, KeyError... for what a newer Bot API sends
+            problem = f"{type(error).__name__}: {error}"
+    if update is None:
+        state.unparseable.report(data, problem or "unreadable")
+        return web.json_response({"ok": True, "dropped": "unreadable update"})
     application = runner.application
-    try:
-        update = Update.de_json(data, application.bot)
-    except Exception as error:  # PTB raises TypeError, AttributeError, KeyError... for malformed parts
-        log.warning("Telegram: webhook body is not a valid update: %r", error)
-        return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
     if update.update_id in state.in_flight:  # a redelivery while the first is still being handled
         return web.json_response({"ok": True})
     state.in_flight.add(update.update_id)
@@ -105,18 +113,15 @@ async def webhook(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def _as_update_data(body: bytes) -> dict[str, Any] | None:
+def _as_update_data(body: bytes) -> tuple[Any, str | None]:
+    """The body as an update's JSON, and what makes it unreadable (None when troly can read it)."""
     try:
         data = load_json(body)
-    except PayloadError:
-        return None
+    except PayloadError as error:
+        return None, f"not JSON ({error})"
     if not isinstance(data, dict):
-        return None
+        return data, "not a JSON object"
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**63:
-        return None
-    problem = update_problem(data)
-    if problem is not None:
-        log.warning("Telegram: update %s refused: %s", update_id, problem)
-        return None
-    return data
+        return data, "no integer update_id"
+    return data, update_problem(data)

@@ -2,8 +2,9 @@
 
 Zalo waits about two seconds for the 200 and retries otherwise, so the request only verifies the signature
 and parses the event; the core runs afterwards, off the event loop (bot.workers). Events from one user are
-handled in order (a dialog answer must not overtake the question), and a retried event is recognised twice:
-here while the first delivery is still in flight, and by the core's processed-message table after that.
+handled in order (a dialog answer must not overtake the question: the core's sequencer, bot/sequencer.py),
+and a retried event is recognised twice: here while the first delivery is still in flight, and by the core's
+processed-message table after that.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.app import Troly
 from bot.messages import Inbound, Outbound
 from bot.privacy import mask_user_id
 from bot.senders import SENDERS, Sender
+from bot.sequencer import Ticket, sequencer
 from bot.workers import CORE_RUNNER
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ class ZaloWebhook:
         self.shutdown_grace = 15.0
         self.tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[str] = set()
-        self._user_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self.order = sequencer(troly)
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -59,14 +61,15 @@ class ZaloWebhook:
             log.info("zalo webhook: retry of %s while it is still being handled; ignored", inbound.message_id)
             return web.Response(text="ok")
         self._in_flight.add(inbound.message_id)
-        task = asyncio.create_task(self._process(inbound), name=f"zalo:{inbound.message_id}")
+        ticket = self.order.ticket(CHANNEL, inbound.user_id)  # the user's place in line is the arrival order
+        task = asyncio.create_task(self._process(inbound, ticket), name=f"zalo:{inbound.message_id}")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return web.Response(text="ok")
 
-    async def _process(self, inbound: Inbound) -> None:
+    async def _process(self, inbound: Inbound, ticket: Ticket) -> None:
         try:
-            async with self._user_turn(inbound.user_id):
+            async with ticket:
                 replies = await self.troly[CORE_RUNNER].handle(inbound)
                 for reply in replies:
                     if not await self._deliver(inbound.chat_id, reply):
@@ -92,9 +95,6 @@ class ZaloWebhook:
         senders = self.troly[SENDERS] if SENDERS in self.troly else {}  # noqa: SIM401 - Troly is not a Mapping
         return senders.get(CHANNEL)
 
-    def _user_turn(self, user_id: str) -> _UserTurn:
-        return _UserTurn(self._user_locks, user_id)
-
     async def drain(self) -> None:
         """Let running work finish (bounded), then cancel what is left."""
         if not self.tasks:
@@ -105,33 +105,6 @@ class ZaloWebhook:
         if pending:
             log.warning("zalo: %d events still running at shutdown were cancelled", len(pending))
             await asyncio.gather(*pending, return_exceptions=True)
-
-
-class _UserTurn:
-    """One lock per user while that user has work queued; the entry disappears with its last user."""
-
-    def __init__(self, locks: dict[str, tuple[asyncio.Lock, int]], user_id: str) -> None:
-        self._locks, self._user_id = locks, user_id
-
-    async def __aenter__(self) -> None:
-        lock, users = self._locks.get(self._user_id, (asyncio.Lock(), 0))
-        self._locks[self._user_id] = (lock, users + 1)
-        try:
-            await lock.acquire()
-        except BaseException:  # cancelled while waiting: give the place back
-            self._leave()
-            raise
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._locks[self._user_id][0].release()
-        self._leave()
-
-    def _leave(self) -> None:
-        lock, users = self._locks[self._user_id]
-        if users <= 1:
-            del self._locks[self._user_id]
-        else:
-            self._locks[self._user_id] = (lock, users - 1)
 
 
 ZALO_WEBHOOK = web.AppKey("zalo_webhook", ZaloWebhook)
