@@ -15,7 +15,16 @@ from adapters.telegram.web import setup_web as _setup_web
 from bot.app import Troly
 from bot.channels import ChannelPolicy
 
-__all__ = ["CHANNEL", "channel_policy", "make_sender", "setup_web"]
+__all__ = ["CHANNEL", "channel_policy", "make_sender", "setup", "setup_web"]
+
+
+def setup(troly: Troly) -> None:
+    """With a token, invites get Telegram's deep link (bot/onboarding.py)."""
+    if troly.settings.telegram_token.get_secret_value():
+        from adapters.telegram.links import TelegramLinks
+        from bot.onboarding import INVITE_LINKERS
+
+        troly.extensions.add(INVITE_LINKERS, TelegramLinks(troly.settings))
 
 
 def channel_policy() -> ChannelPolicy:
