@@ -29,7 +29,7 @@ from bot.jobs import Jobs, Retention
 from bot.messages import Inbound, Outbound, check_inbound
 from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
 from bot.privacy import mask_user_id
-from bot.router import Router, is_cancel_word, parse_command
+from bot.router import ANONYMOUS_COMMANDS, Router, is_cancel_word, parse_command
 from bot.services import ServiceKey, ServiceRegistry
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -163,6 +163,8 @@ class Troly:
         command = parse_command(ctx.text) or (("huy", "") if is_cancel_word(ctx.text) else None)
         if command is not None:
             name, ctx.args = command
+            if inbound.anonymous and name not in ANONYMOUS_COMMANDS:
+                return texts.NEEDS_FOLLOW
             if name != "huy" and ctx.dialog is not None:
                 ctx.end_dialog()
                 ctx.notices.append(texts.DIALOG_INTERRUPTED)
@@ -176,6 +178,10 @@ class Troly:
     def _route_non_text(self, ctx: Context) -> Reply:
         """Locations go to the active dialog first (a visit may ask for one); other media get a polite note."""
         dialog = ctx.dialog
+        if ctx.inbound.contact is not None:  # a shared phone number answers the dialog that asked for it
+            if dialog is not None and dialog.name in self.router.dialogs:
+                return self.router.run_dialog(ctx, dialog)
+            return texts.CONTACT_NOT_EXPECTED
         if ctx.inbound.location is not None:
             if dialog is not None and dialog.name in self.router.dialogs:
                 return self.router.run_dialog(ctx, dialog)

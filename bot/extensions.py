@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from bot.messages import Choice
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from bot.context import Context
 
 T = TypeVar("T")
@@ -66,3 +68,8 @@ ANSWER_PROVIDERS: ExtensionPoint[Callable[[Context, str], ProvidedAnswer | None]
 # "Where to find a person": the first provider that returns a text for this user replaces the generic help
 # line in fallbacks, referrals and help replies (an area's contact card, for example).
 HELP_LINES: ExtensionPoint[Callable[[Context], str | None]] = ExtensionPoint("help_lines")
+
+# What a channel learnt about messages it delivered (Zalo reports "delivered" and "seen"; Telegram reports
+# nothing): given a channel name and that channel's message ids (SendResult.message_id), each provider returns
+# {message id: "delivered" | "seen"} for the ids it knows. Announcements use it for their delivery report.
+DELIVERY_STATES: ExtensionPoint[Callable[[Session, str, list[str]], dict[str, str]]] = ExtensionPoint("delivery_states")

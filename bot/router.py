@@ -21,7 +21,9 @@ ReplyHook = Callable[[Context, list[Outbound]], list[Outbound]]
 
 log = logging.getLogger(__name__)
 
-EVENTS = ("follow", "unfollow", "location", "attachment")
+EVENTS = ("follow", "unfollow", "location", "attachment", "reaction", "open")
+# What someone the channel cannot identify (Inbound.anonymous) may run; other commands ask for a follow.
+ANONYMOUS_COMMANDS = frozenset({"start", "trogiup", "huy"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ class SendResult:
     status: SendStatus
     retry_after: float | None = None
     detail: str = ""
+    message_id: str = ""  # the channel's id of the message sent (its last part), when the channel gives one
 
     @property
     def ok(self) -> bool:

@@ -1,26 +1,32 @@
 """Sending to Zalo users through the OA API v3 (`message/cs`), with every answer classified.
 
-Zalo answers HTTP 200 even when it refuses a message, so each body's `error` decides what happens: refresh
-the token and retry once, slow down, give up on this user, or simplify the payload once. Before any call the
-user's last interaction is checked against Zalo's 7-day window, so a send that must fail is never tried.
+Zalo answers HTTP 200 even when it refuses a message, so each body's `error` decides what happens
+(adapters/zalo/errors.py): refresh the token and retry once, slow down, give up on this user, simplify the
+payload once, alert an operator, or retry an unknown code once and then fail. Before any call the user's
+last interaction is checked against Zalo's 7-day window (asking Zalo for its own figure when ours says no,
+adapters/zalo/window.py), so a send that must fail is never tried. Anonymous users (`anon:<anonymous id>:
+<conversation id>`, adapters/zalo/events.py) are answered through `/v2.0/oa/message`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from adapters.zalo.api import ZaloApi
-from adapters.zalo.errors import TOKEN_ERRORS, Action, classify
-from adapters.zalo.events import CHANNEL
+from adapters.zalo.api import Answer, ZaloApi
+from adapters.zalo.errors import ATTACHMENT_EXPIRED, TOKEN_ERRORS, Action, classify
+from adapters.zalo.events import CHANNEL, anonymous_recipient
 from adapters.zalo.render import MAX_IMAGE_BYTES, MAX_TEXT, Message, image_message, render, without_buttons
 from adapters.zalo.tokens import RefreshFailed, TokenManager, TokenStore
+from adapters.zalo.uploads import UploadCache
+from adapters.zalo.window import parse_milliseconds, record_zalo_interaction
+from bot.alerts import Alerts, alerts
 from bot.app import Troly
 from bot.channels import ChannelPolicy
 from bot.messages import Outbound
@@ -40,11 +46,16 @@ PUSH_WINDOW = timedelta(days=7)
 FREE_WINDOW = timedelta(hours=48)
 RETRYABLE = frozenset({SendStatus.TRANSIENT, SendStatus.RATE_LIMITED})
 PAID_WINDOW_NOTE = "sent after Zalo's free 48 hours: it may count against the OA's paid message quota"
+OUTSIDE_WINDOW = "outside_window"  # the detail of a send refused for Zalo's window (announcements group by it)
+SENT_IDS_KEPT = 20_000
+EXPIRED_UPLOAD = f"zalo error {ATTACHMENT_EXPIRED}:"
 
 
 def zalo_policy() -> ChannelPolicy:
-    """2000 characters per message; the OA may message a user only within 7 days of their last interaction."""
-    return ChannelPolicy(name=CHANNEL, max_text_chars=MAX_TEXT, push_window=PUSH_WINDOW)
+    """2000 characters per message; the OA may message a user only within 7 days of their last interaction.
+    `verifies_window`: the sender asks Zalo for its own figure before refusing, so callers should not skip a
+    user on our figure alone."""
+    return ChannelPolicy(name=CHANNEL, max_text_chars=MAX_TEXT, push_window=PUSH_WINDOW, verifies_window=True)
 
 
 def sender_for(troly: Troly) -> ZaloSender | None:
@@ -58,18 +69,21 @@ def sender_for(troly: Troly) -> ZaloSender | None:
     )
     if not all(required):
         return None
-    return ZaloSender(settings, troly.database, troly.policies.get(CHANNEL) or zalo_policy())
+    return ZaloSender(settings, troly.database, troly.policies.get(CHANNEL) or zalo_policy(), alerts(troly))
 
 
 class ZaloSender:
-    """The Zalo channel's outgoing side: one HTTP session, a rate limiter, the token manager."""
+    """The Zalo channel's outgoing side: one HTTP session, a rate limiter, the token manager, the uploads."""
 
     channel = CHANNEL
 
-    def __init__(self, settings: Settings, database: Database, policy: ChannelPolicy) -> None:
+    def __init__(
+        self, settings: Settings, database: Database, policy: ChannelPolicy, alerter: Alerts | None = None
+    ) -> None:
         self.settings = settings
         self.database = database
         self.policy = policy
+        self.alerts = alerter
         self.api = ZaloApi(
             settings.zalo_api_url,
             settings.zalo_oauth_url,
@@ -82,8 +96,11 @@ class ZaloSender:
             settings.zalo_access_token.get_secret_value(),
             settings.zalo_refresh_token.get_secret_value(),
         )
-        self.tokens = TokenManager(store, self.api.exchange)
+        self.tokens = TokenManager(store, self.api.exchange, on_failure=self._token_failed)
         self.rate_limit_pause = 5.0  # seconds every send waits after Zalo says -32 (it gives no Retry-After)
+        self.unknown_retry_delay = 2.0  # before the one retry of an unknown error code
+        self.uploads = UploadCache()
+        self.sent_ids: OrderedDict[str, None] = OrderedDict()  # what troly sent (oa_send_* echoes them)
         self._limiter = smooth_limiter(settings.zalo_rate)
         self._pending_replies = 0
         self._replies_done = asyncio.Condition()
@@ -95,7 +112,7 @@ class ZaloSender:
     ) -> SendResult:
         """Send every part of `message`. With `retry_delays`, a part that failed for a reason that may pass
         (rate limit, network) is retried after each delay, so a reply split in parts is never sent twice."""
-        allowed = await asyncio.to_thread(self._allowed, chat_id, utcnow())
+        allowed = await self.allowed(chat_id)
         if not allowed.ok:
             log.info("zalo: not sending to %s: %s", mask_user_id(CHANNEL, chat_id), allowed.detail)
             return allowed
@@ -103,20 +120,38 @@ class ZaloSender:
         if message.image is not None:
             image = await self._image_message(message.image, bulk=bulk)
             parts = [image, *parts] if image is not None else parts
+        result = allowed
         for number, part in enumerate(parts, start=1):
-            result = await self._post(chat_id, part, bulk=bulk)
-            for delay in retry_delays:
-                if result.status not in RETRYABLE:
-                    break
-                await asyncio.sleep(delay)
-                result = await self._post(chat_id, part, bulk=bulk)
+            result = await self._post_again(chat_id, part, bulk=bulk, retry_delays=retry_delays)
+            if (
+                message.image is not None
+                and number == 1
+                and result.detail.startswith(f"zalo error {ATTACHMENT_EXPIRED}:")
+            ):
+                result = await self._upload_again(chat_id, part, message.image, bulk=bulk)
             if not result.ok:
                 detail = f"{result.detail} (part {number}/{len(parts)})" if len(parts) > 1 else result.detail
                 return SendResult(result.status, result.retry_after, detail)
-        return allowed
+        return SendResult(SendStatus.SENT, detail=allowed.detail, message_id=result.message_id)
 
     async def aclose(self) -> None:
         await self.api.close()
+
+    def sent_by_us(self, message_id: str) -> bool:
+        return message_id in self.sent_ids
+
+    async def allowed(self, chat_id: str) -> SendResult:
+        """Our own verdict on the window, then Zalo's when ours says the user is outside it."""
+        if anonymous_recipient(chat_id) is not None:
+            return SendResult(SendStatus.SENT)  # an anonymous chat is answered while it is open
+        now = utcnow()
+        allowed = await asyncio.to_thread(self._allowed, chat_id, now)
+        if allowed.status is SendStatus.UNREACHABLE and allowed.detail == OUTSIDE_WINDOW:
+            last = await self._zalo_last_interaction(chat_id)
+            if last is not None and self.policy.can_push(last, now):
+                log.info("zalo: %s is inside Zalo's own window (last %s)", mask_user_id(CHANNEL, chat_id), last)
+                return SendResult(SendStatus.SENT, detail=PAID_WINDOW_NOTE if now - last >= FREE_WINDOW else "")
+        return allowed
 
     def _allowed(self, chat_id: str, now: datetime) -> SendResult:
         """Why a message to this user must fail now (never seen, blocked, outside the window), or SENT with a
@@ -128,25 +163,45 @@ class ZaloSender:
         if user.blocked:
             return SendResult(SendStatus.BLOCKED, detail="user unfollowed or blocked the Official Account")
         if not self.policy.can_push(user.last_interaction_at, now):
-            last = user.last_interaction_at.isoformat(timespec="minutes") if user.last_interaction_at else "never"
-            return SendResult(
-                SendStatus.UNREACHABLE,
-                detail=f"outside Zalo's 7-day window (last interaction {last}): Zalo refuses consultation messages",
-            )
+            return SendResult(SendStatus.UNREACHABLE, detail=OUTSIDE_WINDOW)
         if user.last_interaction_at is not None and now - user.last_interaction_at >= FREE_WINDOW:
             return SendResult(SendStatus.SENT, detail=PAID_WINDOW_NOTE)
         return SendResult(SendStatus.SENT)
 
+    async def _zalo_last_interaction(self, user_id: str) -> datetime | None:
+        """Zalo's own last-interaction time for this user (kept in the database), or None if it will not say."""
+        try:
+            token = await self.tokens.access_token()
+        except RefreshFailed:
+            return None
+        code, reason, data = await self.api.user_quota(token, user_id)
+        last = parse_milliseconds(data.get("last_interaction")) if code == 0 else None
+        if last is None:
+            log.info("zalo: no last interaction from Zalo for %s (%s %s)", mask_user_id(CHANNEL, user_id), code, reason)
+            return None
+        await asyncio.to_thread(record_zalo_interaction, self.database, user_id, last)
+        return last
+
+    async def _post_again(
+        self, chat_id: str, part: Message, *, bulk: bool, retry_delays: Sequence[float]
+    ) -> SendResult:
+        result = await self._post(chat_id, part, bulk=bulk)
+        for delay in retry_delays:
+            if result.status not in RETRYABLE:
+                break
+            await asyncio.sleep(delay)
+            result = await self._post(chat_id, part, bulk=bulk)
+        return result
+
     async def _post(self, chat_id: str, message: Message, *, bulk: bool) -> SendResult:
-        refreshed = simplified = False
+        refreshed = simplified = retried = False
         while True:
             await self._take_turn(bulk)
             try:
                 token = await self.tokens.access_token()
             except RefreshFailed as error:
                 return SendResult(SendStatus.TRANSIENT, retry_after=60.0, detail=f"no Zalo access token: {error}")
-            body = {"recipient": {"user_id": chat_id}, "message": message}
-            code, reason, _data = await self.api.send_message(token, body)
+            code, reason, data = await self._call_send(token, chat_id, message)
             if code is None:
                 return SendResult(SendStatus.TRANSIENT, retry_after=5.0, detail=reason)
             meaning = classify(code)
@@ -160,13 +215,40 @@ class ZaloSender:
                         SendStatus.TRANSIENT, retry_after=60.0, detail=f"{detail}; refresh failed: {error}"
                     )
                 continue
-            if meaning.action is Action.FIX and "attachment" in message and not simplified:
+            if (
+                meaning.action is Action.FIX
+                and "attachment" in message
+                and code != ATTACHMENT_EXPIRED
+                and not simplified
+            ):
                 log.warning("zalo refused a message with buttons (%s); sending it as plain text", detail)
                 message, simplified = without_buttons(message), True
                 continue
+            if meaning.action is Action.RETRY_ONCE and not retried:
+                retried = True
+                log.warning("zalo: %s; trying once more", detail)
+                await asyncio.sleep(self.unknown_retry_delay)
+                continue
+            if meaning.action is Action.RETRY_ONCE:
+                return SendResult(SendStatus.INVALID, detail=f"{detail}; failed again after one retry")
+            if code == 0:
+                return self._sent(str(data.get("message_id") or ""))
             return await self._conclude(
                 chat_id, code, meaning.action, SendResult(meaning.status, meaning.retry_after, detail)
             )
+
+    async def _call_send(self, token: str, chat_id: str, message: Message) -> Answer:
+        anonymous = anonymous_recipient(chat_id)
+        if anonymous is not None:
+            return await self.api.send_anonymous(token, *anonymous, message)
+        return await self.api.send_message(token, {"recipient": {"user_id": chat_id}, "message": message})
+
+    def _sent(self, message_id: str) -> SendResult:
+        if message_id:
+            self.sent_ids[message_id] = None
+            if len(self.sent_ids) > SENT_IDS_KEPT:
+                self.sent_ids.popitem(last=False)
+        return SendResult(SendStatus.SENT, message_id=message_id)
 
     async def _conclude(self, chat_id: str, code: int, action: Action, result: SendResult) -> SendResult:
         who = mask_user_id(CHANNEL, chat_id)
@@ -178,17 +260,30 @@ class ZaloSender:
             log.warning("zalo: rate limited; pausing sends for %.1f s", self.rate_limit_pause)
         elif action is Action.CONFIGURE:
             log.error("zalo: the Official Account or app needs an admin: %s", result.detail)
-        elif action is Action.FIX:
-            log.error("zalo refused our payload for %s: %s", who, result.detail)
+            await self._alert(f"zalo.configure{code}", _configure_text(code, result.detail), {"code": code})
+        elif action in (Action.FIX, Action.REFUSED):
+            log.error("zalo refused our message to %s: %s", who, result.detail)
         elif not result.ok:
             log.info("zalo: send to %s failed: %s", who, result.detail)
         return result
 
+    async def _upload_again(self, chat_id: str, part: Message, png: bytes, *, bulk: bool) -> SendResult:
+        """Zalo forgot the upload sooner than expected (-100): upload the image once more and resend it."""
+        self.uploads.forget(str(part["attachment"]["payload"]["elements"][0]["attachment_id"]))
+        fresh = await self._image_message(png, bulk=bulk)
+        if fresh is None:
+            return SendResult(SendStatus.INVALID, detail="the image could not be uploaded again")
+        return await self._post(chat_id, fresh, bulk=bulk)
+
     async def _image_message(self, png: bytes, *, bulk: bool) -> Message | None:
-        """Upload the image (refreshing the token once if needed); None, logged, when Zalo will not take it."""
+        """The uploaded image (uploaded once per content, refreshing the token once if needed); None, logged,
+        when Zalo will not take it."""
         if len(png) > MAX_IMAGE_BYTES:
             log.warning("zalo: image of %d bytes is over Zalo's 1 MB limit; sending the text only", len(png))
             return None
+        known = self.uploads.get(png)
+        if known is not None:
+            return image_message(known)
         for attempt in (1, 2):
             await self._take_turn(bulk)
             try:
@@ -197,11 +292,14 @@ class ZaloSender:
                 return None
             code, reason, data = await self.api.upload_image(token, png)
             if code == 0 and data.get("attachment_id"):
+                self.uploads.put(png, str(data["attachment_id"]))
                 return image_message(str(data["attachment_id"]))
             if attempt == 1 and code in TOKEN_ERRORS:
-                with contextlib.suppress(RefreshFailed):
+                try:
                     await self.tokens.refresh(token)
-                    continue
+                except RefreshFailed:
+                    return None
+                continue
             log.warning("zalo: image upload failed (error %s: %s); sending the text only", code, reason)
             return None
         return None
@@ -229,3 +327,31 @@ class ZaloSender:
         delay = self._resume_at - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
+
+    def _token_failed(self, reason: str) -> None:
+        """Called (in a thread) when a refresh failed: the operators must act, Zalo replies have stopped."""
+        if self.alerts is not None:
+            self.alerts.raise_alert("zalo.token_refresh_failed", _token_text(reason), {"reason": reason[:300]})
+
+    async def _alert(self, key: str, text: str, details: dict[str, object]) -> None:
+        if self.alerts is not None:
+            await asyncio.to_thread(self.alerts.raise_alert, key, text, dict(details))
+
+
+def _token_text(reason: str) -> str:
+    return (
+        "Zalo: làm mới mã truy cập thất bại, trợ lý tạm thời không gửi được tin trên Zalo.\n"
+        f"Lý do: {reason[:200]}\n"
+        "Việc cần làm: kiểm tra TROLY_ZALO_APP_ID và TROLY_ZALO_APP_SECRET; nếu mã làm mới đã hết hạn hoặc bị "
+        "thu hồi, cấp quyền lại cho ứng dụng trên trang Zalo cho nhà phát triển rồi đặt cặp mã mới vào "
+        "TROLY_ZALO_ACCESS_TOKEN / TROLY_ZALO_REFRESH_TOKEN và khởi động lại. Xem: troly zalo status"
+    )
+
+
+def _configure_text(code: int, detail: str) -> str:
+    return (
+        f"Zalo từ chối gửi tin vì Official Account hoặc ứng dụng chưa được cấp quyền hay cấu hình (mã lỗi {code}).\n"
+        f"Chi tiết: {detail[:200]}\n"
+        "Tin này không được gửi lại tự động. Quản trị viên OA cần kiểm tra quyền của ứng dụng, gói dịch vụ và "
+        "tình trạng xác thực của OA trên trang quản trị Zalo."
+    )

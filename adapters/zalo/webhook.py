@@ -12,17 +12,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 
 from adapters.zalo.events import CHANNEL, MalformedEvent, parse_event
 from adapters.zalo.sender import ZaloSender
+from adapters.zalo.side_events import admin_spoke_since, is_side_event, record_side_event
 from adapters.zalo.signature import HEADER, verify
+from adapters.zalo.watch import SignatureWatch
+from bot.alerts import alerts
 from bot.app import Troly
 from bot.messages import Inbound, Outbound
 from bot.privacy import mask_user_id
 from bot.senders import SENDERS, Sender
 from bot.sequencer import Ticket, sequencer
+from bot.storage.types import utcnow
 from bot.workers import CORE_RUNNER
 
 log = logging.getLogger(__name__)
@@ -42,12 +48,15 @@ class ZaloWebhook:
         self.tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[str] = set()
         self.order = sequencer(troly)
+        self.signatures = SignatureWatch(alerts(troly), troly.settings.zalo_refused_signatures)
+        self.admin_quiet = timedelta(minutes=troly.settings.zalo_admin_quiet_minutes)
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         payload = verify(body, request.headers.get(HEADER), self.oa_secret_key, self.app_id)
         if payload is None:
             log.warning("zalo webhook: missing or wrong signature from %s; ignored", request.remote)
+            self.signatures.refused(request.remote)
             return web.Response(status=403, text="invalid signature")
         try:
             inbound = parse_event(payload)
@@ -55,6 +64,8 @@ class ZaloWebhook:
             log.warning("zalo webhook: signed %s event ignored: %s", payload.get("event_name", "?"), error)
             return web.Response(text="ignored")
         if inbound is None:
+            if is_side_event(str(payload.get("event_name"))):
+                return await self._side_event(payload)
             log.debug("zalo webhook: event %s ignored", payload.get("event_name", "?"))
             return web.Response(text="ignored")
         if inbound.message_id in self._in_flight:
@@ -71,6 +82,9 @@ class ZaloWebhook:
         try:
             async with ticket:
                 replies = await self.troly[CORE_RUNNER].handle(inbound)
+                if replies and await self._admin_is_talking(inbound):
+                    log.info("zalo: an OA admin is talking with %s; the bot's reply is held back", inbound.user_id)
+                    replies = []
                 for reply in replies:
                     if not await self._deliver(inbound.chat_id, reply):
                         break
@@ -90,6 +104,27 @@ class ZaloWebhook:
         if not result.ok:
             log.warning("zalo: reply to %s not delivered: %s %s", who, result.status, result.detail)
         return result.ok
+
+    async def _side_event(self, payload: dict[str, Any]) -> web.Response:
+        """Receipts and the OA's own messages: stored before the 200 (a failure gets 503: Zalo sends it again)."""
+        sender = self._sender()
+        sent_by_us = sender.sent_by_us if isinstance(sender, ZaloSender) else (lambda _message_id: False)
+        try:
+            said = await asyncio.to_thread(record_side_event, self.troly.database, payload, utcnow(), sent_by_us)
+        except Exception:
+            log.exception("zalo webhook: %s event not stored", payload.get("event_name"))
+            return web.Response(status=503, text="not stored, send it again")
+        if said:
+            log.info("zalo webhook: %s: %s", payload.get("event_name"), said)
+        return web.Response(text="ok")
+
+    async def _admin_is_talking(self, inbound: Inbound) -> bool:
+        """Whether an OA admin wrote to this user from Zalo's console within the quiet period (free text only:
+        a command is a request to the bot)."""
+        if not self.admin_quiet or inbound.event != "message" or inbound.text.lstrip().startswith("/"):
+            return False
+        since = utcnow() - self.admin_quiet
+        return await asyncio.to_thread(admin_spoke_since, self.troly.database, inbound.user_id, since)
 
     def _sender(self) -> Sender | None:
         senders = self.troly[SENDERS] if SENDERS in self.troly else {}  # noqa: SIM401 - Troly is not a Mapping
