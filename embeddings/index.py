@@ -9,7 +9,7 @@ Nothing is pickled: BM25 arrays are .npy with allow_pickle=False, FAISS uses its
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ class Document:
     text: str
     noisy: bool = False
     group: str | None = None  # documents of one source (a plan file) share a group
+    prior: float = 1.0  # multiplies the document's BM25 score (plan passages with figures rank before openings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class IndexMeta:
     groups: list[str] = field(default_factory=list)
     doc_groups: list[int] = field(default_factory=list)
     group_names: dict[str, list[str]] = field(default_factory=dict)
+    doc_priors: list[float] = field(default_factory=list)
     dense_model: str | None = None
     fusion: FusionConfig = field(default_factory=FusionConfig)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -91,6 +93,8 @@ class HybridIndex:
         self.dense = dense if encoder is not None else None
         self.encoder = encoder
         self._doc_targets = np.asarray(meta.doc_targets, dtype=np.int64)
+        priors = meta.doc_priors or [1.0] * len(meta.doc_targets)
+        self._doc_priors = np.asarray(priors, dtype=np.float32)
 
     @classmethod
     def build(
@@ -128,6 +132,7 @@ class HybridIndex:
             doc_targets=[number[doc.target] for doc in documents],
             groups=groups,
             doc_groups=[-1 if doc.group is None else group_number[doc.group] for doc in documents],
+            doc_priors=[doc.prior for doc in documents],
             group_names={
                 group: [" ".join(analyze(name).folded) for name in names]
                 for group, names in (group_names or {}).items()
@@ -146,9 +151,16 @@ class HybridIndex:
     def parse(self, text: str) -> Query:
         return parse_query(text, self.corrector)
 
-    def search(self, text: str, k: int = 5, use_dense: bool = True) -> SearchResult:
+    def search(
+        self, text: str, k: int = 5, use_dense: bool = True, groups: Collection[str] | None = None
+    ) -> SearchResult:
+        """The best targets for a text; `groups`, when given, keeps only those groups' documents (and those
+        without a group): a question about Móng Cái is answered from Móng Cái's plans or from the guides."""
         query = self.parse(text)
-        lexical = self._per_target(self._group_weighted(self.lexical.scores(query.terms), query))
+        doc_scores = self._group_weighted(self.lexical.scores(query.terms), query) * self._doc_priors
+        if groups is not None:
+            doc_scores = doc_scores * self._group_mask(groups)
+        lexical = self._per_target(doc_scores)
         coverage = self._per_target(self._coverage(query.content))
         # a one-word question has no pairs: its pair coverage is its word coverage
         phrase = self._per_target(self._coverage(query.phrases)) if query.phrases else coverage
@@ -188,6 +200,14 @@ class HybridIndex:
             penalty[-1] = self.meta.fusion.ungrouped_penalty
             factors *= penalty
         return doc_scores * factors[self._doc_groups]
+
+    def _group_mask(self, groups: Collection[str]) -> FloatArray:
+        allowed = np.zeros(len(self.meta.groups) + 1, dtype=np.float32)
+        allowed[-1] = 1.0  # documents without a group
+        for number, group in enumerate(self.meta.groups):
+            if group in groups:
+                allowed[number] = 1.0
+        return allowed[self._doc_groups]
 
     def _named_groups(self, query: Query) -> list[int]:
         text = f" {' '.join(query.folded)} "
