@@ -83,6 +83,7 @@ class Answer:
     smalltalk: str | None = None
     personal: bool = False  # the question carried an ID or phone number (masked here, never stored)
     query: str = ""  # what was searched (a follow-up is searched with the previous question)
+    options: tuple[str, ...] = ()  # texts the user may send back (the localities to choose from)
 
     @property
     def confident(self) -> bool:
@@ -147,7 +148,7 @@ class Answerer:
     def _answer(self, text: str, asker: Asker) -> Answer:
         intent = intents.detect(text)
         query = text
-        if asker.previous is not None and is_follow_up(text):
+        if asker.previous is not None and (is_follow_up(text) or self._only_places(text)):
             query = compose(text, asker.previous)
             intent = intent_for(text, intent, asker.previous)
         location = self.locator.locate(query, asker.places)
@@ -204,21 +205,21 @@ class Answerer:
     def _guide_answer(self, base: Answer, guide_id: str, alternatives: tuple[Source, ...]) -> Answer:
         card, view = self.knowledge.guides[guide_id], self.views[guide_id]
         intent = base.intent
-        wanted = {Intent.COST: (Role.COST, "chi phí"), Intent.DURATION: (Role.DURATION, "thời gian")}.get(intent)
-        if wanted is not None and not view.has(wanted[0]):
+        if intent is Intent.COST and not view.has(Role.COST):
             help_section = view.first(Role.HELP)
             office = help_section.text.split("\n")[0].rstrip(".") if help_section else "Công an xã/phường"
-            text = formatting.uncovered_intent_text(wanted[1], card, _lower_first(office))
+            text = formatting.uncovered_intent_text("chi phí", card, _lower_first(office))
             source = Source(GUIDE_KIND, card.id, card.title, section=None)
             return replace(base, text=text, outcome=Outcome.REFERRAL, source=source, alternatives=alternatives)
-        lead = view.lead(intent, self._question_weights(base.query))
+        weights = self._question_weights(base.query)
+        lead = view.lead(intent, weights)
         steps = view.first(Role.STEPS)
         if intent is Intent.HOW or lead is None or (intent is Intent.OTHER and lead.overlap < 0.5 and steps):
             section = steps or view.sections[0]
             text = formatting.guide_reply(f"{card.title}:", section.text)
             role = section.role
         else:
-            text = formatting.guide_reply(lead.sentence, lead.section.text)
+            text = formatting.guide_reply(lead.sentence, view.companion(lead, weights).text)
             role = lead.section.role
         source = Source(GUIDE_KIND, card.id, card.title, section=role.value)
         return replace(base, text=text, outcome=Outcome.ANSWER, source=source, alternatives=alternatives)
@@ -255,8 +256,14 @@ class Answerer:
         return replace(base, text=text, outcome=Outcome.FALLBACK)
 
     def _which_place(self, base: Answer) -> Answer:
-        text = formatting.which_place_text(self.locator.loaded_places())
-        return replace(base, text=text, outcome=Outcome.SUGGEST)
+        places = self.locator.loaded_places()
+        return replace(base, text=formatting.which_place_text(places), outcome=Outcome.SUGGEST, options=tuple(places))
+
+    def _only_places(self, text: str) -> bool:
+        """ "Móng Cái" alone, after a plan question: the answer to "which locality?"."""
+        places = self.gazetteer.find(text)
+        named = sum(len(place.key.split()) for place in places)
+        return bool(places) and len(analyze(text, expand=False).folded) <= named + 2
 
     def _question_weights(self, query: str) -> dict[str, float]:
         parsed = self.index.parse(query)

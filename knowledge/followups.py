@@ -9,10 +9,15 @@ added in front. The caller decides whether the previous question is recent enoug
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from embeddings.text import analyze
 from knowledge.intents import Intent
+
+if TYPE_CHECKING:
+    from knowledge.answers import Answer
 
 WINDOW_MINUTES = 10
 _OPENERS = re.compile(r"^(?:the con|vay con|con|the|vay|neu|con neu|the neu|vay neu|nhung|the thi|con ve)\b")
@@ -64,3 +69,27 @@ def compose(text: str, previous: Previous) -> str:
 def intent_for(text: str, own: Intent, previous: Previous) -> Intent:
     """A follow-up without an intent of its own ("còn iphone thì sao") keeps the previous one."""
     return previous.intent if own in (Intent.OTHER, Intent.HOW) and previous.intent is not Intent.OTHER else own
+
+
+class Conversations:
+    """Each user's previous question within the window, kept in memory (`troly ask --json -`, evaluation);
+    the chat keeps the same in the database (handlers/questions/memory.py)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[float, Previous]] = {}
+
+    def previous(self, user: str | None) -> Previous | None:
+        if user is None or user not in self._last:
+            return None
+        at, previous = self._last[user]
+        return previous if time.monotonic() - at <= WINDOW_MINUTES * 60 else None
+
+    def remember(self, user: str | None, answer: Answer) -> None:
+        if user is None or answer.outcome.value == "smalltalk":
+            return
+        self._last[user] = (time.monotonic(), previous_of(answer))
+
+
+def previous_of(answer: Answer) -> Previous:
+    source = answer.source
+    return Previous(answer.question, answer.intent, source.kind if source else None, source.id if source else None)

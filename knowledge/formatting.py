@@ -55,7 +55,8 @@ def plain(markdown: str) -> str:
 def guide_reply(lead: str, rest: str, budget: int = ANSWER_BUDGET) -> str:
     """The lead sentence, then as many whole lines of the rest as fit the budget."""
     lead = plain(lead)
-    lines = [line for line in plain(rest).splitlines() if line.strip() and plain(line).strip("• ") != lead]
+    rest = plain(rest).replace(lead, "")
+    lines = [line.strip() for line in rest.splitlines() if line.strip(" •")]
     kept: list[str] = []
     size = len(lead)
     for line in lines:
@@ -73,8 +74,10 @@ def full_guide(guide: GuideCard) -> str:
     return f"{guide.title.upper()}\n\n{plain(guide.body)}"
 
 
-def plan_answer(passage: Passage, query_words: set[str], ocr: bool = False, note: str = "") -> str:
-    quote = trim_passage(passage.text, query_words)
+def plan_answer(
+    passage: Passage, query_words: set[str], ocr: bool = False, note: str = "", limit: int = MAX_QUOTE_CHARS
+) -> str:
+    quote = trim_passage(passage.text, query_words, limit)
     lead = f"{note}\n\n" if note else ""
     text = f"{lead}Theo {passage.title}:\n«{quote}»"
     footer = f"(Nguồn: {passage.citation})"

@@ -52,16 +52,20 @@ _ROLE_RULES: tuple[tuple[Role, tuple[str, ...]], ...] = (
 
 # The roles that answer each intent, best first.
 INTENT_ROLES: dict[Intent, tuple[Role, ...]] = {
-    Intent.DEFINITION: (Role.WHAT,),
+    Intent.DEFINITION: (Role.WHAT, Role.FAQ),
     Intent.COST: (Role.COST,),
-    Intent.DURATION: (Role.DURATION,),
-    Intent.WHERE: (Role.WHERE, Role.STEPS, Role.HELP),
-    Intent.BRING: (Role.BRING,),
+    Intent.DURATION: (Role.DURATION, Role.FAQ, Role.PROBLEMS, Role.STEPS),
+    Intent.WHERE: (Role.WHERE, Role.FAQ, Role.STEPS, Role.HELP),
+    Intent.BRING: (Role.BRING, Role.FAQ, Role.STEPS),
     Intent.YESNO: (Role.FAQ, Role.WHO, Role.WHAT, Role.PROBLEMS, Role.WARNINGS, Role.COST, Role.STEPS),
     Intent.HOW: (Role.STEPS, Role.PROBLEMS),
     Intent.SCAM: (Role.WARNINGS, Role.PROBLEMS, Role.STEPS),
     Intent.OTHER: (Role.FAQ, Role.STEPS, Role.PROBLEMS, Role.WHAT, Role.WARNINGS),
 }
+
+
+# Intents answered by the opening sentence of their section, which guides write as the direct answer.
+DIRECT_INTENTS = frozenset({Intent.DEFINITION, Intent.COST, Intent.DURATION, Intent.WHERE, Intent.BRING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +148,30 @@ class GuideView:
         ]
         return cls(tuple(parts), tuple(candidates))
 
+    def _opening(self, roles: tuple[Role, ...]) -> Lead | None:
+        """The first sentence of the first section with one of these roles: guides open each section with its
+        direct answer ("Chữ ký số là ...", "Đăng ký mức 2 không mất phí.")."""
+        for role in roles:
+            for candidate in self.candidates:
+                if candidate.section.role is role:
+                    return Lead(candidate.sentence, candidate.section, 1.0, 1.0)
+        return None
+
+    def companion(self, lead: Lead, question_words: dict[str, float]) -> Section:
+        """The section to show under the lead: its own, or for a FAQ answer the section sharing most of the
+        question's words (the FAQ's other answers are about other things)."""
+        if lead.section.role is not Role.FAQ:
+            return lead.section
+        best, best_overlap = self.first(Role.STEPS) or self.sections[0], -1.0
+        for section in self.sections:
+            if section.role in (Role.FAQ, Role.HELP):
+                continue
+            words = {word for c in self.candidates if c.section is section for word in c.words}
+            overlap = sum(weight for word, weight in question_words.items() if word in words)
+            if overlap > best_overlap:
+                best, best_overlap = section, overlap
+        return best
+
     def has(self, role: Role) -> bool:
         return any(section.role is role for section in self.sections)
 
@@ -161,9 +189,12 @@ class GuideView:
         scored with its question, since "Tự đăng ký mức 2 ở nhà được không?" is matched by the question.
         A role earlier in the intent's list and a section's first sentence get a small head start.
         """
+        roles = INTENT_ROLES[intent]
+        if intent in DIRECT_INTENTS and self.has(roles[0]):
+            return self._opening(roles[:1])
         total = sum(question_words.values()) or 1.0
         best: Lead | None = None
-        for rank, role in enumerate(INTENT_ROLES[intent]):
+        for rank, role in enumerate(roles):
             for candidate in (c for c in self.candidates if c.section.role is role):
                 overlap = sum(weight for word, weight in question_words.items() if word in candidate.words) / total
                 prior = 0.3 - 0.05 * rank + (0.1 if candidate.position == 0 and role is not Role.FAQ else 0.0)
