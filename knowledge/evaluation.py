@@ -179,7 +179,7 @@ def _score_guide(report: Report, example: Example, answer: Answer) -> None:
     right = rank == 1 and answer.confident
     if example.set == "real":
         report.shares["real in-scope Hit@1 (confident)"].append(right)
-    else:
+    elif example.set is None:
         for name in (example.slice, "all", "noisy" if example.slice in NOISY_SLICES else "clean"):
             report.guide[name].add(rank)
     if example.user:

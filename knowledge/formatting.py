@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from knowledge.referrals import Domain
 
 MAX_CHARS = 2000
-MAX_QUOTE_CHARS = 480
+MAX_QUOTE_CHARS = 640
+MAX_GARBLE = 0.35  # an OCR passage with more unreadable words than this is cited, not quoted
 ANSWER_BUDGET = 600
 HELP_LINE = (
     "Cần người hỗ trợ trực tiếp, bạn hãy liên hệ Tổ công nghệ số cộng đồng hoặc Công an xã/phường nơi bạn cư trú."
@@ -77,6 +78,11 @@ def full_guide(guide: GuideCard) -> str:
 def plan_answer(
     passage: Passage, query_words: set[str], ocr: bool = False, note: str = "", limit: int = MAX_QUOTE_CHARS
 ) -> str:
+    if ocr and passage.garble > MAX_GARBLE:
+        return (
+            f"Đoạn liên quan trong {passage.title} là bản quét khó đọc, nên mình không trích nguyên văn để tránh "
+            f"sai. Bạn xem trực tiếp văn bản, {passage.citation.removeprefix(passage.title + ', ')}."
+        )
     quote = trim_passage(passage.text, query_words, limit)
     lead = f"{note}\n\n" if note else ""
     text = f"{lead}Theo {passage.title}:\n«{quote}»"

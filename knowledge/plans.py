@@ -42,6 +42,7 @@ class Passage:
     line: int  # first line in the source file
     text: str
     cited: str = ""  # the part of the section path a citation names ("2.4. Về phát triển xã hội số")
+    garble: float = 0.0  # for OCR text: share of words the diacritics model could not read
 
     @property
     def section_label(self) -> str:
@@ -63,11 +64,11 @@ class PlanDocument:
     noisy: bool  # OCR text without reliable diacritics
 
 
-def split_plan(text: str, name: str, title: str | None = None) -> PlanDocument:
-    """Split a plan's text into passages under their section paths."""
+def split_plan(text: str, name: str, title: str | None = None, noisy: bool | None = None) -> PlanDocument:
+    """Split a plan's text into passages under their section paths (`noisy`: OCR text, detected if None)."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     all_units = units(text)
-    noisy = is_noisy(text)
+    noisy = is_noisy(text) if noisy is None else noisy
     detected = detect_title(all_units)
     if detected and noisy:
         detected = repair_ocr(detected)
