@@ -16,6 +16,7 @@ be tried before or after it. The outcomes:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -34,6 +35,7 @@ from knowledge.referrals import Mention, Referrals, main_domain, uncovered
 from knowledge.sections import GuideView, Role
 
 SCAM_GUIDE = "canh-bao-lua-dao"
+_YEAR = re.compile(r"\b20\d\d\b")
 
 
 class Outcome(StrEnum):
@@ -159,11 +161,22 @@ class Answerer:
             return self._which_place(base)
         if intent is Intent.SCAM:
             return self._scam(base)
-        result = self.index.search(query, k=6, groups=location.groups)
+        result = self._prefer_asked_years(self.index.search(query, k=6, groups=location.groups), query)
         mentions = self.referrals.find(analyze(query))
         if not result.hits:
             return self._refer(base, mentions) or replace(base, text=formatting.fallback_text())
         return self._judge(base, result, mentions)
+
+    def explain(self, question: str, asker: Asker = NOBODY) -> tuple[SearchResult, Evidence] | None:
+        """The search result and the evidence the confidence was computed from (for fitting it)."""
+        text = mask_personal(" ".join(question.split()))
+        location = self.locator.locate(text, asker.places)
+        if not text or location.missing is not None or location.ask:
+            return None
+        result = self._prefer_asked_years(self.index.search(text, k=6, groups=location.groups), text)
+        if not result.hits:
+            return None
+        return result, self.evidence(result, self.target_text(result.hits[0].target))
 
     def _judge(self, base: Answer, result: SearchResult, mentions: list[Mention]) -> Answer:
         best = result.hits[0]
@@ -171,7 +184,7 @@ class Answerer:
         score = self.confidence.score(self.evidence(result, target_text))
         sources = [self.source(hit.target) for hit in result.hits]
         base = replace(base, score=score)
-        missed = uncovered(mentions, target_text)
+        missed = uncovered(mentions, target_text, self.faq_text(best.target), self.referrals.domains)
         if missed:
             return self._refer(base, missed) or base
         if score >= self.confidence.answer_at:
@@ -183,6 +196,23 @@ class Answerer:
         if referral is not None:
             return referral
         return replace(base, text=formatting.fallback_text(), alternatives=tuple(sources[:3]))
+
+    def _prefer_asked_years(self, result: SearchResult, query: str) -> SearchResult:
+        """A question about 2025 is not answered from a passage under "Mục tiêu đến năm 2030": among the hits,
+        plan passages whose section names other years than the question's move behind the others."""
+        asked = set(_YEAR.findall(query))
+        if not asked or not result.hits:
+            return result
+
+        def conflicts(hit: Hit) -> bool:
+            passage = self.knowledge.passages.get(hit.target)
+            if passage is None:
+                return False
+            years = set(_YEAR.findall(" ".join(passage.section)))
+            return bool(years) and not years & asked
+
+        ordered = sorted(result.hits, key=conflicts)
+        return replace(result, hits=ordered) if ordered != result.hits else result
 
     def evidence(self, result: SearchResult, target_text: str) -> Evidence:
         """The best hit's features, with the share of the question's weight its whole target never uses."""
@@ -275,6 +305,13 @@ class Answerer:
             return Source(GUIDE_KIND, guide.id, guide.title)
         passage = self.knowledge.passages[target]
         return Source(PLAN_KIND, passage.id, passage.title, passage.document, passage.section_label or None)
+
+    def faq_text(self, target: str) -> str:
+        """A guide's FAQ (questions and answers), folded and space-padded: what it explicitly addresses."""
+        card = self.knowledge.guides.get(target)
+        if card is None:
+            return " "
+        return f" {' '.join(analyze(' '.join(f'{q} {a}' for q, a in card.faq)).folded)} "
 
     def target_text(self, target: str) -> str:
         """Everything a target says, folded and space-padded, to check what it covers."""

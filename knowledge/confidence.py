@@ -52,14 +52,14 @@ def evidence(result: SearchResult, uncovered_share: float) -> Evidence:
 class Confidence:
     """Logistic weights over `Evidence`, and the two cut-offs between answer, suggestion and fallback."""
 
-    bias: float = -13.47
-    coverage: float = 3.80
-    phrase: float = 2.80
-    lexical: float = 3.26
-    margin: float = 1.56
-    length: float = 0.95
-    uncovered: float = 0.0
-    answer_at: float = 0.5
+    bias: float = -6.18
+    coverage: float = 3.23
+    phrase: float = 2.04
+    lexical: float = 0.45
+    margin: float = 0.86
+    length: float = 0.77
+    uncovered: float = -0.9
+    answer_at: float = 0.34
     suggest_at: float = 0.15
 
     def score(self, seen: Evidence) -> float:

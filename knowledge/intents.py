@@ -54,7 +54,8 @@ _PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         Intent.COST,
         _words(
-            r"(?:mat|ton|het|tra|dong|thu|co) (?:phi|tien|bao nhieu tien)",
+            r"(?:mat|ton|het) (?:phi|tien|bao nhieu)",
+            r"(?:tra|dong|thu|co|nop) phi",
             r"phi bao nhieu",
             r"bao nhieu tien",
             r"mien phi",

@@ -29,6 +29,7 @@ class Domain:
     name: str
     office: str
     sources: tuple[str, ...]
+    strict: bool = False  # a guide covers it only where its FAQ addresses it ("có bắt buộc không")
 
 
 class Referrals:
@@ -47,6 +48,7 @@ class Referrals:
                 name=" ".join(str(item["name"]).split()),
                 office=" ".join(str(item["office"]).split()),
                 sources=tuple(str(source) for source in item.get("sources") or ()),
+                strict=bool(item.get("strict", False)),
             )
             if not domain.sources:
                 raise ValueError(f"{source.name}: domain {domain.id} has no sources")
@@ -58,9 +60,17 @@ class Referrals:
         return self._matcher.find(question)
 
 
-def uncovered(mentions: list[Mention], target_text: str) -> list[Mention]:
-    """The mentions a target's folded, space-padded text does not contain."""
-    return [mention for mention in mentions if not contains(target_text, mention.phrase)]
+def uncovered(
+    mentions: list[Mention], target_text: str, strict_text: str, domains: dict[str, Domain]
+) -> list[Mention]:
+    """The mentions a target does not cover: its folded, space-padded text lacks them, or, for a strict domain
+    (fines, obligations), the FAQ it answers lacks them (a guide that says "không bắt buộc" about one thing
+    does not answer whether another is compulsory)."""
+    return [
+        mention
+        for mention in mentions
+        if not contains(strict_text if domains[mention.payload].strict else target_text, mention.phrase)
+    ]
 
 
 def main_domain(mentions: list[Mention]) -> str | None:
