@@ -27,9 +27,9 @@ from embeddings.text import analyze
 from knowledge import formatting, intents, smalltalk
 from knowledge.confidence import Confidence, Evidence, evidence
 from knowledge.corpus import GUIDE_KIND, PLAN_KIND, Knowledge
-from knowledge.followups import Previous, compose, intent_for, is_follow_up
+from knowledge.followups import Previous, compose, intent_for, is_follow_up, new_words
 from knowledge.intents import Intent
-from knowledge.locate import Location, Locator
+from knowledge.locate import Location, Locator, is_plan_question
 from knowledge.places import Gazetteer
 from knowledge.referrals import Mention, Referrals, main_domain, uncovered
 from knowledge.sections import GuideView, Role
@@ -150,9 +150,11 @@ class Answerer:
     def _answer(self, text: str, asker: Asker) -> Answer:
         intent = intents.detect(text)
         query = text
+        follow_up: list[str] = []
         if asker.previous is not None and (is_follow_up(text) or self._only_places(text)):
             query = compose(text, asker.previous)
             intent = intent_for(text, intent, asker.previous)
+            follow_up = new_words(text)
         location = self.locator.locate(query, asker.places)
         base = Answer(text, "", Outcome.FALLBACK, 0.0, None, intent=intent, query=query)
         if location.missing is not None:
@@ -162,10 +164,13 @@ class Answerer:
         if intent is Intent.SCAM:
             return self._scam(base)
         result = self._prefer_asked_years(self.index.search(query, k=6, groups=location.groups), query)
+        if follow_up:
+            result = self._prefer_new_words(result, follow_up)
         mentions = self.referrals.find(analyze(query))
         if not result.hits:
             return self._refer(base, mentions) or replace(base, text=formatting.fallback_text())
-        return self._judge(base, result, mentions)
+        planned = location.groups is not None or is_plan_question(query)
+        return self._judge(base, result, mentions, planned)
 
     def explain(self, question: str, asker: Asker = NOBODY) -> tuple[SearchResult, Evidence] | None:
         """The search result and the evidence the confidence was computed from (for fitting it)."""
@@ -178,10 +183,14 @@ class Answerer:
             return None
         return result, self.evidence(result, self.target_text(result.hits[0].target))
 
-    def _judge(self, base: Answer, result: SearchResult, mentions: list[Mention]) -> Answer:
+    def _judge(self, base: Answer, result: SearchResult, mentions: list[Mention], planned: bool = True) -> Answer:
+        """Answer, suggest, refer or fall back. A plan passage answers only a question about plans (one that
+        names a place or a plan): "tính lương hưu thế nào" is not answered by a report that mentions pensions."""
         best = result.hits[0]
         target_text = self.target_text(best.target)
         score = self.confidence.score(self.evidence(result, target_text))
+        if best.target in self.knowledge.passages and not planned:
+            score = min(score, (self.confidence.answer_at + self.confidence.suggest_at) / 2)
         sources = [self.source(hit.target) for hit in result.hits]
         base = replace(base, score=score)
         missed = uncovered(mentions, target_text, self.faq_text(best.target), self.referrals.domains)
@@ -213,6 +222,19 @@ class Answerer:
 
         ordered = sorted(result.hits, key=conflicts)
         return replace(result, hits=ordered) if ordered != result.hits else result
+
+    def _prefer_new_words(self, result: SearchResult, words: list[str]) -> SearchResult:
+        """A follow-up's own words decide between the candidates of the combined question: after "đăng ký
+        mức 2 ở đâu", "thế còn mức 1?" prefers the target that says "mức 1"."""
+        phrase = f" {' '.join(words)} "
+
+        def fit(hit: Hit) -> tuple[bool, float]:
+            text = self.target_text(hit.target)
+            return phrase in text, sum(f" {word} " in text for word in words) / max(len(words), 1)
+
+        top = result.hits[:3]
+        ordered = sorted(top, key=fit, reverse=True)
+        return replace(result, hits=[*ordered, *result.hits[3:]]) if ordered != top else result
 
     def evidence(self, result: SearchResult, target_text: str) -> Evidence:
         """The best hit's features, with the share of the question's weight its whole target never uses."""

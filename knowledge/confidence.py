@@ -52,14 +52,14 @@ def evidence(result: SearchResult, uncovered_share: float) -> Evidence:
 class Confidence:
     """Logistic weights over `Evidence`, and the two cut-offs between answer, suggestion and fallback."""
 
-    bias: float = -6.18
-    coverage: float = 3.23
-    phrase: float = 2.04
-    lexical: float = 0.45
-    margin: float = 0.86
-    length: float = 0.77
-    uncovered: float = -0.9
-    answer_at: float = 0.34
+    bias: float = -7.67
+    coverage: float = 3.87
+    phrase: float = 2.29
+    lexical: float = 0.01
+    margin: float = 1.03
+    length: float = 1.3
+    uncovered: float = 0.17
+    answer_at: float = 0.29
     suggest_at: float = 0.15
 
     def score(self, seen: Evidence) -> float:

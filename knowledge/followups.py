@@ -54,8 +54,8 @@ def is_follow_up(text: str) -> bool:
 
 def compose(text: str, previous: Previous) -> str:
     """The previous question with this one's words put in (see the module's docstring)."""
-    new = [word for word in analyze(text).folded if word not in _EMPTY]
-    old = list(analyze(previous.question).folded)
+    new = new_words(text)
+    old = [word for word in analyze(previous.question).folded if word not in _EMPTY]
     replaced: set[str] = set()
     for first, second in zip(new, new[1:], strict=False):
         for i in range(len(old) - 1):
@@ -64,6 +64,11 @@ def compose(text: str, previous: Previous) -> str:
                 replaced.update((first, second))
     added = [word for word in new if word not in replaced and word not in old]
     return " ".join([*added, *old])
+
+
+def new_words(text: str) -> list[str]:
+    """The words a follow-up brings (its topic words, without "còn", "thì sao", "ở đâu"...)."""
+    return [word for word in analyze(text).folded if word not in _EMPTY]
 
 
 def intent_for(text: str, own: Intent, previous: Previous) -> Intent:

@@ -57,6 +57,7 @@ _PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"(?:mat|ton|het) (?:phi|tien|bao nhieu)",
             r"(?:tra|dong|thu|co|nop) phi",
             r"phi bao nhieu",
+            r"(?:phi|le phi) (?:\w+ ){0,6}(?:bao nhieu|la bao nhieu|het bao nhieu)",
             r"bao nhieu tien",
             r"mien phi",
             r"le phi",

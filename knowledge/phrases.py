@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from embeddings.text import Analyzed, analyze
+from embeddings.text import Analyzed, analyze, fold
 
 T = TypeVar("T")
 
@@ -67,9 +67,9 @@ def _matches(phrase: Phrase[T], text: Analyzed, start: int) -> bool:
     end = start + len(phrase.folded)
     if end > len(text.folded) or text.folded[start:end] != phrase.folded:
         return False
-    pairs = zip(text.accented[start:end], text.folded[start:end], phrase.accented, strict=True)
+    pairs = zip(text.accented[start:end], phrase.accented, strict=True)
     # a syllable typed with diacritics must agree with the phrase's; one typed without matches any
-    return all(typed in (typed_folded, wanted) for typed, typed_folded, wanted in pairs)
+    return all(typed == wanted or fold(typed) == typed for typed, wanted in pairs)
 
 
 def contains(folded_text: str, phrase: Phrase[T]) -> bool:
