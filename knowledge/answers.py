@@ -249,7 +249,7 @@ class Answerer:
         if best.target in self.knowledge.guides:
             return self._guide_answer(base, best.target, alternatives)
         passage = self.knowledge.passages[best.target]
-        words = set(self.index.parse(base.query).folded)
+        words = self._question_weights(base.query)
         ocr = passage.document in self.knowledge.ocr
         text = formatting.plan_answer(passage, words, ocr=ocr)
         return replace(base, text=text, outcome=Outcome.ANSWER, source=sources[0], alternatives=alternatives)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from embeddings.text import analyze
@@ -76,7 +76,11 @@ def full_guide(guide: GuideCard) -> str:
 
 
 def plan_answer(
-    passage: Passage, query_words: set[str], ocr: bool = False, note: str = "", limit: int = MAX_QUOTE_CHARS
+    passage: Passage,
+    query_words: Mapping[str, float],
+    ocr: bool = False,
+    note: str = "",
+    limit: int = MAX_QUOTE_CHARS,
 ) -> str:
     if ocr and passage.garble > MAX_GARBLE:
         return (
@@ -92,30 +96,33 @@ def plan_answer(
     return _fit(text, footer)
 
 
-def trim_passage(text: str, query_words: set[str], limit: int = MAX_QUOTE_CHARS) -> str:
-    """The passage, or when too long the run of its lines/sentences that best covers the question's words.
+def trim_passage(text: str, query_words: Mapping[str, float], limit: int = MAX_QUOTE_CHARS) -> str:
+    """The passage, or when too long a run of its lines/sentences around the one that best answers.
 
-    A window scores the distinct question words it contains, each weighted by how rare it is among the
-    passage's sentences, so the sentence with the specific words ("rất hài lòng") beats generic ones.
+    Each line or sentence scores the distinct question words it holds, each by its weight (IDF) divided by
+    how many of the passage's pieces hold it ("GRDP" beats "kinh tế số"); the quote starts at the best piece (with the piece before
+    it when that is a short lead-in ending with ":") and runs on while it fits.
     """
     text = plain(text)
     if len(text) <= limit:
         return text
     pieces = [piece for line in text.splitlines() for piece in _sentences(line, limit)]
-    words = [query_words & set(analyze(piece).folded) for piece in pieces]
+    words = [query_words.keys() & set(analyze(piece).folded) for piece in pieces]
     spread = Counter(word for found in words for word in found)
-    best_start, best_end, best_score = 0, 1, -1.0
-    for start in range(len(pieces)):
-        end, size, covered = start, 0, set()
-        while end < len(pieces) and size + len(pieces[end]) <= limit:
-            size, end = size + len(pieces[end]) + 1, end + 1
-            covered |= words[end - 1]
-        score = sum(1.0 / spread[word] for word in covered)
-        if score > best_score:
-            best_start, best_end, best_score = start, max(end, start + 1), score
-    quote = "\n".join(_cut(piece, limit) for piece in pieces[best_start:best_end])
-    prefix = "… " if best_start > 0 else ""
-    suffix = " …" if best_end < len(pieces) else ""
+    scores = [sum(query_words[word] / spread[word] for word in found) for found in words]
+    best = max(range(len(pieces)), key=lambda i: (scores[i], -i))
+    start = best - 1 if best > 0 and pieces[best - 1].rstrip().endswith(":") and len(pieces[best - 1]) < 120 else best
+    end, size = start, 0
+    while end < len(pieces) and size + len(pieces[end]) <= limit:
+        size, end = size + len(pieces[end]) + 1, end + 1
+    if end == start:
+        end = start + 1
+    while start > 0 and size + len(pieces[start - 1]) <= limit and end == len(pieces):
+        start -= 1  # room left at the end of the passage: show what comes before
+        size += len(pieces[start]) + 1
+    quote = "\n".join(_cut(piece, limit) for piece in pieces[start:end])
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(pieces) else ""
     return prefix + quote + suffix
 
 

@@ -46,5 +46,5 @@ def show_passage(ctx: Context) -> Reply:
         listing = f"Các kế hoạch mình đã đọc:\n{titles}" if titles else "Mình chưa có tài liệu kế hoạch nào."
         return Outbound(f"{listing}\n\nBạn cứ hỏi về nội dung kế hoạch, mình sẽ trích dẫn đoạn liên quan.")
     ocr = passage.document in knowledge.ocr
-    text = formatting.plan_answer(passage, set(), ocr=ocr, limit=formatting.MAX_CHARS - 300)
+    text = formatting.plan_answer(passage, {}, ocr=ocr, limit=formatting.MAX_CHARS - 300)
     return Outbound(text, meta={"kind": "plan", "source_id": passage.id})
