@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 REQUIRED_FIELDS = ("id", "title", "summary", "questions")
+MAX_SHORT_CHARS = 32  # a menu button's label on a phone
 
 
 class GuideError(ValueError):
@@ -53,6 +54,8 @@ def parse_guide(text: str, name: str = "<guide>") -> Guide:
     missing = [key for key in REQUIRED_FIELDS if not meta.get(key)]
     if missing:
         raise GuideError(f"{name}: missing {', '.join(missing)}")
+    if len(_text(meta.get("short") or "")) > MAX_SHORT_CHARS:
+        raise GuideError(f"{name}: short label longer than {MAX_SHORT_CHARS} characters")
     return Guide(
         id=str(meta["id"]).strip(),
         title=_text(meta["title"]),

@@ -123,7 +123,8 @@ def ingest(paths: list[Path], data_dir: Path, title: str | None = None) -> list[
             meta.write_text(json.dumps({"title": stored.title}, ensure_ascii=False), encoding="utf-8")
         elif meta.exists():
             meta.unlink()
-    return [plan for _, plan in prepared]
+    names = {stored.name for stored, _ in prepared}
+    return [plan for plan in load_plans(data_dir) if plan.name in names]  # as indexed: OCR text restored
 
 
 def retitle(data_dir: Path, name: Path, title: str) -> PlanDocument:
@@ -150,6 +151,16 @@ def restore_plan(plan: PlanDocument, restorer: Restorer, keep_title: bool) -> Pl
     return replace(plan, title=title, passages=tuple(passages))
 
 
+def default_references() -> list[str]:
+    """Clean Vietnamese the diacritics model learns from besides the clean plans: the guides, place names."""
+    from knowledge.guides import load_guides
+    from knowledge.places import Gazetteer
+
+    texts = [f"{guide.title}\n{guide.summary}\n{guide.body}\n" + "\n".join(guide.questions) for guide in load_guides()]
+    texts.append("\n".join(place.name for place in Gazetteer.load().places.values()))
+    return texts
+
+
 def load_stored(data_dir: Path) -> list[StoredPlan]:
     """Every ingested document's text and title, in file-name order."""
     stored = []
@@ -174,7 +185,8 @@ def load_plans(data_dir: Path, reference_texts: list[str] | None = None) -> list
     from knowledge.diacritics import Restorer
 
     clean = [plan.text for plan in stored if plan.name not in noisy]
-    restorer = Restorer.train([*clean, *(reference_texts or [])])
+    references = default_references() if reference_texts is None else reference_texts
+    restorer = Restorer.train([*clean, *references])
     plans = []
     for plan in stored:
         document = split_plan(plan.text, plan.name, plan.title, noisy=plan.name in noisy)
