@@ -70,7 +70,10 @@ def main() -> None:
     print("weights:", {name: round(value, 2) for name, value in fitted.weights().items()})
     for half, rows in (("a", rows_a), ("b", rows_b)):
         rejected, false_rejected = rates(fitted, rows)
-        print(f"half {half}: {len(rows)} questions; out-of-scope rejected {rejected:.3f}, right hits rejected {false_rejected:.3f}")
+        print(
+            f"half {half}: {len(rows)} questions; out-of-scope rejected {rejected:.3f}, "
+            f"right hits rejected {false_rejected:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -200,7 +200,9 @@ class Answerer:
             return self._confident(base, best, sources)
         if score >= self.confidence.suggest_at:
             text = formatting.suggestion_text(sources[:3])
-            return replace(base, text=text, outcome=Outcome.SUGGEST, source=sources[0], alternatives=tuple(sources[1:3]))
+            return replace(
+                base, text=text, outcome=Outcome.SUGGEST, source=sources[0], alternatives=tuple(sources[1:3])
+            )
         referral = self._refer(base, mentions)
         if referral is not None:
             return referral

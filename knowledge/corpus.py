@@ -37,7 +37,9 @@ class GuideCard:
 
     @classmethod
     def of(cls, guide: Guide) -> GuideCard:
-        return cls(guide.id, guide.title, guide.summary, guide.body, guide.short, guide.group, guide.questions, guide.faq)
+        return cls(
+            guide.id, guide.title, guide.summary, guide.body, guide.short, guide.group, guide.questions, guide.faq
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GuideCard:

@@ -13,6 +13,7 @@ that is still mostly guesswork can be kept out of quotes.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter, defaultdict
@@ -87,7 +88,7 @@ class Restorer:
             for line in text.splitlines():
                 words = [place_tone(word) for word in re.findall(r"[^\W\d_]+", nfc_lower(line))]
                 unigrams.update(words)
-                bigrams.update(zip(words, words[1:], strict=False))
+                bigrams.update(itertools.pairwise(words))
         return cls(unigrams, bigrams)
 
     def restore(self, text: str) -> Restored:

@@ -8,6 +8,7 @@ added in front. The caller decides whether the previous question is recent enoug
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from dataclasses import dataclass
@@ -25,9 +26,9 @@ _ENDINGS = re.compile(r"\b(?:thi sao|the nao|ra sao|duoc khong|thi the nao|sao|n
 # Words that carry no topic of their own in a follow-up.
 _EMPTY = frozenset(
     """
-    the con vay neu thi sao nao nhu ra duoc khong ko co nua la gi o dau bao lau mat phi tien bao nhieu can mang
+    the con vay neu thi sao nao nhu ra duoc khong ko co nua la gi o dau bao lau mat phi tien nhieu can mang
     cach lam a ah nhi nhe minh toi ban em anh chi may cho voi di phai chua roi
-    """.split()
+    """.split()  # noqa: SIM905
 )
 
 
@@ -57,7 +58,7 @@ def compose(text: str, previous: Previous) -> str:
     new = new_words(text)
     old = [word for word in analyze(previous.question).folded if word not in _EMPTY]
     replaced: set[str] = set()
-    for first, second in zip(new, new[1:], strict=False):
+    for first, second in itertools.pairwise(new):
         for i in range(len(old) - 1):
             if old[i] == first and old[i + 1] != second:
                 old[i + 1] = second

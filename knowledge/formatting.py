@@ -100,8 +100,8 @@ def trim_passage(text: str, query_words: Mapping[str, float], limit: int = MAX_Q
     """The passage, or when too long a run of its lines/sentences around the one that best answers.
 
     Each line or sentence scores the distinct question words it holds, each by its weight (IDF) divided by
-    how many of the passage's pieces hold it ("GRDP" beats "kinh tế số"); the quote starts at the best piece (with the piece before
-    it when that is a short lead-in ending with ":") and runs on while it fits.
+    how many of the passage's pieces hold it ("GRDP" beats "kinh tế số"); the quote starts at the best piece
+    (with the piece before it when that is a short lead-in ending with ":") and runs on while it fits.
     """
     text = plain(text)
     if len(text) <= limit:

@@ -93,7 +93,9 @@ class Locator:
         return Location()
 
     def loaded_places(self) -> list[str]:
-        names = {self.gazetteer.places[key].name for key in self.document_places.values() if key in self.gazetteer.places}
+        names = {
+            self.gazetteer.places[key].name for key in self.document_places.values() if key in self.gazetteer.places
+        }
         return sorted(names)
 
 

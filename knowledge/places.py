@@ -40,15 +40,14 @@ class Place:
 class Gazetteer:
     def __init__(self, places: list[Place], aliases: list[tuple[str, str]]) -> None:
         self.places = {place.key: place for place in places}
-        self._matcher: PhraseMatcher[str] = PhraseMatcher(
-            [(place.name, place.key) for place in places] + aliases
-        )
+        self._matcher: PhraseMatcher[str] = PhraseMatcher([(place.name, place.key) for place in places] + aliases)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Gazetteer:
         source = path or Path(str(resources.files("knowledge") / "data" / "places.yaml"))
         raw: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
-        places, aliases = [], []
+        places: list[Place] = []
+        aliases: list[tuple[str, str]] = []
         for item in raw["provinces"]:
             key = _key(item["name"])
             now = _key(item["now"]) if item.get("now") else None

@@ -41,7 +41,8 @@ class Referrals:
     def load(cls, path: Path | None = None) -> Referrals:
         source = path or Path(str(resources.files("knowledge") / "data" / DEFAULT_TABLE))
         raw: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
-        domains, terms = [], []
+        domains: list[Domain] = []
+        terms: list[tuple[str, str]] = []
         for item in raw["domains"]:
             domain = Domain(
                 id=str(item["id"]),
@@ -60,9 +61,7 @@ class Referrals:
         return self._matcher.find(question)
 
 
-def uncovered(
-    mentions: list[Mention], target_text: str, strict_text: str, domains: dict[str, Domain]
-) -> list[Mention]:
+def uncovered(mentions: list[Mention], target_text: str, strict_text: str, domains: dict[str, Domain]) -> list[Mention]:
     """The mentions a target does not cover: its folded, space-padded text lacks them, or, for a strict domain
     (fines, obligations), the FAQ it answers lacks them (a guide that says "không bắt buộc" about one thing
     does not answer whether another is compulsory)."""

@@ -108,7 +108,7 @@ def split_sections(body: str, faq: Iterable[tuple[str, str]] = ()) -> list[Secti
 
 def sentences(text: str) -> list[str]:
     """Sentences and list items of a section, as plain lines (bullets and numbers kept)."""
-    found = []
+    found: list[str] = []
     for line in text.splitlines():
         line = line.strip()
         if line:
@@ -210,4 +210,3 @@ def _unbullet(sentence: str) -> str:
 
 def _folded_words(text: str) -> set[str]:
     return set(analyze(text).folded)
-

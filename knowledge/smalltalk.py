@@ -161,7 +161,9 @@ REPLIES: dict[Kind, str] = {
 }
 
 _LOOKUP = {phrase: kind for kind, phrases in _PHRASES.items() for phrase in phrases}
-_FILLERS = frozenset("a ah ak nha nhe nhen nhé ha ho hi hihi haha hehe bot ban em anh chi minh ad admin oi".split())
+_FILLERS = frozenset(
+    "a ah ak nha nhe nhen nhé ha ho hi hihi haha hehe bot ban em anh chi minh ad admin oi".split()  # noqa: SIM905
+)
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 
 
@@ -194,7 +196,7 @@ def _leading(words: list[str]) -> Kind | None:
     return None
 
 
-_TAIL = frozenset("nhieu lam qua nhe nha a roi vay the ha luon".split())
+_TAIL = frozenset("nhieu lam qua nhe nha a roi vay the ha luon".split())  # noqa: SIM905
 
 
 def is_emoji_only(text: str) -> bool:

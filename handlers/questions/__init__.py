@@ -35,4 +35,3 @@ def register_cli(commands: Commands) -> None:
     from handlers.questions.cli import register
 
     register(commands)
-

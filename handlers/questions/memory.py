@@ -81,7 +81,7 @@ def prune(session: Session, now: datetime) -> int:
         .where(QuestionMemory.asked_at < now - KEEP_QUESTION, QuestionMemory.question != "")
         .values(question="", kind=None, target=None)
     )
-    return int(session.execute(statement).rowcount or 0)
+    return int(getattr(session.execute(statement), "rowcount", 0) or 0)
 
 
 def _intent(value: str) -> Intent:

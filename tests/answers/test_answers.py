@@ -119,7 +119,9 @@ def chat_app(data_dir: Path, sqlite_url: str) -> Iterator[Troly]:
 
 def test_chat_free_text_goes_to_the_answerer(chat_app: Troly) -> None:
     (reply,) = say(chat_app, "quen mat khau vneid")
-    assert [(choice.label, choice.value) for choice in reply.choices] == [("Xem đầy đủ", "/huongdan vneid-quen-mat-khau")]
+    assert [(choice.label, choice.value) for choice in reply.choices] == [
+        ("Xem đầy đủ", "/huongdan vneid-quen-mat-khau")
+    ]
     assert reply.meta["kind"] == "answer" and reply.meta["outcome"] == "answer"
     assert reply.meta["topic"] == reply.meta["source_id"] == "vneid-quen-mat-khau"
     assert reply.meta["source_kind"] == "guide" and isinstance(reply.meta["score"], float)
@@ -133,7 +135,12 @@ def test_chat_fallback_offers_the_grouped_menu_that_fits_a_phone(chat_app: Troly
     assert reply.meta["outcome"] == "fallback" and reply.meta["topic"] is None
     assert [choice.value for choice in reply.choices] == ["/huongdan"]
     (menu,) = say(chat_app, "1")
-    assert [choice.value for choice in menu.choices] == ["/huongdan vneid", "/huongdan cks", "/huongdan dvc", "/huongdan khac"]
+    assert [choice.value for choice in menu.choices] == [
+        "/huongdan vneid",
+        "/huongdan cks",
+        "/huongdan dvc",
+        "/huongdan khac",
+    ]
     assert len(menu.text) < 400 and all(len(choice.label) <= 32 for choice in menu.choices)
     (group,) = say(chat_app, "1")
     assert "/huongdan vneid-cai-dat" in [choice.value for choice in group.choices]

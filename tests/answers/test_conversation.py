@@ -26,7 +26,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def chat(make_settings: Callable[..., Settings], database_url: str, data_dir: Path, clock: ManualClock) -> Iterator[Troly]:
+def chat(
+    make_settings: Callable[..., Settings], database_url: str, data_dir: Path, clock: ManualClock
+) -> Iterator[Troly]:
     """The real app with the session's index (guides and the five plans), on SQLite and PostgreSQL."""
     troly = create_app(make_settings(database_url=database_url, data_dir=data_dir), clock=clock)
     yield troly
