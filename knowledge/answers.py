@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Any
 
 from bot.privacy import mask_personal
 from embeddings.index import Hit, HybridIndex, SearchResult
@@ -27,91 +25,18 @@ from embeddings.text import analyze
 from knowledge import formatting, intents, smalltalk
 from knowledge.confidence import Confidence, Evidence, evidence
 from knowledge.corpus import GUIDE_KIND, PLAN_KIND, Knowledge
-from knowledge.followups import Previous, compose, intent_for, is_follow_up, new_words
+from knowledge.followups import compose, intent_for, is_follow_up, new_words
 from knowledge.intents import Intent
 from knowledge.locate import Location, Locator, is_plan_question
+from knowledge.outcomes import Answer, Asker, Outcome, Source
+
+__all__ = ["NOBODY", "Answer", "Answerer", "Asker", "Outcome", "Source"]
 from knowledge.places import Gazetteer
 from knowledge.referrals import Mention, Referrals, main_domain, uncovered
 from knowledge.sections import GuideView, Role
 
 SCAM_GUIDE = "canh-bao-lua-dao"
 _YEAR = re.compile(r"\b20\d\d\b")
-
-
-class Outcome(StrEnum):
-    ANSWER = "answer"
-    SUGGEST = "suggest"
-    FALLBACK = "fallback"
-    REFERRAL = "referral"
-    SMALLTALK = "smalltalk"
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    kind: str
-    id: str
-    title: str
-    document: str | None = None
-    section: str | None = None  # a plan passage's section path; for a guide, the role of the leading section
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "id": self.id,
-            "title": self.title,
-            "document": self.document,
-            "section": self.section,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Asker:
-    """Who asks: the place keys of their area (most specific first) and their recent previous question."""
-
-    places: tuple[str, ...] = ()
-    previous: Previous | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    question: str  # as asked, personal numbers masked
-    text: str
-    outcome: Outcome
-    score: float
-    source: Source | None
-    alternatives: tuple[Source, ...] = ()
-    intent: Intent = Intent.OTHER
-    domain: str | None = None  # the referral's domain
-    smalltalk: str | None = None
-    personal: bool = False  # the question carried an ID or phone number (masked here, never stored)
-    query: str = ""  # what was searched (a follow-up is searched with the previous question)
-    options: tuple[str, ...] = ()  # texts the user may send back (the localities to choose from)
-
-    @property
-    def confident(self) -> bool:
-        return self.outcome is Outcome.ANSWER
-
-    @property
-    def topic(self) -> str | None:
-        return self.source.id if self.source is not None and self.source.kind == GUIDE_KIND else None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The `troly ask --json` contract."""
-        return {
-            "question": self.question,
-            "answer": self.text,
-            "confident": self.confident,
-            "outcome": self.outcome.value,
-            "score": round(self.score, 4),
-            "topic": self.topic,
-            "source": self.source.as_dict() if self.source else None,
-            "alternatives": [
-                {"topic": alt.id if alt.kind == GUIDE_KIND else None, "source": alt.as_dict()}
-                for alt in self.alternatives
-            ],
-            "intent": self.intent.value,
-            "referral": self.domain,
-        }
 
 
 NOBODY = Asker()
