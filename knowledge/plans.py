@@ -29,6 +29,7 @@ _DOCUMENT_TYPES = (
 _FOLDED_TYPES = {fold(kind).upper(): kind for kind in _DOCUMENT_TYPES}
 _NOT_TITLE = re.compile(r"^(Căn cứ|Can c|Thực hiện|Thuc hien|ỦY BAN|UY BAN|Số|S6|-{3,})", re.IGNORECASE)
 _OCR_DIGITS = str.maketrans({"0": "o", "1": "l", "4": "a", "6": "o", "8": "b"})
+_TRAILER = re.compile(r"^\W*N[ơo]i\s+nh\w{1,2}n\s*:", re.IGNORECASE)  # "Nơi nhận:", OCR's "Noi nhin:"
 _MIXED_TOKEN = re.compile(r"\b(?=\w*[^\W\d_])(?=\w*\d)\w+\b")
 
 
@@ -104,6 +105,8 @@ def _passages(all_units: list[Unit], name: str, title: str) -> list[Passage]:
         body.clear()
 
     for unit in all_units:
+        if _TRAILER.match(unit.text):
+            break  # the recipients list and signatures close the document: nothing to quote
         if not unit.text or set(unit.text) <= set("-_=*"):
             continue
         heading = heading_of(unit)
