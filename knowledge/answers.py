@@ -32,10 +32,13 @@ from knowledge.outcomes import Answer, Asker, Outcome, Source
 
 __all__ = ["NOBODY", "Answer", "Answerer", "Asker", "Outcome", "Source"]
 from knowledge.places import Gazetteer
+from knowledge.plans import Passage
 from knowledge.referrals import Mention, Referrals, main_domain, uncovered
 from knowledge.sections import GuideView, Role
 
 SCAM_GUIDE = "canh-bao-lua-dao"
+RUNNER_UP_SHARE = 0.85
+_DOCUMENT_KINDS = (" de an ", " ke hoach ", " bao cao ", " quyet dinh ")  # "đề án Móng Cái" is not its "kế hoạch"
 _YEAR = re.compile(r"\b20\d\d\b")
 
 
@@ -122,7 +125,7 @@ class Answerer:
         if missed:
             return self._refer(base, missed) or base
         if score >= self.confidence.answer_at:
-            return self._confident(base, best, sources)
+            return self._confident(base, result, sources)
         if score >= self.confidence.suggest_at:
             text = formatting.suggestion_text(sources[:3])
             return replace(
@@ -134,18 +137,21 @@ class Answerer:
         return replace(base, text=formatting.fallback_text(), alternatives=tuple(sources[:3]))
 
     def _prefer_asked_years(self, result: SearchResult, query: str) -> SearchResult:
-        """A question about 2025 is not answered from a passage under "Mục tiêu đến năm 2030": among the hits,
-        plan passages whose section names other years than the question's move behind the others."""
+        """A question about 2025 is not answered from a passage under "Mục tiêu đến năm 2030", nor one about
+        an "đề án" from a "kế hoạch": among the hits, such plan passages move behind the others."""
         asked = set(_YEAR.findall(query))
-        if not asked or not result.hits:
+        kinds = {kind for kind in _DOCUMENT_KINDS if kind in f" {' '.join(analyze(query).folded)} "}
+        if not (asked or kinds) or not result.hits:
             return result
 
-        def conflicts(hit: Hit) -> bool:
+        def conflicts(hit: Hit) -> tuple[bool, bool]:
             passage = self.knowledge.passages.get(hit.target)
             if passage is None:
-                return False
+                return False, False
             years = set(_YEAR.findall(" ".join(passage.section)))
-            return bool(years) and not years & asked
+            title = f" {' '.join(analyze(passage.title).folded)} "
+            other_kind = bool(kinds) and not any(kind in title for kind in kinds)
+            return bool(asked) and bool(years) and not years & asked, other_kind
 
         ordered = sorted(result.hits, key=conflicts)
         return replace(result, hits=ordered) if ordered != result.hits else result
@@ -171,15 +177,26 @@ class Answerer:
         missing = sum(idf(token) * confidence for token, confidence in content if f" {token} " not in target_text)
         return evidence(result, missing / total)
 
-    def _confident(self, base: Answer, best: Hit, sources: list[Source]) -> Answer:
+    def _confident(self, base: Answer, result: SearchResult, sources: list[Source]) -> Answer:
+        best = result.hits[0]
         alternatives = tuple(sources[1:4])
         if best.target in self.knowledge.guides:
             return self._guide_answer(base, best.target, alternatives)
         passage = self.knowledge.passages[best.target]
         words = self._question_weights(base.query)
         ocr = passage.document in self.knowledge.ocr
-        text = formatting.plan_answer(passage, words, ocr=ocr)
+        text = formatting.plan_answer(passage, words, ocr=ocr, also=self._runner_up(result, passage))
         return replace(base, text=text, outcome=Outcome.ANSWER, source=sources[0], alternatives=alternatives)
+
+    def _runner_up(self, result: SearchResult, passage: Passage) -> Passage | None:
+        """The second hit, when it is another passage of the same document scoring nearly as well."""
+        if len(result.hits) < 2:
+            return None
+        best, second = result.hits[0], result.hits[1]
+        other = self.knowledge.passages.get(second.target)
+        if other is None or other.document != passage.document or second.lexical < RUNNER_UP_SHARE * best.lexical:
+            return None
+        return other
 
     def _guide_answer(self, base: Answer, guide_id: str, alternatives: tuple[Source, ...]) -> Answer:
         card, view = self.knowledge.guides[guide_id], self.views[guide_id]

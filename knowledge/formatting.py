@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 MAX_CHARS = 2000
 MAX_QUOTE_CHARS = 640
+SECOND_QUOTE_CHARS = 360
 MAX_GARBLE = 0.35  # an OCR passage with more unreadable words than this is cited, not quoted
 ANSWER_BUDGET = 600
 HELP_LINE = (
@@ -81,7 +82,10 @@ def plan_answer(
     ocr: bool = False,
     note: str = "",
     limit: int = MAX_QUOTE_CHARS,
+    also: Passage | None = None,
 ) -> str:
+    """The best passage quoted and cited; `also`, a nearly as good passage of the same document, quoted after
+    it more briefly (the figure asked for is often in the next passage)."""
     if ocr and passage.garble > MAX_GARBLE:
         return (
             f"Đoạn liên quan trong {passage.title} là bản quét khó đọc, nên mình không trích nguyên văn để tránh "
@@ -91,6 +95,9 @@ def plan_answer(
     lead = f"{note}\n\n" if note else ""
     text = f"{lead}Theo {passage.title}:\n«{quote}»"
     footer = f"(Nguồn: {passage.citation})"
+    if also is not None and not (ocr and also.garble > MAX_GARBLE):
+        more = trim_passage(also.text, query_words, SECOND_QUOTE_CHARS)
+        footer += f"\n\nCùng văn bản, mục {also.cited or also.section_label or 'mở đầu'}:\n«{more}»"
     if ocr:
         footer += f"\n{OCR_NOTE}"
     return _fit(text, footer)
