@@ -53,7 +53,7 @@ def rates(confidence: Confidence, rows: list[tuple[Example, Evidence, bool]]) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path("var"))
-    parser.add_argument("--max-false-rejection", type=float, default=0.02)
+    parser.add_argument("--max-false-rejection", type=float, default=0.01)
     args = parser.parse_args()
     index, knowledge = load_or_build(IndexSource(args.data_dir))
     answerer = Answerer(index, knowledge)

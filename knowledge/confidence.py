@@ -52,14 +52,14 @@ def evidence(result: SearchResult, uncovered_share: float) -> Evidence:
 class Confidence:
     """Logistic weights over `Evidence`, and the two cut-offs between answer, suggestion and fallback."""
 
-    bias: float = -7.67
-    coverage: float = 3.87
-    phrase: float = 2.29
-    lexical: float = 0.01
-    margin: float = 1.03
-    length: float = 1.3
-    uncovered: float = 0.17
-    answer_at: float = 0.29
+    bias: float = -8.11
+    coverage: float = 3.9
+    phrase: float = 4.0
+    lexical: float = -0.26
+    margin: float = 1.35
+    length: float = 1.77
+    uncovered: float = -1.38
+    answer_at: float = 0.35
     suggest_at: float = 0.15
 
     def score(self, seen: Evidence) -> float:
