@@ -247,9 +247,15 @@ class Answerer:
             names = ", ".join(self.knowledge.documents[doc] for doc in location.related)
             today = self.gazetteer.today(place).label
             related = f"Mình có tài liệu của địa phương nay cùng thuộc {today}: {names}."
-        loaded = [title for doc, title in self.knowledge.documents.items() if doc not in location.related]
+        loaded = [self._listing(doc) for doc in self.knowledge.documents if doc not in location.related]
         text = formatting.no_plan_text(place.label, loaded, related)
         return replace(base, text=text, outcome=Outcome.FALLBACK)
+
+    def _listing(self, document: str) -> str:
+        """ "Uông Bí: Báo cáo Sơ kết ..." (the place first, so a shortened title still says where)."""
+        title = self.knowledge.documents[document]
+        place = self.gazetteer.places.get(self.knowledge.places.get(document, ""))
+        return f"{place.name}: {title}" if place is not None else title
 
     def _which_place(self, base: Answer) -> Answer:
         places = self.locator.loaded_places()

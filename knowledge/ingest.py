@@ -180,15 +180,28 @@ def load_plans(data_dir: Path, reference_texts: list[str] | None = None) -> list
     """
     stored = load_stored(data_dir)
     noisy = {plan.name for plan in stored if is_noisy(plan.text)}
-    if not noisy:
-        return [split_plan(plan.text, plan.name, plan.title, noisy=False) for plan in stored]
-    from knowledge.diacritics import Restorer
+    plans = [split_plan(plan.text, plan.name, plan.title, noisy=plan.name in noisy) for plan in stored]
+    if noisy:
+        from knowledge.diacritics import Restorer
 
-    clean = [plan.text for plan in stored if plan.name not in noisy]
-    references = default_references() if reference_texts is None else reference_texts
-    restorer = Restorer.train([*clean, *references])
-    plans = []
-    for plan in stored:
-        document = split_plan(plan.text, plan.name, plan.title, noisy=plan.name in noisy)
-        plans.append(restore_plan(document, restorer, keep_title=bool(plan.title)) if document.noisy else document)
-    return plans
+        clean = [plan.text for plan in stored if plan.name not in noisy]
+        references = default_references() if reference_texts is None else reference_texts
+        restorer = Restorer.train([*clean, *references])
+        plans = [
+            restore_plan(plan, restorer, keep_title=bool(raw.title)) if plan.noisy else plan
+            for plan, raw in zip(plans, stored, strict=True)
+        ]
+    return [plan if raw.title else with_place(plan) for plan, raw in zip(plans, stored, strict=True)]
+
+
+def with_place(plan: PlanDocument) -> PlanDocument:
+    """The title with the document's place when the title does not name it: the Uông Bí report's title only
+    says "tỉnh Quảng Ninh", so citations read "... (Uông Bí)"."""
+    from knowledge.places import Gazetteer
+
+    gazetteer = Gazetteer.load()
+    home = gazetteer.home(plan.title + "\n" + "\n".join(passage.text for passage in plan.passages))
+    if home is None or home.key in {place.key for place in gazetteer.find(plan.title)}:
+        return plan
+    title = f"{plan.title} ({home.name})"
+    return replace(plan, title=title, passages=tuple(replace(p, title=title) for p in plan.passages))
