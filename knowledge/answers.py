@@ -38,6 +38,7 @@ from knowledge.sections import GuideView, Role
 
 SCAM_GUIDE = "canh-bao-lua-dao"
 RUNNER_UP_SHARE = 0.85
+PLACE_ANSWER_AT = 0.25  # a passage of the plans of the place the question names
 _DOCUMENT_KINDS = (" de an ", " ke hoach ", " bao cao ", " quyet dinh ")  # "đề án Móng Cái" is not its "kế hoạch"
 _YEAR = re.compile(r"\b20\d\d\b")
 
@@ -98,7 +99,7 @@ class Answerer:
         if not result.hits:
             return self._refer(base, mentions) or replace(base, text=formatting.fallback_text())
         planned = location.groups is not None or is_plan_question(query)
-        return self._judge(base, result, mentions, planned)
+        return self._judge(base, result, mentions, planned, located=bool(location.groups))
 
     def explain(self, question: str, asker: Asker = NOBODY) -> tuple[SearchResult, Evidence] | None:
         """The search result and the evidence the confidence was computed from (for fitting it)."""
@@ -111,9 +112,13 @@ class Answerer:
             return None
         return result, self.evidence(result, self.target_text(result.hits[0].target))
 
-    def _judge(self, base: Answer, result: SearchResult, mentions: list[Mention], planned: bool = True) -> Answer:
+    def _judge(
+        self, base: Answer, result: SearchResult, mentions: list[Mention], planned: bool = True, located: bool = False
+    ) -> Answer:
         """Answer, suggest, refer or fall back. A plan passage answers only a question about plans (one that
-        names a place or a plan): "tính lương hưu thế nào" is not answered by a report that mentions pensions."""
+        names a place or a plan): "tính lương hưu thế nào" is not answered by a report that mentions pensions.
+        When the question names the place (or the asker's area) whose plans the passage comes from, that is
+        evidence too: such a passage needs a lower score (`PLACE_ANSWER_AT`)."""
         best = result.hits[0]
         target_text = self.target_text(best.target)
         score = self.confidence.score(self.evidence(result, target_text))
@@ -124,7 +129,10 @@ class Answerer:
         missed = uncovered(mentions, target_text, self.faq_text(best.target), self.referrals.domains)
         if missed:
             return self._refer(base, missed) or base
-        if score >= self.confidence.answer_at:
+        passage = best.target in self.knowledge.passages
+        if score >= (
+            min(PLACE_ANSWER_AT, self.confidence.answer_at) if passage and located else self.confidence.answer_at
+        ):
             return self._confident(base, result, sources)
         if score >= self.confidence.suggest_at:
             text = formatting.suggestion_text(sources[:3])
