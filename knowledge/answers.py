@@ -218,7 +218,9 @@ class Answerer:
         weights = self._question_weights(base.query)
         lead = view.lead(intent, weights)
         steps = view.first(Role.STEPS)
-        if intent is Intent.HOW or lead is None or (intent is Intent.OTHER and lead.overlap < 0.5 and steps):
+        # Steps are read in order: a lead taken from the middle of them would leave "1, 2, 4, 5" behind.
+        weak = lead is not None and intent is Intent.OTHER and lead.overlap < 0.5 and steps is not None
+        if intent is Intent.HOW or lead is None or lead.section.role is Role.STEPS or weak:
             section = steps or view.sections[0]
             text = formatting.guide_reply(f"{card.title}:", section.text)
             role = section.role

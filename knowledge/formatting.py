@@ -54,11 +54,15 @@ def plain(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+_BARE_MARKER = re.compile(r"[\s•*\-]*(?:\d+[.)])?[\s.]*")
+
+
 def guide_reply(lead: str, rest: str, budget: int = ANSWER_BUDGET) -> str:
     """The lead sentence, then as many whole lines of the rest as fit the budget."""
     lead = plain(lead)
     rest = plain(rest).replace(lead, "")
-    lines = [line.strip() for line in rest.splitlines() if line.strip(" •")]
+    # The lead is cut out of its section; a list item that held only the lead leaves a bare "3." behind.
+    lines = [line.strip() for line in rest.splitlines() if not _BARE_MARKER.fullmatch(line)]
     kept: list[str] = []
     size = len(lead)
     for line in lines:
@@ -174,9 +178,14 @@ def uncovered_intent_text(what: str, guide: GuideCard, office: str) -> str:
     """The guide is the right topic but says nothing about what was asked (a cost, a duration)."""
     return (
         f"Mình chưa có thông tin chắc chắn về {what} của việc này, nên không đoán. "
-        f"Bạn hỏi {office} để biết chính xác.\n"
+        f"Bạn hỏi {_without_verb(office)} để biết chính xác.\n"
         f"Hướng dẫn liên quan: «{guide.title}» (bấm «Xem đầy đủ»)."
     )
+
+
+def _without_verb(office: str) -> str:
+    """A guide's help section often opens with "Hỏi ..." itself: do not say "hỏi hỏi"."""
+    return re.sub(r"^(?:hỏi|liên hệ)\s+", "", office.strip(), flags=re.IGNORECASE)
 
 
 def no_plan_text(place: str, loaded: Sequence[str], related: str = "") -> str:
