@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from bot.app import Troly, create_app
 from bot.areas import area_by_code
 from bot.commands import Commands
+from bot.extensions import DELIVERY_STATES
 from bot.plugins import make_senders
 from bot.settings import Settings
 from bot.storage.models import AuditLog
@@ -140,7 +141,7 @@ def run_status(settings: Settings, args: argparse.Namespace) -> int:
     troly = create_app(settings)
     try:
         with troly.database.transaction() as session:
-            status = load_status(session, args.id)
+            status = load_status(session, args.id, troly.extensions[DELIVERY_STATES])
     finally:
         troly.close()
     if status is None:

@@ -33,6 +33,7 @@ from handlers.announcements.models import OutboxState
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
+OUTSIDE_WINDOW = "outside_window"  # a sender's detail (and our reason) for a user outside the channel's window
 DRAIN_SECONDS = 10.0
 
 
@@ -207,9 +208,11 @@ class DeliveryWorker:
     def _outcome(self, row: outbox.Claimed, result: SendResult, now: datetime) -> dict[str, Any]:
         status = result.status
         if status is SendStatus.SENT:
-            return outbox.finished(OutboxState.SENT, now)
+            return outbox.finished(OutboxState.SENT, now) | {"channel_message_id": result.message_id[:64]}
         if status is SendStatus.BLOCKED:
             return outbox.finished(OutboxState.SKIPPED, now, "blocked")
+        if status is SendStatus.UNREACHABLE and result.detail == OUTSIDE_WINDOW:  # the channel's own verdict
+            return outbox.finished(OutboxState.SKIPPED, now, OUTSIDE_WINDOW)
         if status is SendStatus.UNREACHABLE:
             return outbox.finished(OutboxState.SKIPPED, now, _reason("unreachable", result))
         if status is SendStatus.INVALID:
