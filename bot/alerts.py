@@ -14,7 +14,9 @@ shows). A Zalo operator only gets alerts while inside Zalo's 7-day window: Teleg
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -121,3 +123,35 @@ def alerts(troly: Troly) -> Alerts:
         chats = parse_admin_chats(settings.admin_chats)
         troly.provide(ALERTS, lambda: Alerts(troly.database, chats, repeat, troly.clock))
     return troly[ALERTS]
+
+
+class FailureSpike:
+    """Counts failed sends per channel over a sliding window; `threshold` of them raise one alert (then the
+    count starts again). Delivery loops call `failed` from their event loop; the alert is written in a thread."""
+
+    def __init__(self, alerts: Alerts, *, threshold: int = 20, window: timedelta = timedelta(minutes=10)) -> None:
+        self.alerts = alerts
+        self.threshold = threshold
+        self.window = window
+        self._failures: dict[str, deque[datetime]] = {}
+        self._tasks: set[asyncio.Future[bool]] = set()
+
+    def failed(self, channel: str, detail: str, now: datetime, what: str = "tin nhắn") -> None:
+        failures = self._failures.setdefault(channel, deque())
+        failures.append(now)
+        while failures and now - failures[0] > self.window:
+            failures.popleft()
+        if len(failures) < self.threshold:
+            return
+        count = len(failures)
+        failures.clear()
+        minutes = int(self.window.total_seconds() // 60)
+        text = (
+            f"{count} {what} gửi qua {channel} bị lỗi trong {minutes} phút qua (lỗi gần nhất: {detail[:160]}). "
+            "Kiểm tra kết nối tới kênh, mã truy cập và nhật ký của troly serve."
+        )
+        task = asyncio.ensure_future(
+            asyncio.to_thread(self.alerts.raise_alert, f"delivery.{channel}", text, {"count": count})
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

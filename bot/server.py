@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.alerts import FailureSpike, alerts
 from bot.app import Troly, create_app
 from bot.commands import Commands
 from bot.plugins import hooks, make_senders
@@ -78,7 +79,8 @@ async def _push_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     options = PushOptions(poll_seconds=troly.settings.push_poll_seconds)
-    delivery = PushDelivery(troly.database, senders, troly.policies, troly.clock, options)
+    spike = FailureSpike(alerts(troly))
+    delivery = PushDelivery(troly.database, senders, troly.policies, troly.clock, options, spike)
     stop = asyncio.Event()
     task = asyncio.create_task(delivery.run(stop), name="push-delivery")
     try:

@@ -8,6 +8,7 @@ import json
 import signal
 from datetime import datetime, timedelta
 
+from bot.alerts import FailureSpike, alerts
 from bot.app import Troly, create_app
 from bot.areas import area_by_code
 from bot.commands import Commands
@@ -194,7 +195,8 @@ async def _deliver(troly: Troly, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stop.set)
-    worker = DeliveryWorker(troly.database, senders, troly.policies, DeliveryOptions.from_settings(troly.settings))
+    options = DeliveryOptions.from_settings(troly.settings)
+    worker = DeliveryWorker(troly.database, senders, troly.policies, options, spike=FailureSpike(alerts(troly)))
     try:
         await worker.run(stop, exit_when_idle=args.exit_when_idle)
     finally:

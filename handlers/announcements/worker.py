@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.alerts import FailureSpike
 from bot.channels import ChannelPolicy
 from bot.messages import Outbound
 from bot.senders import Sender, SendResult, SendStatus
@@ -72,6 +73,7 @@ class DeliveryWorker:
         *,
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        spike: FailureSpike | None = None,
     ) -> None:
         self.database = database
         self.senders = dict(senders)
@@ -79,6 +81,7 @@ class DeliveryWorker:
         self.options = options
         self.worker_id = worker_id or new_worker_id()
         self.clock = clock
+        self.spike = spike  # many failed sends raise an operators' alert (bot/alerts.py)
         self.inflight: dict[str, set[asyncio.Task[None]]] = {channel: set() for channel in self.senders}
         self.paused_until: dict[str, float] = {}
         self.results: list[tuple[outbox.Claimed, SendResult]] = []
@@ -192,6 +195,14 @@ class DeliveryWorker:
             except Exception:
                 self.results[:0] = batch  # the database hiccuped: keep them for the next flush
                 raise
+            self._count_failures(batch)
+
+    def _count_failures(self, batch: list[tuple[outbox.Claimed, SendResult]]) -> None:
+        if self.spike is None:
+            return
+        for row, result in batch:
+            if result.status in (SendStatus.INVALID, SendStatus.TRANSIENT):
+                self.spike.failed(row.channel, result.detail or result.status.value, self.clock(), "thông báo")
 
     def _record(self, batch: list[tuple[outbox.Claimed, SendResult]]) -> None:
         """Turn send results into the rows' next states (runs in a thread)."""
