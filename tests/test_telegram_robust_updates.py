@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -14,25 +13,9 @@ from bot.app import create_app
 from bot.settings import DEFAULT_PLUGINS, Settings
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.telegram_e2e import SECRET, serving, telegram_settings
-from tests.support.telegram_updates import message_update, next_update_id, post_update, text_update
+from tests.support.telegram_updates import next_update_id, poll_update, post_update, text_update
 
 SLOW = (*DEFAULT_PLUGINS, "tests.support.slow_plugin")
-
-
-def poll_update(chat_id: int) -> dict[str, Any]:
-    """A message carrying a poll as Bot API 9.5 sent it: its options have no `persistent_id`, which
-    python-telegram-bot 22.8 requires ("required since Bot API 9.6") and refuses to parse without."""
-    poll = {
-        "id": "5123456789012345678",
-        "question": "Bạn đã cài VNeID chưa?",
-        "options": [{"text": "Rồi", "voter_count": 0}, {"text": "Chưa", "voter_count": 0}],
-        "total_voter_count": 0,
-        "is_closed": False,
-        "is_anonymous": True,
-        "type": "regular",
-        "allows_multiple_answers": False,
-    }
-    return message_update(chat_id, poll=poll)
 
 
 async def test_a_poll_without_persistent_id_gets_200_and_the_next_update_is_handled(
