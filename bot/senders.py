@@ -19,6 +19,11 @@ class SendStatus(StrEnum):
     INVALID = "invalid"  # our payload was refused: retrying will not help
 
 
+# The `detail` of an UNREACHABLE result when the user is outside the channel's window (as the channel itself
+# judges it): delivery loops record it as the reason "outside_window".
+OUTSIDE_WINDOW = "outside_window"
+
+
 @dataclass(frozen=True, slots=True)
 class SendResult:
     status: SendStatus

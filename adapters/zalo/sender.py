@@ -15,17 +15,16 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import select
-
+from adapters.zalo import texts
 from adapters.zalo.api import Answer, ZaloApi
 from adapters.zalo.errors import ATTACHMENT_EXPIRED, TOKEN_ERRORS, Action, classify
 from adapters.zalo.events import CHANNEL, anonymous_recipient
 from adapters.zalo.render import MAX_IMAGE_BYTES, MAX_TEXT, Message, image_message, render, without_buttons
 from adapters.zalo.tokens import RefreshFailed, TokenManager, TokenStore
 from adapters.zalo.uploads import UploadCache
-from adapters.zalo.window import parse_milliseconds, record_zalo_interaction
+from adapters.zalo.window import WindowCheck
 from bot.alerts import Alerts, alerts
 from bot.app import Troly
 from bot.channels import ChannelPolicy
@@ -35,18 +34,13 @@ from bot.ratelimit import smooth_limiter
 from bot.senders import SendResult, SendStatus
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import User
-from bot.storage.types import utcnow
 from bot.users import mark_blocked
 
 log = logging.getLogger(__name__)
 
 
 PUSH_WINDOW = timedelta(days=7)
-FREE_WINDOW = timedelta(hours=48)
 RETRYABLE = frozenset({SendStatus.TRANSIENT, SendStatus.RATE_LIMITED})
-PAID_WINDOW_NOTE = "sent after Zalo's free 48 hours: it may count against the OA's paid message quota"
-OUTSIDE_WINDOW = "outside_window"  # the detail of a send refused for Zalo's window (announcements group by it)
 SENT_IDS_KEPT = 20_000
 EXPIRED_UPLOAD = f"zalo error {ATTACHMENT_EXPIRED}:"
 
@@ -97,6 +91,7 @@ class ZaloSender:
             settings.zalo_refresh_token.get_secret_value(),
         )
         self.tokens = TokenManager(store, self.api.exchange, on_failure=self._token_failed)
+        self.window = WindowCheck(database, policy, self.api, self.tokens)
         self.rate_limit_pause = 5.0  # seconds every send waits after Zalo says -32 (it gives no Retry-After)
         self.unknown_retry_delay = 2.0  # before the one retry of an unknown error code
         self.uploads = UploadCache()
@@ -142,45 +137,7 @@ class ZaloSender:
 
     async def allowed(self, chat_id: str) -> SendResult:
         """Our own verdict on the window, then Zalo's when ours says the user is outside it."""
-        if anonymous_recipient(chat_id) is not None:
-            return SendResult(SendStatus.SENT)  # an anonymous chat is answered while it is open
-        now = utcnow()
-        allowed = await asyncio.to_thread(self._allowed, chat_id, now)
-        if allowed.status is SendStatus.UNREACHABLE and allowed.detail == OUTSIDE_WINDOW:
-            last = await self._zalo_last_interaction(chat_id)
-            if last is not None and self.policy.can_push(last, now):
-                log.info("zalo: %s is inside Zalo's own window (last %s)", mask_user_id(CHANNEL, chat_id), last)
-                return SendResult(SendStatus.SENT, detail=PAID_WINDOW_NOTE if now - last >= FREE_WINDOW else "")
-        return allowed
-
-    def _allowed(self, chat_id: str, now: datetime) -> SendResult:
-        """Why a message to this user must fail now (never seen, blocked, outside the window), or SENT with a
-        note when the message falls outside Zalo's free 48 hours (it may then use the OA's paid quota)."""
-        with self.database.sessions() as session:
-            user = session.scalar(select(User).where(User.channel == CHANNEL, User.channel_user_id == chat_id))
-        if user is None:
-            return SendResult(SendStatus.UNREACHABLE, detail="user never wrote to the Official Account")
-        if user.blocked:
-            return SendResult(SendStatus.BLOCKED, detail="user unfollowed or blocked the Official Account")
-        if not self.policy.can_push(user.last_interaction_at, now):
-            return SendResult(SendStatus.UNREACHABLE, detail=OUTSIDE_WINDOW)
-        if user.last_interaction_at is not None and now - user.last_interaction_at >= FREE_WINDOW:
-            return SendResult(SendStatus.SENT, detail=PAID_WINDOW_NOTE)
-        return SendResult(SendStatus.SENT)
-
-    async def _zalo_last_interaction(self, user_id: str) -> datetime | None:
-        """Zalo's own last-interaction time for this user (kept in the database), or None if it will not say."""
-        try:
-            token = await self.tokens.access_token()
-        except RefreshFailed:
-            return None
-        code, reason, data = await self.api.user_quota(token, user_id)
-        last = parse_milliseconds(data.get("last_interaction")) if code == 0 else None
-        if last is None:
-            log.info("zalo: no last interaction from Zalo for %s (%s %s)", mask_user_id(CHANNEL, user_id), code, reason)
-            return None
-        await asyncio.to_thread(record_zalo_interaction, self.database, user_id, last)
-        return last
+        return await self.window.allowed(chat_id)
 
     async def _post_again(
         self, chat_id: str, part: Message, *, bulk: bool, retry_delays: Sequence[float]
@@ -260,7 +217,7 @@ class ZaloSender:
             log.warning("zalo: rate limited; pausing sends for %.1f s", self.rate_limit_pause)
         elif action is Action.CONFIGURE:
             log.error("zalo: the Official Account or app needs an admin: %s", result.detail)
-            await self._alert(f"zalo.configure{code}", _configure_text(code, result.detail), {"code": code})
+            await self._alert(f"zalo.configure{code}", texts.needs_configuration(code, result.detail), {"code": code})
         elif action in (Action.FIX, Action.REFUSED):
             log.error("zalo refused our message to %s: %s", who, result.detail)
         elif not result.ok:
@@ -331,27 +288,10 @@ class ZaloSender:
     def _token_failed(self, reason: str) -> None:
         """Called (in a thread) when a refresh failed: the operators must act, Zalo replies have stopped."""
         if self.alerts is not None:
-            self.alerts.raise_alert("zalo.token_refresh_failed", _token_text(reason), {"reason": reason[:300]})
+            self.alerts.raise_alert(
+                "zalo.token_refresh_failed", texts.token_refresh_failed(reason), {"reason": reason[:300]}
+            )
 
     async def _alert(self, key: str, text: str, details: dict[str, object]) -> None:
         if self.alerts is not None:
             await asyncio.to_thread(self.alerts.raise_alert, key, text, dict(details))
-
-
-def _token_text(reason: str) -> str:
-    return (
-        "Zalo: làm mới mã truy cập thất bại, trợ lý tạm thời không gửi được tin trên Zalo.\n"
-        f"Lý do: {reason[:200]}\n"
-        "Việc cần làm: kiểm tra TROLY_ZALO_APP_ID và TROLY_ZALO_APP_SECRET; nếu mã làm mới đã hết hạn hoặc bị "
-        "thu hồi, cấp quyền lại cho ứng dụng trên trang Zalo cho nhà phát triển rồi đặt cặp mã mới vào "
-        "TROLY_ZALO_ACCESS_TOKEN / TROLY_ZALO_REFRESH_TOKEN và khởi động lại. Xem: troly zalo status"
-    )
-
-
-def _configure_text(code: int, detail: str) -> str:
-    return (
-        f"Zalo từ chối gửi tin vì Official Account hoặc ứng dụng chưa được cấp quyền hay cấu hình (mã lỗi {code}).\n"
-        f"Chi tiết: {detail[:200]}\n"
-        "Tin này không được gửi lại tự động. Quản trị viên OA cần kiểm tra quyền của ứng dụng, gói dịch vụ và "
-        "tình trạng xác thực của OA trên trang quản trị Zalo."
-    )

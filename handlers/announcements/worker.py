@@ -23,7 +23,7 @@ from typing import Any
 from bot.alerts import FailureSpike
 from bot.channels import ChannelPolicy
 from bot.messages import Outbound
-from bot.senders import Sender, SendResult, SendStatus
+from bot.senders import OUTSIDE_WINDOW, Sender, SendResult, SendStatus
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.types import utcnow
@@ -34,7 +34,6 @@ from handlers.announcements.models import OutboxState
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
-OUTSIDE_WINDOW = "outside_window"  # a sender's detail (and our reason) for a user outside the channel's window
 DRAIN_SECONDS = 10.0
 
 
