@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from bot.app import Troly
 from bot.commands import Commands
+from bot.console import PROGRESS
 from bot.storage.models import Role
 from handlers.visits import actions, cli, commands, dialog, summary
 from handlers.visits import models as models  # registers the tables on Base
+from handlers.visits.console import console_pages as console_pages
+from handlers.visits.progress import VisitProgress
 
 REPORT_READERS = frozenset({Role.MEMBER, Role.LEADER, Role.OFFICIAL, Role.ADMIN})
 
@@ -25,6 +28,7 @@ def setup(troly: Troly) -> None:
     router.dialog(dialog.NAME, dialog.handle)
     router.dialog(actions.DELETE_DIALOG, actions.confirm_delete)
     router.text(commands.stale_button, when=commands.is_stale_button)
+    troly.provide(PROGRESS, VisitProgress)  # the web console's figures (bot/console.py)
 
 
 def register_cli(commands_: Commands) -> None:
