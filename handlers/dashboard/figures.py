@@ -52,13 +52,13 @@ class Figure:
         """Share of the population reached so far, in percent (an estimate)."""
         if not self.population:
             return None
-        return round(100.0 * self.achieved / self.population, 1)
+        return 100.0 * self.achieved / self.population
 
     @property
     def share_of_target(self) -> float | None:
         if self.share is None or not self.target_percent:
             return None
-        return round(100.0 * self.share / self.target_percent, 1)
+        return 100.0 * self.share / self.target_percent
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -70,11 +70,15 @@ class Figure:
             "month": {"households": self.month_households, "people": self.month_people},
             "cumulative": {"households": self.total_households, "people": self.total_people},
             "population": self.population,
-            "share_percent": self.share,
+            "share_percent": _rounded(self.share),
             "target_percent": self.target_percent,
             "target_deadline": self.deadline.isoformat() if self.deadline else None,
-            "share_of_target_percent": self.share_of_target,
+            "share_of_target_percent": _rounded(self.share_of_target),
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 2) if value is not None else None
 
 
 @dataclass

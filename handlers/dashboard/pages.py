@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{ROOT}/", signed_in(show_overview))
-    app.router.add_get(ROOT, lambda _request: _redirect(f"{ROOT}/"))
+    app.router.add_get(ROOT, _to_overview)
     app.router.add_get(f"{ROOT}/bao-cao", signed_in(show_monthly))
     app.router.add_get(f"{ROOT}/bao-cao.xlsx", signed_in(download_monthly))
     app.router.add_get(f"{ROOT}/phien", signed_in(show_sessions))
@@ -51,8 +51,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_route("*", f"{ROOT}/p/{{path}}{{rest:(/.*)?}}", signed_in(plugin_page))
 
 
-async def _redirect(location: str) -> web.Response:
-    raise web.HTTPSeeOther(location)
+async def _to_overview(_request: web.Request) -> web.Response:
+    raise web.HTTPSeeOther(f"{ROOT}/")
 
 
 def local_today(moment: datetime) -> Any:
