@@ -152,7 +152,8 @@ async def plugin_page(request: web.Request, current: Auth) -> web.StreamResponse
         raise ConsoleDenied("Trang này không dành cho vai trò của bạn.")
     if request.method not in found.methods:
         raise web.HTTPMethodNotAllowed(request.method, sorted(found.methods))
-    form = {key: str(value) for key, value in (await request.post()).items()} if request.can_read_body else {}
+    posted = await request.post() if request.method == "POST" else {}  # cached: the CSRF check read it already
+    form = {key: str(value) for key, value in posted.items()}
     writes = request.method in found.writes
     base = f"{ROOT}/p/{found.path}"
 
