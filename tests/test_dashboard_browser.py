@@ -43,7 +43,7 @@ PAGES = [
 SIZES = {"dien-thoai": (390, 844), "may-tinh": (1366, 900)}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = Path(os.environ.get("TROLY_TEST_ARTEFACTS") or tmp_path_factory.mktemp("console-screenshots"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -123,7 +123,9 @@ def test_the_overview_shows_progress_against_the_target(console_url: tuple[Troly
         assert [row.find_element(By.TAG_NAME, "th").text for row in rows] == ["Khu 1", "Khu 2"]
 
 
-def test_an_announcement_composed_on_the_web_is_queued(console_url: tuple[Troly, str], tmp_path: Path) -> None:
+def test_an_announcement_composed_on_the_web_is_queued(
+    console_url: tuple[Troly, str], tmp_path: Path, artefacts: Path
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -135,12 +137,14 @@ def test_an_announcement_composed_on_the_web_is_queued(console_url: tuple[Troly,
         Select(driver.find_element(By.ID, "a-area")).select_by_value("22-MC")
         click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "button[value=preview]"))
         preview = driver.find_element(By.TAG_NAME, "main").text
+        full_screenshot(driver, artefacts / "thong-bao-xem-truoc-may-tinh.png", 1280)
         assert "Người nhận: 7" in preview
         zalo = driver.find_element(By.XPATH, "//tr[th[text()='Zalo']]").text
         assert "5" in zalo and "2 (quá 7 ngày chưa nhắn tin)" in zalo
         click_and_wait(driver, driver.find_element(By.ID, "xac-nhan"))
         status = driver.find_element(By.TAG_NAME, "main").text
-        assert "Đã xếp thông báo" in status and "Tổng số người nhận: 7" in status
+        full_screenshot(driver, artefacts / "thong-bao-ket-qua-may-tinh.png", 1280)
+        assert "Đã xếp thông báo #" in status and "cho 7 người" in status and "Tổng số người nhận: 7" in status
         with app.database.transaction() as session:
             announcement = session.scalar(select(Announcement))
             assert announcement is not None and announcement.created_by_label.startswith("web:")
@@ -181,7 +185,7 @@ def test_an_export_downloads_exactly_the_filtered_rows(console_url: tuple[Troly,
         )
     assert {row[0] for row in rows} == wanted and len(rows) == 3
     heads = {row[7] for row in rows}
-    assert "'=HYPERLINK(\"http://x\",\"bấm\")" in heads  # neutralised: shown as text, never run
+    assert '\'=HYPERLINK("http://x","bấm")' in heads  # neutralised: shown as text, never run
     assert all(row[1].year > 2000 for row in rows)  # real dates
 
 
@@ -213,3 +217,18 @@ def test_another_commune_is_forbidden_and_a_member_cannot_sign_in(
         driver.get(f"{base}/quan-ly/p/luot-tham")
         assert "Phạm Văn Cường" in driver.page_source and "Nguyễn Văn An" not in driver.page_source
     assert "quan-ly" not in joined(say_as(app, "/web", "lan"))
+
+
+def test_an_invite_is_shown_with_its_qr_code(console_url: tuple[Troly, str], tmp_path: Path, artefacts: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    app, base = console_url
+    with chromium(tmp_path / "downloads", 390, 844) as driver:
+        sign_in(driver, app, base, "hoa")
+        driver.get(f"{base}/quan-ly/to")
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.narrow button"))
+        image = driver.find_element(By.CSS_SELECTOR, ".invite img")
+        assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 100
+        assert "/thamgia " in driver.find_element(By.CLASS_NAME, "invite").text
+        assert console_errors(driver) == []
+        full_screenshot(driver, artefacts / "moi-thanh-vien-dien-thoai.png", 390)

@@ -15,14 +15,16 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.app import Troly, create_app
+from bot.server import create_web_app
 from bot.settings import Settings
 from bot.storage.models import AuditLog
-from bot.server import create_web_app
 from handlers.dashboard import auth
 from handlers.dashboard.models import LoginLink, Target, WebSession
 from tests.announce_helpers import PLUGINS
 from tests.dashboard_helpers import console_data, login_link
 from tests.helpers import joined
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.telegram_e2e import telegram_settings
 from tests.visits_helpers import say_as
 
 
@@ -93,7 +95,8 @@ async def test_a_member_cannot_sign_in(client: TestClient, console_app: Troly) -
 
 
 async def test_logout_ends_the_session_and_the_cookie_cannot_be_replayed(
-    client: TestClient, console_app: Troly  # type: ignore[type-arg]
+    client: TestClient,
+    console_app: Troly,  # type: ignore[type-arg]
 ) -> None:
     csrf = await sign_in(client, console_app, "hoa")
     cookie = client.session.cookie_jar.filter_cookies(client.make_url("/quan-ly/"))["troly_console"].value
@@ -148,7 +151,9 @@ async def test_forms_without_the_csrf_token_are_refused(client: TestClient, cons
     ],
 )
 async def test_another_communes_pages_and_exports_are_forbidden(
-    client: TestClient, console_app: Troly, path: str  # type: ignore[type-arg]
+    client: TestClient,
+    console_app: Troly,
+    path: str,  # type: ignore[type-arg]
 ) -> None:
     await sign_in(client, console_app, "binh")
     response = await client.get(path)
@@ -179,7 +184,10 @@ async def test_an_official_sees_only_their_communes_visits(client: TestClient, c
     ],
 )
 async def test_tampered_filters_get_a_clear_answer(
-    client: TestClient, console_app: Troly, query: str, status: int  # type: ignore[type-arg]
+    client: TestClient,
+    console_app: Troly,
+    query: str,
+    status: int,  # type: ignore[type-arg]
 ) -> None:
     await sign_in(client, console_app, "hoa")
     response = await client.get(f"/quan-ly/p/luot-tham?{query}")
@@ -194,11 +202,20 @@ async def test_tampered_filters_get_a_clear_answer(
 
 @pytest.mark.parametrize(
     ("percent", "deadline", "problem"),
-    [("120", "2099-01-01", "không quá 100%"), ("abc", "2099-01-01", "không phải là số"), ("0", "2099-01-01", "lớn hơn 0"),
-     ("50", "2020-01-01", "đã qua"), ("50", "31/12/2099", "năm-tháng-ngày")],
-)  # fmt: skip
+    [
+        ("120", "2099-01-01", "không quá 100%"),
+        ("abc", "2099-01-01", "không phải là số"),
+        ("0", "2099-01-01", "lớn hơn 0"),
+        ("50", "2020-01-01", "đã qua"),
+        ("50", "31/12/2099", "năm-tháng-ngày"),
+    ],
+)
 async def test_bad_targets_are_refused_in_vietnamese(
-    client: TestClient, console_app: Troly, percent: str, deadline: str, problem: str  # type: ignore[type-arg]
+    client: TestClient,
+    console_app: Troly,
+    percent: str,
+    deadline: str,
+    problem: str,  # type: ignore[type-arg]
 ) -> None:
     csrf = await sign_in(client, console_app, "hoa")
     form = {"csrf": csrf, "area": "22-MC", "indicator": "cks", "percent": percent, "deadline": deadline}
@@ -268,3 +285,33 @@ async def test_an_idle_session_expires(client: TestClient, console_app: Troly) -
     with console_app.database.transaction() as session:
         session.execute(update(WebSession).values(last_seen_at=datetime.now().astimezone() - idle))
     assert (await client.get("/quan-ly/")).status == 401
+
+
+async def test_an_invite_has_a_qr_code_and_a_telegram_deep_link(
+    make_settings: Callable[..., Settings], database_url: str, fake_telegram: FakeTelegram
+) -> None:
+    settings = telegram_settings(make_settings, fake_telegram, database_url=database_url, plugins=PLUGINS)
+    troly = create_app(settings)
+    console_data(troly)
+    try:
+        async with TestClient(TestServer(create_web_app(troly))) as client:
+            csrf = await sign_in(client, troly, "hoa")
+            page = await (await client.get("/quan-ly/to")).text()
+            team = re.search(r'<option value="(\d+)">Tổ công nghệ số cộng đồng Khu 2', page).group(1)  # type: ignore[union-attr]
+            created = await client.post(
+                "/quan-ly/to/moi", data={"csrf": csrf, "team": team, "role": "member", "hours": "72"}
+            )
+            text = await created.text()
+            code = re.search(r"Mã mời ([A-Z0-9]{8})", text).group(1)  # type: ignore[union-attr]
+            assert f"https://t.me/{fake_telegram.bot_username}?start={code}" in text
+            image = await client.get(f"/quan-ly/to/moi/{code}.png")
+            assert image.status == 200 and (await image.read()).startswith(b"\x89PNG")
+            asked = len(fake_telegram.calls("getMe"))
+            await client.get(f"/quan-ly/to?moi={code}")
+            await client.get(f"/quan-ly/to/moi/{code}.png")
+            assert len(fake_telegram.calls("getMe")) == asked  # asked once, then cached
+        assert "invite.create" in audit_actions(troly)
+        joined_reply = joined(say_as(troly, f"/start {code}", "moi"))
+        assert "Chào mừng" in joined_reply and "Khu 2" in joined_reply
+    finally:
+        troly.close()

@@ -83,7 +83,9 @@ def _list(request: ConsoleRequest) -> Page:
     text = request.query.get("trang", "1")
     page = int(text) if text.isdigit() and len(text) < 6 else 1
     found = list(
-        session.scalars(_visible(request).order_by(Announcement.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+        session.scalars(
+            _visible(request).order_by(Announcement.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        )
     )
     counts: dict[int, dict[str, int]] = {item.id: dict.fromkeys(STATES, 0) for item in found}
     rows = session.execute(
@@ -93,8 +95,17 @@ def _list(request: ConsoleRequest) -> Page:
     )
     for number, state, count in rows:
         counts[number][state.value] = count
-    items = [{"a": item, "area": item.area.name, "counts": counts[item.id], "total": sum(counts[item.id].values())} for item in found]
-    context = {"items": items, "page": page, "more": len(found) == PAGE_SIZE, "labels": STATE_LABELS, "targets": TARGET_NAMES}
+    items = [
+        {"a": item, "area": item.area.name, "counts": counts[item.id], "total": sum(counts[item.id].values())}
+        for item in found
+    ]
+    context = {
+        "items": items,
+        "page": page,
+        "more": len(found) == PAGE_SIZE,
+        "labels": STATE_LABELS,
+        "targets": TARGET_NAMES,
+    }
     return Page("announcements/list.html", context, "Thông báo")
 
 
@@ -109,7 +120,13 @@ def _areas(request: ConsoleRequest) -> list[Area]:
 
 
 def _form(request: ConsoleRequest, values: dict[str, str], problem: str) -> Page:
-    context = {"areas": _areas(request), "values": values, "problem": problem, "max_chars": MAX_CHARS, "targets": TARGET_NAMES}
+    context = {
+        "areas": _areas(request),
+        "values": values,
+        "problem": problem,
+        "max_chars": MAX_CHARS,
+        "targets": TARGET_NAMES,
+    }
     return Page("announcements/compose.html", context, "Soạn thông báo")
 
 
@@ -147,7 +164,14 @@ def _compose(request: ConsoleRequest) -> ConsoleResult:
     pushable = push_channels(request.troly.plugins)
     if request.form.get("action") != "send":
         counts = preview(people, request.troly.policies, pushable, send_at)
-        context = {"values": values, "area": area, "counts": counts, "send_at": send_at, "text": text, "targets": TARGET_NAMES}
+        context = {
+            "values": values,
+            "area": area,
+            "counts": counts,
+            "send_at": send_at,
+            "text": text,
+            "targets": TARGET_NAMES,
+        }
         return Page("announcements/preview.html", context, "Xem trước thông báo")
     if not people:
         return _form(request, values, "Chưa có ai trong nhóm này để nhận thông báo.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import select
@@ -15,7 +16,18 @@ from handlers.dashboard import figures, targets
 from handlers.dashboard.models import Target
 from handlers.dashboard.overview import progress_of
 from handlers.dashboard.scope import chosen_area
-from handlers.dashboard.web import CONSOLE, ROOT, Auth, in_thread, invalid, layout, now, page, signed_in
+from handlers.dashboard.web import (
+    CONSOLE,
+    ROOT,
+    Auth,
+    in_thread,
+    invalid,
+    layout,
+    now,
+    page,
+    signed_in,
+    with_notice,
+)
 
 EDITORS = frozenset({Role.OFFICIAL, Role.ADMIN})
 
@@ -57,6 +69,7 @@ async def show_areas(request: web.Request, current: Auth) -> web.Response:
                 "indicators": figures.indicators(session),
                 "targets": {target.indicator_code: target for target in found},
                 "services": list(progress.services()) if progress else [],
+                "service_names": dict(progress.services()) if progress else {},
                 "bases": targets.BASES,
                 "can_edit": current.viewer.role in EDITORS,
                 "today": now().astimezone(figures.VIETNAM).date(),
@@ -80,7 +93,7 @@ async def _change(request: web.Request, current: Auth, change: Any) -> web.Respo
         with troly.database.transaction() as session:
             area = _editable_area(session, current.viewer, form.get("area", ""))
             console = ConsoleRequest(troly, session, current.viewer, "POST", {}, form, now())
-            return change(console, area)
+            return str(change(console, area))
 
     try:
         location = await in_thread(run)
@@ -95,7 +108,7 @@ async def post_target(request: web.Request, current: Auth) -> web.Response:
         target = targets.save_target(console.session, area.id, console.form, console.viewer.user_id, console.now, today)
         details = {"area": area.code, "indicator": target.indicator_code, "percent": target.percent}
         console.audit("target.set", f"area:{area.id}", details | {"deadline": target.deadline.isoformat()})
-        return f"{ROOT}/khu-vuc?area={area.code}&tb=Đã lưu chỉ tiêu."
+        return with_notice(f"{ROOT}/khu-vuc?area={quote(area.code)}", "Đã lưu chỉ tiêu.")
 
     return await _change(request, current, change)
 
@@ -115,7 +128,7 @@ async def post_population(request: web.Request, current: Auth) -> web.Response:
         area.adults = _count(console.form.get("adults", ""), "Số người trưởng thành")
         details = {"area": area.code, "households": area.households, "adults": area.adults}
         console.audit("area.population", f"area:{area.id}", details)
-        return f"{ROOT}/khu-vuc?area={area.code}&tb=Đã lưu số dân."
+        return with_notice(f"{ROOT}/khu-vuc?area={quote(area.code)}", "Đã lưu số dân.")
 
     return await _change(request, current, change)
 
@@ -128,6 +141,6 @@ async def post_indicator(request: web.Request, current: Auth) -> web.Response:
         codes = [code for code, _ in progress.services()] if progress else []
         indicator = targets.add_indicator(console.session, console.form, codes)
         console.audit("indicator.create", f"indicator:{indicator.code}", indicator.as_dict())
-        return f"{ROOT}/khu-vuc?area={area.code}&tb=Đã thêm chỉ số."
+        return with_notice(f"{ROOT}/khu-vuc?area={quote(area.code)}", "Đã thêm chỉ số.")
 
     return await _change(request, current, change)

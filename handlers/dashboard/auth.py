@@ -134,7 +134,7 @@ def touch(session: Session, session_id: int, now: datetime) -> None:
 
 def end_session(session: Session, user_id: int, session_id: int, now: datetime, action: str) -> bool:
     """End one of the user's own sessions; False when there is no such live session of theirs."""
-    ended = session.execute(
+    ended = session.execute(  # type: ignore[attr-defined]
         update(WebSession)
         .where(WebSession.id == session_id, WebSession.user_id == user_id, WebSession.ended_at.is_(None))
         .values(ended_at=now)

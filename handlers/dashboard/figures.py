@@ -132,7 +132,7 @@ class Tree:
 
     def population(self, area_id: int, basis: str) -> int | None:
         """The area's own figure, else the sum of its sub-areas' (None when nothing is known)."""
-        code, name, households, adults = self.rows[area_id]
+        _code, _name, households, adults = self.rows[area_id]
         own = adults if basis == "adults" else households
         if own is not None:
             return own

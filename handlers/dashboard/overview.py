@@ -31,7 +31,7 @@ class Overview:
 
 
 def progress_of(troly: Any) -> ProgressSource | None:
-    return troly[PROGRESS] if PROGRESS in troly else None
+    return troly[PROGRESS] if PROGRESS in troly else None  # noqa: SIM401 - Troly is not a Mapping
 
 
 def week_edges(today: date, weeks: int = WEEKS) -> list[date]:
@@ -83,7 +83,7 @@ def _teams(session: Session, progress: ProgressSource, area_ids: list[int], now:
         select(Team.id, Team.name, Area.name).join(Area, Area.id == Team.area_id).where(Team.area_id.in_(area_ids))
     ).all()
     activity = {row.key: row for row in progress.team_activity(session, area_ids, now - timedelta(days=ACTIVE_DAYS))}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for team_id, name, area_name in teams:
         found = activity.get(team_id)
         rows.append(

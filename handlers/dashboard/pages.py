@@ -36,6 +36,7 @@ from handlers.dashboard.web import (
     now,
     page,
     signed_in,
+    with_notice,
 )
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ async def end_session(request: web.Request, current: Auth) -> web.Response:
         raise ConsoleNotFound("Không có phiên đăng nhập này.")
     if session_id == current.session_id:
         raise web.HTTPSeeOther(f"{ROOT}/phien")
-    raise web.HTTPSeeOther(f"{ROOT}/phien?tb=Đã kết thúc phiên đăng nhập.")
+    raise web.HTTPSeeOther(with_notice(f"{ROOT}/phien", "Đã kết thúc phiên đăng nhập."))
 
 
 async def plugin_page(request: web.Request, current: Auth) -> web.StreamResponse:
@@ -245,8 +246,7 @@ async def _stream(request: web.Request, download: Download, pipe: Pipe) -> web.S
 
 async def _respond(request: web.Request, current: Auth, title: str, result: Any) -> web.StreamResponse:
     if isinstance(result, Redirect):
-        location = result.location + (f"?tb={result.notice}" if result.notice else "")
-        raise web.HTTPSeeOther(location)
+        raise web.HTTPSeeOther(with_notice(result.location, result.notice))
     assert isinstance(result, Page)
     context = layout(request, current, result.title or title) | dict(result.context)
     return page(request, result.template, context)

@@ -6,6 +6,7 @@ import io
 import logging
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import segno
@@ -70,9 +71,15 @@ async def show_teams(request: web.Request, current: Auth) -> web.Response:
                 .order_by(Area.code, Team.name)
             ).all()
             invite = _shown_invite(session, current, request.query.get("moi", ""))
+            progress = progress_of(state.troly)
+            start = now() - timedelta(days=ACTIVE_DAYS)
+            activity = {a.key: a for a in progress.team_activity(session, area_ids, start)} if progress else {}
             return {
                 "area": area,
-                "teams": [{"id": t[0], "name": t[1], "area_code": t[2], "area_name": t[3]} for t in teams],
+                "teams": [
+                    {"id": t[0], "name": t[1], "area_code": t[2], "area_name": t[3], "activity": activity.get(t[0])}
+                    for t in teams
+                ],
                 "members": _members(session, state.troly, [t[0] for t in teams]),
                 "invite": invite,
                 "hours": INVITE_HOURS,
@@ -115,7 +122,7 @@ async def post_invite(request: web.Request, current: Auth) -> web.Response:
             invite = create_invite(session, role=role, area=team.area, team=team, now=now(), hours=hours)
             console = ConsoleRequest(troly, session, current.viewer, "POST", {}, form, now())
             console.audit("invite.create", f"team:{team.id}", {"role": role.value, "hours": hours})
-            return f"{ROOT}/to?area={team.area.code}&moi={invite.code}"
+            return f"{ROOT}/to?area={quote(team.area.code)}&moi={invite.code}"
 
     try:
         location = await in_thread(run)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 import jinja2
@@ -40,6 +41,10 @@ ROOT = "/quan-ly"
 COOKIE = "troly_console"
 CSRF_FIELD = "csrf"
 HERE = Path(__file__).parent
+SIGN_IN_FIRST = (
+    "Bạn chưa đăng nhập, hoặc phiên đã hết hạn. Gửi /web cho trợ lý trên Telegram hoặc Zalo "
+    "để nhận liên kết đăng nhập mới."
+)
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
@@ -117,7 +122,9 @@ def percent(value: float | None) -> str:
     """95.5 → "95,5%"."""
     if value is None:
         return ""
-    return f"{value:.1f}".replace(".", ",").replace(",0", "") + "%"
+    if 0 < value < 0.1:
+        return "dưới 0,1%"
+    return f"{value:.1f}".replace(".", ",").removesuffix(",0") + "%"
 
 
 async def in_thread(function: Callable[..., T], *args: Any) -> T:
@@ -126,6 +133,13 @@ async def in_thread(function: Callable[..., T], *args: Any) -> T:
 
 def now() -> datetime:
     return utcnow()
+
+
+def with_notice(location: str, notice: str) -> str:
+    """`location` with a notice to show there, encoded (a notice may hold "#", "&" or Vietnamese letters)."""
+    if not notice:
+        return location
+    return f"{location}{'&' if '?' in location else '?'}{urlencode({'tb': notice})}"
 
 
 def page(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
@@ -178,8 +192,7 @@ def signed_in(handler: Handler, *, csrf: bool = False) -> Callable[[web.Request]
         cookie = request.cookies.get(COOKIE, "")
         found = await in_thread(_session_lookup, state.troly, cookie, state.idle) if cookie else None
         if found is None:
-            text = "Bạn chưa đăng nhập, hoặc phiên đã hết hạn. Gửi /web cho trợ lý trên Telegram hoặc Zalo để nhận liên kết đăng nhập mới."
-            response = message(request, "Cần đăng nhập", text, 401)
+            response = message(request, "Cần đăng nhập", SIGN_IN_FIRST, 401)
             if cookie:
                 response.del_cookie(COOKIE, path=ROOT)
             return response

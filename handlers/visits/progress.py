@@ -7,8 +7,10 @@ household for an indicator: a visit that ended "hẹn lại" or "từ chối" he
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, case, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -73,8 +75,8 @@ class VisitProgress:
     ) -> list[tuple[int, int]]:
         if len(edges) < 2:
             return []
-        columns = []
-        for low, high in zip(edges, edges[1:], strict=False):
+        columns: list[ColumnElement[Any]] = []
+        for low, high in itertools.pairwise(edges):
             inside = and_(Visit.created_at >= low, Visit.created_at < high)
             columns.append(func.coalesce(func.sum(case((inside, 1), else_=0)), 0))
             columns.append(func.count(distinct(case((inside, Visit.household_id)))))
@@ -92,7 +94,7 @@ class VisitProgress:
 
     @staticmethod
     def _activity(
-        session: Session, key: ColumnElement[int] | object, where: list[ColumnElement[bool]], start: datetime | None
+        session: Session, key: Any, where: list[ColumnElement[bool]], start: datetime | None
     ) -> list[Activity]:
         recent = Visit.created_at >= start if start is not None else Visit.id.is_not(None)
         query = (
@@ -102,7 +104,7 @@ class VisitProgress:
                 func.count(distinct(case((recent, Visit.household_id)))),
                 func.max(Visit.created_at),
             )
-            .where(*where, key.is_not(None))  # type: ignore[attr-defined]
+            .where(*where, key.is_not(None))
             .group_by(key)
         )
         return [Activity(int(k), int(n), int(h), last) for k, n, h, last in session.execute(query)]
