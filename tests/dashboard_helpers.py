@@ -24,7 +24,7 @@ VISITS = {
     ],
     "minh": [
         "/ghinhan Thôn Đông 4 ; Vũ Văn Hải ; mức 2, thanh toán ; xong",
-        "/ghinhan Thôn Đông 9 ; Lê Thị Hoa ; địa chỉ số ; xong",
+        "/ghinhan Thôn Đông 9 ; Lê Thị Hoa ; dịch vụ công ; từ chối",
     ],
     "an": ["/ghinhan Tổ 3 Uông Bí ; Phạm Văn Cường ; mức 2 ; xong ; khu khác"],
 }

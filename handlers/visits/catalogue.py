@@ -36,7 +36,6 @@ SERVICES: tuple[Service, ...] = (
     ),
     Service("vssid", "VssID (bảo hiểm xã hội số)", ("bhxh so", "bao hiem xa hoi so", "cai vssid")),
     Service("luadao", "Phòng chống lừa đảo trực tuyến", ("lua dao", "phong chong lua dao", "canh bao lua dao")),
-    Service("diachiso", "Gắn địa chỉ số", ("dia chi so", "gan dia chi so", "ma dia chi so", "dcs")),
     Service("khac", "Hỗ trợ khác", ("khac",)),
 )
 SERVICE_BY_CODE = {service.code: service for service in SERVICES}

@@ -18,12 +18,14 @@ depends_on = "0003_area_population"
 TS = sa.DateTime(timezone=True)
 
 # The plans' measures (Móng Cái, Uông Bí, Trà Vinh, Hải Phòng) and the visit services that count for them.
+# No visit service records a digital address yet (a new service would renumber the /ghinhan dialog's choices
+# that members type), so "Địa chỉ số" starts with none; targets can be set and it reads 0 until one is mapped.
 BUILTIN = [
     ("muc2", "Định danh điện tử mức 2", "adults", ["muc2"], 10),
     ("cks", "Chữ ký số từ xa", "adults", ["cks"], 20),
     ("dvc", "Dịch vụ công trực tuyến", "adults", ["dvc"], 30),
     ("thanhtoan", "Tài khoản thanh toán không dùng tiền mặt", "adults", ["thanhtoan"], 40),
-    ("diachiso", "Địa chỉ số", "households", ["diachiso"], 50),
+    ("diachiso", "Địa chỉ số", "households", [], 50),
 ]
 
 
