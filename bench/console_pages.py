@@ -78,7 +78,10 @@ async def measure(settings: Settings, user_id: int, commune: str, rounds: int) -
         assert user is not None
         secret = auth.create_link(session, user, utcnow())
     try:
-        async with running_app(create_web_app(troly)) as base, aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+        async with (
+            running_app(create_web_app(troly)) as base,
+            aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client,
+        ):
             async with client.post(f"{base}{auth.LOGIN_PATH}/{secret}", allow_redirects=False) as response:
                 assert response.status == 303, await response.text()
             print(f"{'page':48} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'KiB':>7}")

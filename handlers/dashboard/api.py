@@ -37,10 +37,10 @@ async def monthly_feed(request: web.Request) -> web.Response:
 
     def load() -> tuple[int, dict[str, Any]]:
         with troly.database.transaction() as session:
-            token = auth.find_api_token(session, secret, now())
+            token = auth.find_api_token(session, secret, now(troly))
             if token is None:
                 return 401, {}
-            token.last_used_at = now()
+            token.last_used_at = now(troly)
             code = request.query.get("area", "").strip()[:32] or token.area.code
             area = area_by_code(session, code)
             if area is None or area.id not in set(subtree_ids(session, token.area_id)):
@@ -48,8 +48,8 @@ async def monthly_feed(request: web.Request) -> web.Response:
         with troly.database.reading() as session:
             area = area_by_code(session, code)
             assert area is not None
-            month = parse_month(request.query.get("thang") or request.query.get("month"), now().date())
-            report = figures.monthly_figures(session, progress_of(troly), area, month, now())
+            month = parse_month(request.query.get("thang") or request.query.get("month"), now(troly).date())
+            report = figures.monthly_figures(session, progress_of(troly), area, month, now(troly))
             return 200, report.as_json()
 
     status, body = await in_thread(load)

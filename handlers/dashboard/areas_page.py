@@ -72,7 +72,7 @@ async def show_areas(request: web.Request, current: Auth) -> web.Response:
                 "service_names": dict(progress.services()) if progress else {},
                 "bases": targets.BASES,
                 "can_edit": current.viewer.role in EDITORS,
-                "today": now().astimezone(figures.VIETNAM).date(),
+                "today": now(troly).astimezone(figures.VIETNAM).date(),
             }
 
     context = await in_thread(load)
@@ -92,7 +92,7 @@ async def _change(request: web.Request, current: Auth, change: Any) -> web.Respo
     def run() -> str:
         with troly.database.transaction() as session:
             area = _editable_area(session, current.viewer, form.get("area", ""))
-            console = ConsoleRequest(troly, session, current.viewer, "POST", {}, form, now())
+            console = ConsoleRequest(troly, session, current.viewer, "POST", {}, form, now(troly))
             return str(change(console, area))
 
     try:

@@ -16,7 +16,6 @@ from bot.areas import area_by_code
 from bot.commands import Commands
 from bot.settings import Settings
 from bot.storage.models import AuditLog, User
-from bot.storage.types import utcnow
 from handlers.dashboard import auth, figures
 from handlers.dashboard.monthly import monthly_xlsx
 from handlers.dashboard.overview import progress_of
@@ -75,11 +74,11 @@ def run_web_login(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"Không có người dùng {args.channel}:{args.user_id}. Xem: troly users list", file=sys.stderr)
                 return 1
             try:
-                secret = auth.create_link(session, user, utcnow())
+                secret = auth.create_link(session, user, troly.clock.now())
             except auth.LoginRefused as refused:
                 print(str(refused), file=sys.stderr)
                 return 1
-            session.add(AuditLog(at=utcnow(), actor_label="cli", action="web.link", target=f"user:{user.id}"))
+            session.add(AuditLog(at=troly.clock.now(), actor_label="cli", action="web.link", target=f"user:{user.id}"))
     finally:
         troly.close()
     base = auth.base_url(settings.public_url, settings.host, settings.port)
@@ -96,9 +95,9 @@ def run_web_token(settings: Settings, args: argparse.Namespace) -> int:
             if area is None:
                 print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
                 return 1
-            secret = auth.create_api_token(session, args.name, area.id, utcnow())
+            secret = auth.create_api_token(session, args.name, area.id, troly.clock.now())
             details = {"name": args.name, "area": area.code}
-            session.add(AuditLog(at=utcnow(), actor_label="cli", action="api_token.create", details=details))
+            session.add(AuditLog(at=troly.clock.now(), actor_label="cli", action="api_token.create", details=details))
     finally:
         troly.close()
     print(f"Mã truy cập cho {args.name} ({area.code}); gửi kèm tiêu đề Authorization: Bearer MÃ")
@@ -115,7 +114,7 @@ def run_monthly(settings: Settings, args: argparse.Namespace) -> int:
             if area is None:
                 print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
                 return 1
-            report = figures.monthly_figures(session, progress_of(troly), area, args.month, utcnow())
+            report = figures.monthly_figures(session, progress_of(troly), area, args.month, troly.clock.now())
     finally:
         troly.close()
     if args.json:

@@ -66,7 +66,7 @@ async def show_overview(request: web.Request, current: Auth) -> web.Response:
     def build() -> overview.Overview:
         with troly.database.reading() as session:
             area = chosen_area(session, current.viewer, request.query.get("area"))
-            return overview.build(session, overview.progress_of(troly), current.viewer, area, now())
+            return overview.build(session, overview.progress_of(troly), current.viewer, area, now(troly))
 
     result = await in_thread(build)
     context = layout(request, current, f"Tổng quan: {result.area.name}") | {"o": result}
@@ -79,8 +79,8 @@ async def show_monthly(request: web.Request, current: Auth) -> web.Response:
     def build() -> figures.MonthlyReport:
         with troly.database.reading() as session:
             area = chosen_area(session, current.viewer, request.query.get("area"))
-            month = parse_month(request.query.get("thang"), local_today(now()))
-            return figures.monthly_figures(session, overview.progress_of(troly), area, month, now())
+            month = parse_month(request.query.get("thang"), local_today(now(troly)))
+            return figures.monthly_figures(session, overview.progress_of(troly), area, month, now(troly))
 
     report = await in_thread(build)
     context = layout(request, current, f"Báo cáo tháng {report.period}: {report.area_name}") | {"r": report}
@@ -93,8 +93,8 @@ async def download_monthly(request: web.Request, current: Auth) -> web.Response:
     def build() -> tuple[str, bytes]:
         with troly.database.reading() as session:
             area = chosen_area(session, current.viewer, request.query.get("area"))
-            month = parse_month(request.query.get("thang"), local_today(now()))
-            report = figures.monthly_figures(session, overview.progress_of(troly), area, month, now())
+            month = parse_month(request.query.get("thang"), local_today(now(troly)))
+            report = figures.monthly_figures(session, overview.progress_of(troly), area, month, now(troly))
         return f"bao-cao-{report.area_code}-{report.month:%Y-%m}.xlsx", monthly_xlsx(report)
 
     name, data = await in_thread(build)
@@ -116,7 +116,7 @@ async def show_sessions(request: web.Request, current: Auth) -> web.Response:
 
     def load() -> list[dict[str, Any]]:
         with state.troly.database.reading() as session:
-            rows = auth.live_sessions(session, current.viewer.user_id, now(), state.idle)
+            rows = auth.live_sessions(session, current.viewer.user_id, now(state.troly), state.idle)
             return [{"id": r.id, "agent": r.user_agent, "created": r.created_at, "seen": r.last_seen_at} for r in rows]
 
     sessions = await in_thread(load)
@@ -134,7 +134,7 @@ async def end_session(request: web.Request, current: Auth) -> web.Response:
 
     def end() -> bool:
         with troly.database.transaction() as session:
-            return auth.end_session(session, current.viewer.user_id, session_id, now(), "web.session_end")
+            return auth.end_session(session, current.viewer.user_id, session_id, now(troly), "web.session_end")
 
     if not await in_thread(end):
         raise ConsoleNotFound("Không có phiên đăng nhập này.")
@@ -166,7 +166,7 @@ async def plugin_page(request: web.Request, current: Auth) -> web.StreamResponse
             method=request.method,
             query=dict(request.query),
             form=form,
-            now=now(),
+            now=now(state.troly),
             subpath=request.match_info["rest"].strip("/"),
             base_url=base,
         )

@@ -42,7 +42,7 @@ def _members(session: Session, troly: Any, team_ids: list[int]) -> list[dict[str
     )
     rows = session.execute(query).all()
     progress = progress_of(troly)
-    start = now() - timedelta(days=ACTIVE_DAYS)
+    start = now(troly) - timedelta(days=ACTIVE_DAYS)
     activity = {a.key: a for a in progress.member_activity(session, [r.id for r in rows], start)} if progress else {}
     return [
         {
@@ -72,7 +72,7 @@ async def show_teams(request: web.Request, current: Auth) -> web.Response:
             ).all()
             invite = _shown_invite(session, current, request.query.get("moi", ""))
             progress = progress_of(state.troly)
-            start = now() - timedelta(days=ACTIVE_DAYS)
+            start = now(state.troly) - timedelta(days=ACTIVE_DAYS)
             activity = {a.key: a for a in progress.team_activity(session, area_ids, start)} if progress else {}
             return {
                 "area": area,
@@ -119,8 +119,8 @@ async def post_invite(request: web.Request, current: Auth) -> web.Response:
             hours = int(form["hours"]) if form.get("hours", "").isdigit() else 72
             if hours not in INVITE_HOURS:
                 raise ConsoleInvalid("Thời hạn mã mời không hợp lệ.")
-            invite = create_invite(session, role=role, area=team.area, team=team, now=now(), hours=hours)
-            console = ConsoleRequest(troly, session, current.viewer, "POST", {}, form, now())
+            invite = create_invite(session, role=role, area=team.area, team=team, now=now(troly), hours=hours)
+            console = ConsoleRequest(troly, session, current.viewer, "POST", {}, form, now(troly))
             console.audit("invite.create", f"team:{team.id}", {"role": role.value, "hours": hours})
             return f"{ROOT}/to?area={quote(team.area.code)}&moi={invite.code}"
 

@@ -30,7 +30,6 @@ from bot.console import (
     console_pages,
 )
 from bot.storage.models import User
-from bot.storage.types import utcnow
 from handlers.dashboard import auth
 from handlers.dashboard.scope import viewer_of
 
@@ -131,8 +130,9 @@ async def in_thread(function: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(function, *args)
 
 
-def now() -> datetime:
-    return utcnow()
+def now(troly: Troly) -> datetime:
+    """The app's clock (tests move a ManualClock instead of waiting)."""
+    return troly.clock.now()
 
 
 def with_notice(location: str, notice: str) -> str:
@@ -177,10 +177,10 @@ def layout(request: web.Request, auth: Auth | None, title: str) -> dict[str, Any
 
 def _session_lookup(troly: Troly, cookie: str, idle: timedelta) -> tuple[Viewer, int] | None:
     with troly.database.transaction() as session:
-        found = auth.find_session(session, cookie, now(), idle)
+        found = auth.find_session(session, cookie, now(troly), idle)
         if found is None:
             return None
-        auth.touch(session, found.id, now())
+        auth.touch(session, found.id, now(troly))
         return viewer_of(session, found.user), found.id
 
 
@@ -222,7 +222,7 @@ async def login_form(request: web.Request) -> web.Response:
     def check() -> str | None:
         with troly.database.reading() as session:
             try:
-                auth.check_link(session, token, now())
+                auth.check_link(session, token, now(troly))
             except auth.LoginRefused as refused:
                 return str(refused)
             return None
@@ -241,7 +241,7 @@ async def login(request: web.Request) -> web.Response:
     def redeem() -> auth.SignedIn | str:
         try:
             with troly.database.transaction() as session:
-                return auth.redeem_link(session, token, now(), agent)
+                return auth.redeem_link(session, token, now(troly), agent)
         except auth.LoginRefused as refused:
             return str(refused)
 
@@ -260,7 +260,7 @@ async def logout(request: web.Request, current: Auth) -> web.Response:
 
     def end() -> None:
         with troly.database.transaction() as session:
-            auth.end_session(session, current.viewer.user_id, current.session_id, now(), "web.logout")
+            auth.end_session(session, current.viewer.user_id, current.session_id, now(troly), "web.logout")
 
     await in_thread(end)
     response = message(request, "Đã đăng xuất", "Bạn đã đăng xuất. Gửi /web cho trợ lý khi cần vào lại.", 200)

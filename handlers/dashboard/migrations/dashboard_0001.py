@@ -1,7 +1,7 @@
 """The web console (handlers.dashboard): login links, sessions, API tokens, indicators and targets.
 
 Revision ID: dashboard_0001
-Revises: (branch "dashboard", depends on 0003_area_population)
+Revises: (branch "dashboard", depends on 0004_area_population)
 Models (for reference): handlers/dashboard/models.py
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 revision = "dashboard_0001"
 down_revision = None
 branch_labels = ("dashboard",)
-depends_on = "0003_area_population"
+depends_on = "0004_area_population"
 
 TS = sa.DateTime(timezone=True)
 

@@ -1,7 +1,7 @@
 """Population figures of areas (households, adults), the denominators of the plan's targets.
 
-Revision ID: 0003_area_population
-Revises: 0002_teams_invites
+Revision ID: 0004_area_population
+Revises: 0003_push_jobs
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_area_population"
-down_revision = "0002_teams_invites"
+revision = "0004_area_population"
+down_revision = "0003_push_jobs"
 branch_labels = None
 depends_on = None
 
