@@ -146,12 +146,15 @@ def console_pages(troly: Troly, plugins: Iterable[Any]) -> list[ConsolePage]:
 
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """Households reached and people helped, in one area, for one group of services (an indicator)."""
+    """One area's result for one group of services (an indicator): households reached for the first time and
+    people helped during the period, and the same counted from the beginning up to the period's end."""
 
     area_id: int
     group: str
     households: int
     people: int
+    total_households: int
+    total_people: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,23 +178,23 @@ class ProgressSource(Protocol):
         session: Session,
         area_ids: Iterable[int] | None,
         groups: Mapping[str, Sequence[str]],
-        start: datetime | None,
-        end: datetime | None,
+        start: datetime,
+        end: datetime,
     ) -> list[Reach]:
-        """Per area and group: distinct households with a completed visit giving one of the group's services."""
+        """Per area and group, for the period [start, end) (local midnights on the first of a month) and
+        cumulatively up to `end`: households whose first completed visit with one of the group's services falls
+        in it, and people helped in completed visits giving one of them."""
 
     def buckets(
         self, session: Session, area_ids: Iterable[int] | None, edges: Sequence[datetime]
     ) -> list[tuple[int, int]]:
-        """(visits, distinct households) between consecutive `edges` (len(edges) - 1 buckets)."""
+        """(visits, people helped) between consecutive `edges`, local midnights (len(edges) - 1 buckets)."""
 
-    def team_activity(
-        self, session: Session, area_ids: Iterable[int] | None, start: datetime | None
-    ) -> list[Activity]: ...
+    def team_activity(self, session: Session, team_ids: Iterable[int], start: datetime) -> list[Activity]:
+        """Visits and households since `start`, and the last visit ever, per team."""
 
-    def member_activity(
-        self, session: Session, member_ids: Iterable[int], start: datetime | None
-    ) -> list[Activity]: ...
+    def member_activity(self, session: Session, member_ids: Iterable[int], start: datetime) -> list[Activity]:
+        """The same per member."""
 
 
 PROGRESS: ServiceKey[ProgressSource] = ServiceKey("console.progress")

@@ -167,15 +167,13 @@ def monthly_figures(
     start, end = month_bounds(month)
     groups = {item.code: list(item.service_codes) for item in report.indicators}
     ids = list(tree.rows)
-    month_reach = progress.reach(session, ids, groups, start, end) if progress else []
-    total_reach = progress.reach(session, ids, groups, None, end) if progress else []
+    reach = progress.reach(session, ids, groups, start, end) if progress else []
     targets = {(t.area_id, t.indicator_code): t for t in session.scalars(select(Target).where(Target.area_id.in_(ids)))}
     units = [area.id, *tree.children.get(area.id, [])]
-    month_sums, total_sums = _by_unit(tree, month_reach), _by_unit(tree, total_reach)
+    sums = _by_unit(tree, reach)
     for item in report.indicators:
         for unit in units:
-            month_homes, month_people = month_sums.get((unit, item.code), (0, 0))
-            homes, people = total_sums.get((unit, item.code), (0, 0))
+            month_homes, month_people, homes, people = sums.get((unit, item.code), (0, 0, 0, 0))
             target = targets.get((unit, item.code))
             code, name, _, _ = tree.rows[unit]
             report.figures.append(
@@ -189,13 +187,14 @@ def monthly_figures(
     return report
 
 
-def _by_unit(tree: Tree, reach: list[Reach]) -> dict[tuple[int, str], tuple[int, int]]:
+def _by_unit(tree: Tree, reach: list[Reach]) -> dict[tuple[int, str], tuple[int, int, int, int]]:
     """Sums per (unit, group): the root and each direct sub-area with everything below it. Households are
     counted per area (a household belongs to one area), so sums over areas are exact."""
     unit_of = {member: child for child in tree.children.get(tree.root.id, []) for member in tree.below(child)}
-    sums: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    sums: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for row in reach:
+        numbers = (row.households, row.people, row.total_households, row.total_people)
         for unit in {tree.root.id, unit_of.get(row.area_id, tree.root.id)}:
-            sums[(unit, row.group)][0] += row.households
-            sums[(unit, row.group)][1] += row.people
-    return {key: (value[0], value[1]) for key, value in sums.items()}
+            for index, number in enumerate(numbers):
+                sums[(unit, row.group)][index] += number
+    return {key: (value[0], value[1], value[2], value[3]) for key, value in sums.items()}

@@ -24,7 +24,7 @@ class Overview:
     area: Area
     children: list[tuple[str, str]]
     report: MonthlyReport
-    weekly: list[tuple[str, int, int]] = field(default_factory=list)  # label, visits, households
+    weekly: list[tuple[str, int, int]] = field(default_factory=list)  # label, visits, people helped
     monthly: list[tuple[str, int, int]] = field(default_factory=list)
     teams: list[dict[str, Any]] = field(default_factory=list)
     charts: dict[str, str] = field(default_factory=dict)
@@ -82,7 +82,8 @@ def _teams(session: Session, progress: ProgressSource, area_ids: list[int], now:
     teams = session.execute(
         select(Team.id, Team.name, Area.name).join(Area, Area.id == Team.area_id).where(Team.area_id.in_(area_ids))
     ).all()
-    activity = {row.key: row for row in progress.team_activity(session, area_ids, now - timedelta(days=ACTIVE_DAYS))}
+    since = now - timedelta(days=ACTIVE_DAYS)
+    activity = {row.key: row for row in progress.team_activity(session, [team[0] for team in teams], since)}
     rows: list[dict[str, Any]] = []
     for team_id, name, area_name in teams:
         found = activity.get(team_id)

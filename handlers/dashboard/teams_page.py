@@ -73,7 +73,8 @@ async def show_teams(request: web.Request, current: Auth) -> web.Response:
             invite = _shown_invite(session, current, request.query.get("moi", ""))
             progress = progress_of(state.troly)
             start = now(state.troly) - timedelta(days=ACTIVE_DAYS)
-            activity = {a.key: a for a in progress.team_activity(session, area_ids, start)} if progress else {}
+            team_ids = [team[0] for team in teams]
+            activity = {a.key: a for a in progress.team_activity(session, team_ids, start)} if progress else {}
             return {
                 "area": area,
                 "teams": [

@@ -1,34 +1,40 @@
-"""Visit figures for the web console (bot.console.PROGRESS): SQL aggregates grouped in the database.
+"""Visit figures for the web console (bot.console.PROGRESS), read from the roll-ups plus a live window.
 
-Each function is one statement whose GROUP BY runs in SQLite or PostgreSQL, so the work grows with the number
-of groups returned, never with a Python loop over visits. Only completed visits ("xong") count as reaching a
-household for an indicator: a visit that ended "hẹn lại" or "từ chối" helped nobody with it yet.
+Closed days come from the roll-up tables (rollup.py), summed with GROUP BY in the database; the days since come
+from `visits` itself, a window of a day or two. So a province's cumulative figures read a few thousand roll-up
+rows instead of a million visits. Only completed visits ("xong") reach a household or help people; the trend
+counts every visit. Activity of teams and members is read through their (team_id|member_id, created_at)
+indexes, one short probe per team or member.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, distinct, func, literal, select, union_all
+from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.console import Activity, Reach
+from bot.storage.models import Team, User
 from handlers.visits.catalogue import SERVICES, Outcome
 from handlers.visits.models import Visit, VisitService
+from handlers.visits.records import VIETNAM
+from handlers.visits.rollup import local_midnight, rolled_until
+from handlers.visits.rollup_models import Reached, RollupDay, RollupMonth
+
+Counts = dict[tuple[int, str], list[int]]  # (area, service) -> [households, people, total households, total people]
 
 
-def _where(area_ids: Iterable[int] | None, start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = [Visit.deleted_at.is_(None)]
-    if area_ids is not None:
-        found.append(Visit.area_id.in_(sorted(set(area_ids))))
-    if start is not None:
-        found.append(Visit.created_at >= start)
-    if end is not None:
-        found.append(Visit.created_at < end)
-    return found
+def _local(moment: datetime) -> date:
+    return moment.astimezone(VIETNAM).date()
+
+
+def _areas(column: Any, area_ids: Iterable[int] | None) -> list[ColumnElement[bool]]:
+    return [] if area_ids is None else [column.in_(sorted(set(area_ids)))]
 
 
 class VisitProgress:
@@ -42,69 +48,163 @@ class VisitProgress:
         session: Session,
         area_ids: Iterable[int] | None,
         groups: Mapping[str, Sequence[str]],
-        start: datetime | None,
-        end: datetime | None,
+        start: datetime,
+        end: datetime,
     ) -> list[Reach]:
-        pairs = [(code, group) for group, codes in groups.items() for code in codes]
-        if not pairs or (area_ids is not None and not set(area_ids)):
+        codes = sorted({code for members in groups.values() for code in members})
+        if not codes or (area_ids is not None and not set(area_ids)):
             return []
-        # (service, indicator) pairs as a derived table; UNION ALL of constants works on SQLite and PostgreSQL
-        rows = [
-            select(literal(code, String).label("service_code"), literal(grp, String).label("grp"))
-            for code, grp in pairs
-        ]
-        mapping = union_all(*rows).subquery("indicator_map")
-        helped = (
-            select(Visit.id, Visit.area_id, Visit.household_id, Visit.people_helped, mapping.c.grp)
+        closed = rolled_until(session)
+        counts: Counts = defaultdict(lambda: [0, 0, 0, 0])
+        if closed is not None:
+            self._rolled(session, counts, area_ids, codes, _local(start), min(_local(end), closed))
+        live_from = local_midnight(closed) if closed is not None else None
+        if live_from is None or live_from < end:
+            self._live(session, counts, area_ids, codes, start, end, live_from)
+        return _grouped(counts, groups)
+
+    @staticmethod
+    def _rolled(
+        session: Session, counts: Counts, area_ids: Iterable[int] | None, codes: list[str], start: date, end: date
+    ) -> None:
+        period = RollupMonth.month >= start.replace(day=1)
+        query = (
+            select(
+                RollupMonth.area_id,
+                RollupMonth.service_code,
+                func.sum(case((period, RollupMonth.households), else_=0)),
+                func.sum(case((period, RollupMonth.people), else_=0)),
+                func.sum(RollupMonth.households),
+                func.sum(RollupMonth.people),
+            )
+            .where(RollupMonth.service_code.in_(codes), RollupMonth.month < end, *_areas(RollupMonth.area_id, area_ids))
+            .group_by(RollupMonth.area_id, RollupMonth.service_code)
+        )
+        for area, code, *numbers in session.execute(query):
+            row = counts[(area, code)]
+            for index, number in enumerate(numbers):
+                row[index] += int(number or 0)
+
+    @staticmethod
+    def _live(
+        session: Session,
+        counts: Counts,
+        area_ids: Iterable[int] | None,
+        codes: list[str],
+        start: datetime,
+        end: datetime,
+        live_from: datetime | None,
+    ) -> None:
+        """Visits after the roll-ups: households not already reached (per service), and people helped."""
+        window = [Visit.deleted_at.is_(None), Visit.outcome == Outcome.DONE.value, Visit.created_at < end]
+        window += _areas(Visit.area_id, area_ids) + ([Visit.created_at >= live_from] if live_from else [])
+        known = exists().where(
+            Reached.household_id == Visit.household_id, Reached.service_code == VisitService.service_code
+        )
+        firsts = (
+            select(
+                Visit.household_id,
+                VisitService.service_code.label("code"),
+                func.min(Visit.area_id).label("area"),
+                func.min(Visit.created_at).label("first"),
+            )
             .join(VisitService, VisitService.visit_id == Visit.id)
-            .join(mapping, mapping.c.service_code == VisitService.service_code)
-            .where(*_where(area_ids, start, end), Visit.outcome == Outcome.DONE.value)
-            .distinct()
+            .where(*window, VisitService.service_code.in_(codes), ~known)
+            .group_by(Visit.household_id, VisitService.service_code)
             .subquery()
         )
-        query = select(
-            helped.c.area_id,
-            helped.c.grp,
-            func.count(distinct(helped.c.household_id)),
-            func.coalesce(func.sum(helped.c.people_helped), 0),
-        ).group_by(helped.c.area_id, helped.c.grp)
-        return [Reach(area, group, int(homes), int(people)) for area, group, homes, people in session.execute(query)]
+        in_period = case((firsts.c.first >= start, 1), else_=0)
+        query = select(firsts.c.area, firsts.c.code, func.sum(in_period), func.count()).group_by(
+            firsts.c.area, firsts.c.code
+        )
+        for area, code, period, total in session.execute(query):
+            counts[(area, code)][0] += int(period or 0)
+            counts[(area, code)][2] += int(total or 0)
+        helped = case((Visit.created_at >= start, Visit.people_helped), else_=0)
+        people = (
+            select(Visit.area_id, VisitService.service_code, func.sum(helped), func.sum(Visit.people_helped))
+            .join(VisitService, VisitService.visit_id == Visit.id)
+            .where(*window, VisitService.service_code.in_(codes))
+            .group_by(Visit.area_id, VisitService.service_code)
+        )
+        for area, code, period, total in session.execute(people):
+            counts[(area, code)][1] += int(period or 0)
+            counts[(area, code)][3] += int(total or 0)
 
     def buckets(
         self, session: Session, area_ids: Iterable[int] | None, edges: Sequence[datetime]
     ) -> list[tuple[int, int]]:
         if len(edges) < 2:
             return []
-        columns: list[ColumnElement[Any]] = []
-        for low, high in itertools.pairwise(edges):
-            inside = and_(Visit.created_at >= low, Visit.created_at < high)
-            columns.append(func.coalesce(func.sum(case((inside, 1), else_=0)), 0))
-            columns.append(func.count(distinct(case((inside, Visit.household_id)))))
-        row = session.execute(select(*columns).where(*_where(area_ids, edges[0], edges[-1]))).one()
-        return [(int(row[n]), int(row[n + 1])) for n in range(0, len(row), 2)]
-
-    def team_activity(self, session: Session, area_ids: Iterable[int] | None, start: datetime | None) -> list[Activity]:
-        return self._activity(session, Visit.team_id, _where(area_ids, None, None), start)
-
-    def member_activity(self, session: Session, member_ids: Iterable[int], start: datetime | None) -> list[Activity]:
-        ids = sorted(set(member_ids))
-        if not ids:
-            return []
-        return self._activity(session, Visit.member_id, [Visit.deleted_at.is_(None), Visit.member_id.in_(ids)], start)
+        closed = rolled_until(session)
+        totals = [[0, 0] for _ in edges[1:]]
+        if closed is not None:
+            days = [_local(edge) for edge in edges]
+            columns = []
+            for low, high in itertools.pairwise(days):
+                inside = and_(RollupDay.day >= low, RollupDay.day < high)
+                columns += [func.sum(case((inside, RollupDay.visits), else_=0))]
+                columns += [func.sum(case((inside, RollupDay.people), else_=0))]
+            where = [RollupDay.day >= days[0], RollupDay.day < min(days[-1], closed)]
+            row = session.execute(select(*columns).where(*where, *_areas(RollupDay.area_id, area_ids))).one()
+            for index, total in enumerate(totals):
+                total[0] += int(row[2 * index] or 0)
+                total[1] += int(row[2 * index + 1] or 0)
+        live_from = max(edges[0], local_midnight(closed)) if closed is not None else edges[0]
+        if live_from < edges[-1]:
+            self._live_buckets(session, totals, area_ids, edges, live_from)
+        return [(visits, people) for visits, people in totals]
 
     @staticmethod
-    def _activity(
-        session: Session, key: Any, where: list[ColumnElement[bool]], start: datetime | None
-    ) -> list[Activity]:
-        recent = Visit.created_at >= start if start is not None else Visit.id.is_not(None)
-        query = (
-            select(
-                key,
-                func.coalesce(func.sum(case((recent, 1), else_=0)), 0),
-                func.count(distinct(case((recent, Visit.household_id)))),
-                func.max(Visit.created_at),
-            )
-            .where(*where, key.is_not(None))
-            .group_by(key)
-        )
-        return [Activity(int(k), int(n), int(h), last) for k, n, h, last in session.execute(query)]
+    def _live_buckets(
+        session: Session,
+        totals: list[list[int]],
+        area_ids: Iterable[int] | None,
+        edges: Sequence[datetime],
+        live_from: datetime,
+    ) -> None:
+        columns = []
+        done = Visit.outcome == Outcome.DONE.value
+        for low, high in itertools.pairwise(edges):
+            inside = and_(Visit.created_at >= low, Visit.created_at < high)
+            columns += [func.sum(case((inside, 1), else_=0))]
+            columns += [func.sum(case((and_(inside, done), Visit.people_helped), else_=0))]
+        where = [Visit.deleted_at.is_(None), Visit.created_at >= live_from, Visit.created_at < edges[-1]]
+        row = session.execute(select(*columns).where(*where, *_areas(Visit.area_id, area_ids))).one()
+        for index, total in enumerate(totals):
+            total[0] += int(row[2 * index] or 0)
+            total[1] += int(row[2 * index + 1] or 0)
+
+    def team_activity(self, session: Session, team_ids: Iterable[int], start: datetime) -> list[Activity]:
+        ids = sorted(set(team_ids))
+        return self._activity(session, Team.id, Visit.team_id, ids, start) if ids else []
+
+    def member_activity(self, session: Session, member_ids: Iterable[int], start: datetime) -> list[Activity]:
+        ids = sorted(set(member_ids))
+        return self._activity(session, User.id, Visit.member_id, ids, start) if ids else []
+
+    @staticmethod
+    def _activity(session: Session, key: Any, visit_key: Any, ids: list[int], start: datetime) -> list[Activity]:
+        """One probe of the (key, created_at) index per team or member, instead of grouping all their visits."""
+        mine = [visit_key == key, Visit.deleted_at.is_(None)]
+        recent = [*mine, Visit.created_at >= start]
+        query = select(
+            key,
+            select(func.count()).where(*recent).scalar_subquery(),
+            select(func.count(distinct(Visit.household_id))).where(*recent).scalar_subquery(),
+            select(Visit.created_at).where(*mine).order_by(Visit.created_at.desc()).limit(1).scalar_subquery(),
+        ).where(key.in_(ids))
+        return [Activity(int(k), int(n or 0), int(h or 0), last) for k, n, h, last in session.execute(query)]
+
+
+def _grouped(counts: Counts, groups: Mapping[str, Sequence[str]]) -> list[Reach]:
+    """Per area and group. A group of several services counts a household once per service it was reached
+    with (the built-in indicators have one service each)."""
+    found: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for (area, code), numbers in counts.items():
+        for group, members in groups.items():
+            if code in members:
+                row = found[(area, group)]
+                for index, number in enumerate(numbers):
+                    row[index] += number
+    return [Reach(area, group, *numbers) for (area, group), numbers in found.items()]
