@@ -30,7 +30,11 @@ def spread_app(make_settings: Callable[..., Settings], database_url: str) -> Ite
     """The console's data, plus repeat visits, spread over the last 70 days (some today, some yesterday)."""
     troly = create_app(make_settings(database_url=database_url, plugins=PLUGINS))
     console_data(troly)
-    for line in ("/ghinhan Số 12 ngõ 5 Trần Phú ; Nguyễn Văn An ; mức 2 ; xong", "/ghinhan Số 7 Hòa Bình ; Trần Thị Bình ; dvc, cks ; xong"):  # fmt: skip
+    repeats = (
+        "/ghinhan Số 12 ngõ 5 Trần Phú ; Nguyễn Văn An ; mức 2 ; xong",
+        "/ghinhan Số 7 Hòa Bình ; Trần Thị Bình ; dvc, cks ; xong",
+    )
+    for line in repeats:
         assert "Đã lưu" in joined(say_as(troly, line, "lan"))
     with troly.database.transaction() as session:
         ids = list(session.scalars(select(Visit.id).order_by(Visit.id)))
