@@ -17,7 +17,7 @@ asks for it only when it is there. See docs/console.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -176,19 +176,19 @@ class ProgressSource(Protocol):
     def reach(
         self,
         session: Session,
-        area_ids: Iterable[int] | None,
+        units: Mapping[int, Collection[int]],
         groups: Mapping[str, Sequence[str]],
         start: datetime,
         end: datetime,
     ) -> list[Reach]:
-        """Per area and group, for the period [start, end) (local midnights on the first of a month) and
-        cumulatively up to `end`: households whose first completed visit with one of the group's services falls
-        in it, and people helped in completed visits giving one of them."""
+        """Per unit (an area id, mapped to the ids of its whole subtree) and group, for the period [start, end)
+        (local midnights on the first of a month) and cumulatively up to `end`: households whose first completed
+        visit with one of the group's services falls in it, and people helped in completed visits giving one."""
 
     def buckets(
-        self, session: Session, area_ids: Iterable[int] | None, edges: Sequence[datetime]
+        self, session: Session, unit: int, subtree: Collection[int], edges: Sequence[datetime]
     ) -> list[tuple[int, int]]:
-        """(visits, people helped) between consecutive `edges`, local midnights (len(edges) - 1 buckets)."""
+        """(visits, people helped) in the unit's subtree between consecutive `edges` (local midnights)."""
 
     def team_activity(self, session: Session, team_ids: Iterable[int], start: datetime) -> list[Activity]:
         """Visits and households since `start`, and the last visit ever, per team."""

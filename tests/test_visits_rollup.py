@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.app import Troly, create_app
+from bot.areas import area_by_code, subtree_ids
 from bot.settings import Settings
+from bot.storage.models import Area
 from handlers.dashboard.figures import month_bounds
 from handlers.visits.models import Visit
 from handlers.visits.progress import VisitProgress
@@ -69,12 +71,23 @@ def reference(app: Troly, start: datetime, end: datetime) -> dict[tuple[int, str
         found[key][1] += period
         found[key][3] += total
     wanted = {code for codes in GROUPS.values() for code in codes}
-    return {(area, code): tuple(numbers) for (area, code), numbers in found.items() if code in wanted and any(numbers)}  # type: ignore[misc]
+    by_unit: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for unit, members in units(app).items():  # every area counts its whole subtree
+        for (area, code), numbers in found.items():
+            if area in members and code in wanted:
+                by_unit[(unit, code)] = [a + b for a, b in zip(by_unit[(unit, code)], numbers, strict=True)]
+    return {key: (n[0], n[1], n[2], n[3]) for key, n in by_unit.items() if any(n)}
+
+
+def units(app: Troly) -> dict[int, list[int]]:
+    with app.database.reading() as session:
+        return {area: subtree_ids(session, area) for area in session.scalars(select(Area.id))}
 
 
 def computed(app: Troly, start: datetime, end: datetime) -> dict[tuple[int, str], tuple[int, int, int, int]]:
+    every = units(app)
     with app.database.reading() as session:
-        rows = VisitProgress().reach(session, None, GROUPS, start, end)
+        rows = VisitProgress().reach(session, every, GROUPS, start, end)
     by_code = {group: codes[0] for group, codes in GROUPS.items()}
     numbers = ((r.households, r.people, r.total_households, r.total_people) for r in rows)
     return {(r.area_id, by_code[r.group]): n for r, n in zip(rows, numbers, strict=True) if any(n)}
@@ -99,8 +112,11 @@ def test_trend_buckets_count_the_same_rolled_up_or_live(spread_app: Troly) -> No
     edges = [datetime.combine(today - timedelta(days=7 * n), datetime.min.time(), VIETNAM) for n in (10, 5, 2, 0)]
     edges.append(datetime.combine(today + timedelta(days=1), datetime.min.time(), VIETNAM))
     with spread_app.database.reading() as session:
-        live = VisitProgress().buckets(session, None, edges)
+        province = area_by_code(session, "22")
+        assert province is not None
+        subtree = subtree_ids(session, province.id)
+        live = VisitProgress().buckets(session, province.id, subtree, edges)
     roll_up(spread_app.database, datetime.now(UTC))
     with spread_app.database.reading() as session:
-        rolled = VisitProgress().buckets(session, None, edges)
+        rolled = VisitProgress().buckets(session, province.id, subtree, edges)
     assert rolled == live and sum(visits for visits, _ in live) == 8

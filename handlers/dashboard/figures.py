@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.console import ProgressSource, Reach
+from bot.console import ProgressSource
 from bot.storage.models import Area
 from handlers.dashboard.models import Indicator, Target
 
@@ -166,11 +166,13 @@ def monthly_figures(
     report = MonthlyReport(area.code, area.name, month.replace(day=1), now, indicators(session))
     start, end = month_bounds(month)
     groups = {item.code: list(item.service_codes) for item in report.indicators}
+    units = {unit: tree.below(unit) for unit in [area.id, *tree.children.get(area.id, [])]}
+    reach = progress.reach(session, units, groups, start, end) if progress else []
     ids = list(tree.rows)
-    reach = progress.reach(session, ids, groups, start, end) if progress else []
     targets = {(t.area_id, t.indicator_code): t for t in session.scalars(select(Target).where(Target.area_id.in_(ids)))}
-    units = [area.id, *tree.children.get(area.id, [])]
-    sums = _by_unit(tree, reach)
+    sums = {
+        (row.area_id, row.group): (row.households, row.people, row.total_households, row.total_people) for row in reach
+    }
     for item in report.indicators:
         for unit in units:
             month_homes, month_people, homes, people = sums.get((unit, item.code), (0, 0, 0, 0))
@@ -185,16 +187,3 @@ def monthly_figures(
                 )
             )  # fmt: skip
     return report
-
-
-def _by_unit(tree: Tree, reach: list[Reach]) -> dict[tuple[int, str], tuple[int, int, int, int]]:
-    """Sums per (unit, group): the root and each direct sub-area with everything below it. Households are
-    counted per area (a household belongs to one area), so sums over areas are exact."""
-    unit_of = {member: child for child in tree.children.get(tree.root.id, []) for member in tree.below(child)}
-    sums: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for row in reach:
-        numbers = (row.households, row.people, row.total_households, row.total_people)
-        for unit in {tree.root.id, unit_of.get(row.area_id, tree.root.id)}:
-            for index, number in enumerate(numbers):
-                sums[(unit, row.group)][index] += number
-    return {key: (value[0], value[1], value[2], value[3]) for key, value in sums.items()}

@@ -60,9 +60,9 @@ def build(session: Session, progress: ProgressSource | None, viewer: Viewer, are
     area_ids = [area.id, *_below(session, area.id)]
     if progress is not None:
         weeks, months = week_edges(today), month_edges(today)
-        counts = progress.buckets(session, area_ids, [_local(day) for day in weeks])
+        counts = progress.buckets(session, area.id, area_ids, [_local(day) for day in weeks])
         overview.weekly = [(f"{day:%d/%m}", v, h) for day, (v, h) in zip(weeks, counts, strict=False)]
-        counts = progress.buckets(session, area_ids, [_local(day) for day in months])
+        counts = progress.buckets(session, area.id, area_ids, [_local(day) for day in months])
         overview.monthly = [(f"{day:%m/%Y}", v, h) for day, (v, h) in zip(months, counts, strict=False)]
         overview.teams = _teams(session, progress, area_ids, now)
     overview.charts = {

@@ -9,9 +9,10 @@ indexes, one short probe per team or member.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -19,12 +20,12 @@ from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.console import Activity, Reach
-from bot.storage.models import Team, User
+from bot.storage.models import Area, Team, User
 from handlers.visits.catalogue import SERVICES, Outcome
 from handlers.visits.models import Visit, VisitService
 from handlers.visits.records import VIETNAM
 from handlers.visits.rollup import local_midnight, rolled_until
-from handlers.visits.rollup_models import Reached, RollupDay, RollupMonth
+from handlers.visits.rollup_models import Reached, RollupDay, RollupMonth, RollupTotal
 
 Counts = dict[tuple[int, str], list[int]]  # (area, service) -> [households, people, total households, total people]
 
@@ -37,6 +38,15 @@ def _areas(column: Any, area_ids: Iterable[int] | None) -> list[ColumnElement[bo
     return [] if area_ids is None else [column.in_(sorted(set(area_ids)))]
 
 
+def _narrowed(session: Session, area_ids: Iterable[int] | None) -> list[int] | None:
+    """None when the areas are every area there is (a province's official on a one-province server): the
+    queries then read whole roll-up tables in order instead of probing them once per area."""
+    if area_ids is None:
+        return None
+    wanted = sorted(set(area_ids))
+    return None if len(wanted) >= (session.scalar(select(func.count()).select_from(Area)) or 0) else wanted
+
+
 class VisitProgress:
     """The visits plugin's `ProgressSource`."""
 
@@ -46,58 +56,65 @@ class VisitProgress:
     def reach(
         self,
         session: Session,
-        area_ids: Iterable[int] | None,
+        units: Mapping[int, Collection[int]],
         groups: Mapping[str, Sequence[str]],
         start: datetime,
         end: datetime,
     ) -> list[Reach]:
         codes = sorted({code for members in groups.values() for code in members})
-        if not codes or (area_ids is not None and not set(area_ids)):
+        if not codes or not units:
             return []
         closed = rolled_until(session)
         counts: Counts = defaultdict(lambda: [0, 0, 0, 0])
         if closed is not None:
-            self._rolled(session, counts, area_ids, codes, _local(start), min(_local(end), closed))
+            self._rolled(session, counts, sorted(units), codes, _local(start), _local(end), closed)
         live_from = local_midnight(closed) if closed is not None else None
         if live_from is None or live_from < end:
-            self._live(session, counts, area_ids, codes, start, end, live_from)
+            self._live(session, counts, units, codes, start, end, live_from)
         return _grouped(counts, groups)
 
     @staticmethod
     def _rolled(
-        session: Session, counts: Counts, area_ids: Iterable[int] | None, codes: list[str], start: date, end: date
+        session: Session, counts: Counts, units: list[int], codes: list[str], start: date, end: date, closed: date
     ) -> None:
-        period = RollupMonth.month >= start.replace(day=1)
-        query = (
-            select(
-                RollupMonth.area_id,
-                RollupMonth.service_code,
-                func.sum(case((period, RollupMonth.households), else_=0)),
-                func.sum(case((period, RollupMonth.people), else_=0)),
-                func.sum(RollupMonth.households),
-                func.sum(RollupMonth.people),
-            )
-            .where(RollupMonth.service_code.in_(codes), RollupMonth.month < end, *_areas(RollupMonth.area_id, area_ids))
-            .group_by(RollupMonth.area_id, RollupMonth.service_code)
-        )
-        for area, code, *numbers in session.execute(query):
-            row = counts[(area, code)]
-            for index, number in enumerate(numbers):
-                row[index] += int(number or 0)
+        """Totals of the units' subtrees (one row per unit and service), less the months after `end` for a
+        past month's report, and the period's months: a few rows per unit, whatever the history."""
+        mine = [RollupMonth.area_id.in_(units), RollupMonth.service_code.in_(codes)]
+        totals = select(RollupTotal.area_id, RollupTotal.service_code, RollupTotal.households, RollupTotal.people)
+        totals = totals.where(RollupTotal.area_id.in_(units), RollupTotal.service_code.in_(codes))
+        for area, code, households, people in session.execute(totals):
+            _add(counts[(area, code)], 2, households, people)
+        month = (RollupMonth.area_id, RollupMonth.service_code)
+        sums = (func.sum(RollupMonth.households), func.sum(RollupMonth.people))
+        if end < closed:
+            later = select(*month, *sums).where(*mine, RollupMonth.month >= end).group_by(*month)
+            for area, code, households, people in session.execute(later):
+                _add(counts[(area, code)], 2, -int(households or 0), -int(people or 0))
+        period = [RollupMonth.month >= start.replace(day=1), RollupMonth.month < end]
+        for area, code, households, people in session.execute(
+            select(*month, *sums).where(*mine, *period).group_by(*month)
+        ):
+            _add(counts[(area, code)], 0, households, people)
 
     @staticmethod
     def _live(
         session: Session,
         counts: Counts,
-        area_ids: Iterable[int] | None,
+        units: Mapping[int, Collection[int]],
         codes: list[str],
         start: datetime,
         end: datetime,
         live_from: datetime | None,
     ) -> None:
-        """Visits after the roll-ups: households not already reached (per service), and people helped."""
+        """Visits after the roll-ups, per area then added to each unit containing it: households not already
+        reached (per service), and people helped."""
+        owners: dict[int, list[int]] = defaultdict(list)
+        for unit, members in units.items():
+            for member in members:
+                owners[member].append(unit)
         window = [Visit.deleted_at.is_(None), Visit.outcome == Outcome.DONE.value, Visit.created_at < end]
-        window += _areas(Visit.area_id, area_ids) + ([Visit.created_at >= live_from] if live_from else [])
+        window += _areas(Visit.area_id, _narrowed(session, owners))
+        window += [Visit.created_at >= live_from] if live_from else []
         known = exists().where(
             Reached.household_id == Visit.household_id, Reached.service_code == VisitService.service_code
         )
@@ -118,8 +135,9 @@ class VisitProgress:
             firsts.c.area, firsts.c.code
         )
         for area, code, period, total in session.execute(query):
-            counts[(area, code)][0] += int(period or 0)
-            counts[(area, code)][2] += int(total or 0)
+            for unit in owners.get(area, []):
+                _add(counts[(unit, code)], 0, period, 0)
+                _add(counts[(unit, code)], 2, total, 0)
         helped = case((Visit.created_at >= start, Visit.people_helped), else_=0)
         people = (
             select(Visit.area_id, VisitService.service_code, func.sum(helped), func.sum(Visit.people_helped))
@@ -128,11 +146,12 @@ class VisitProgress:
             .group_by(Visit.area_id, VisitService.service_code)
         )
         for area, code, period, total in session.execute(people):
-            counts[(area, code)][1] += int(period or 0)
-            counts[(area, code)][3] += int(total or 0)
+            for unit in owners.get(area, []):
+                _add(counts[(unit, code)], 0, 0, period)
+                _add(counts[(unit, code)], 2, 0, total)
 
     def buckets(
-        self, session: Session, area_ids: Iterable[int] | None, edges: Sequence[datetime]
+        self, session: Session, unit: int, subtree: Collection[int], edges: Sequence[datetime]
     ) -> list[tuple[int, int]]:
         if len(edges) < 2:
             return []
@@ -140,19 +159,13 @@ class VisitProgress:
         totals = [[0, 0] for _ in edges[1:]]
         if closed is not None:
             days = [_local(edge) for edge in edges]
-            columns = []
-            for low, high in itertools.pairwise(days):
-                inside = and_(RollupDay.day >= low, RollupDay.day < high)
-                columns += [func.sum(case((inside, RollupDay.visits), else_=0))]
-                columns += [func.sum(case((inside, RollupDay.people), else_=0))]
-            where = [RollupDay.day >= days[0], RollupDay.day < min(days[-1], closed)]
-            row = session.execute(select(*columns).where(*where, *_areas(RollupDay.area_id, area_ids))).one()
-            for index, total in enumerate(totals):
-                total[0] += int(row[2 * index] or 0)
-                total[1] += int(row[2 * index + 1] or 0)
+            where = [RollupDay.area_id == unit, RollupDay.day >= days[0], RollupDay.day < min(days[-1], closed)]
+            query = select(RollupDay.day, RollupDay.visits, RollupDay.people).where(*where)
+            for day, visits, people in session.execute(query):  # one row per day of the unit's subtree
+                _add(totals[bisect.bisect_right(days, day) - 1], 0, visits, people)
         live_from = max(edges[0], local_midnight(closed)) if closed is not None else edges[0]
         if live_from < edges[-1]:
-            self._live_buckets(session, totals, area_ids, edges, live_from)
+            self._live_buckets(session, totals, _narrowed(session, subtree), edges, live_from)
         return [(visits, people) for visits, people in totals]
 
     @staticmethod
@@ -172,8 +185,7 @@ class VisitProgress:
         where = [Visit.deleted_at.is_(None), Visit.created_at >= live_from, Visit.created_at < edges[-1]]
         row = session.execute(select(*columns).where(*where, *_areas(Visit.area_id, area_ids))).one()
         for index, total in enumerate(totals):
-            total[0] += int(row[2 * index] or 0)
-            total[1] += int(row[2 * index + 1] or 0)
+            _add(total, 0, row[2 * index], row[2 * index + 1])
 
     def team_activity(self, session: Session, team_ids: Iterable[int], start: datetime) -> list[Activity]:
         ids = sorted(set(team_ids))
@@ -185,16 +197,23 @@ class VisitProgress:
 
     @staticmethod
     def _activity(session: Session, key: Any, visit_key: Any, ids: list[int], start: datetime) -> list[Activity]:
-        """One probe of the (key, created_at) index per team or member, instead of grouping all their visits."""
+        """Recent visits grouped through the (key, created_at) index, and each one's last visit by one
+        backwards probe of it, instead of grouping all their visits ever."""
+        recent = (
+            select(visit_key, func.count(), func.count(distinct(Visit.household_id)))
+            .where(visit_key.in_(ids), Visit.created_at >= start, Visit.deleted_at.is_(None))
+            .group_by(visit_key)
+        )
+        counts = {k: (int(n), int(h)) for k, n, h in session.execute(recent)}
         mine = [visit_key == key, Visit.deleted_at.is_(None)]
-        recent = [*mine, Visit.created_at >= start]
-        query = select(
-            key,
-            select(func.count()).where(*recent).scalar_subquery(),
-            select(func.count(distinct(Visit.household_id))).where(*recent).scalar_subquery(),
-            select(Visit.created_at).where(*mine).order_by(Visit.created_at.desc()).limit(1).scalar_subquery(),
-        ).where(key.in_(ids))
-        return [Activity(int(k), int(n or 0), int(h or 0), last) for k, n, h, last in session.execute(query)]
+        last = select(Visit.created_at).where(*mine).order_by(Visit.created_at.desc()).limit(1).scalar_subquery()
+        found = session.execute(select(key, last).where(key.in_(ids)))
+        return [Activity(int(k), *counts.get(k, (0, 0)), moment) for k, moment in found if moment is not None]
+
+
+def _add(row: list[int], at: int, first: int | None, second: int | None) -> None:
+    row[at] += int(first or 0)
+    row[at + 1] += int(second or 0)
 
 
 def _grouped(counts: Counts, groups: Mapping[str, Sequence[str]]) -> list[Reach]:

@@ -12,17 +12,21 @@ from __future__ import annotations
 import logging
 import re
 import time as clock
+from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Date, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.storage.db import Database
+from bot.storage.models import Area
 from bot.storage.types import UTCDateTime
 from handlers.visits.models import Visit
 from handlers.visits.records import VIETNAM
-from handlers.visits.rollup_models import RollupState
+from handlers.visits.rollup_models import RollupDay, RollupMonth, RollupState, RollupTotal
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,6 @@ MONTH_OF = {"sqlite": "date({day}, 'start of month')", "postgresql": "date_trunc
 WINDOW = "v.deleted_at IS NULL AND v.created_at >= :low AND v.created_at < :high"
 
 DAYS = """
-INSERT INTO visit_rollup_days (area_id, day, visits, people)
 SELECT v.area_id, {day}, count(*), coalesce(sum(CASE WHEN v.outcome = 'done' THEN v.people_helped ELSE 0 END), 0)
 FROM visits v WHERE {window} GROUP BY v.area_id, {day}
 """
@@ -48,18 +51,13 @@ WHERE {window} AND v.outcome = 'done' GROUP BY v.household_id, s.service_code
 ON CONFLICT (household_id, service_code) DO NOTHING
 """
 NEW_HOUSEHOLDS = """
-INSERT INTO visit_rollup_months (area_id, service_code, month, households, people)
 SELECT r.area_id, r.service_code, {month}, count(*), 0 FROM visit_reached r
 WHERE r.first_day >= :low_day AND r.first_day < :high_day GROUP BY r.area_id, r.service_code, {month}
-ON CONFLICT (area_id, service_code, month)
-DO UPDATE SET households = visit_rollup_months.households + excluded.households
 """
 PEOPLE = """
-INSERT INTO visit_rollup_months (area_id, service_code, month, households, people)
 SELECT v.area_id, s.service_code, {month}, 0, sum(v.people_helped)
 FROM visits v JOIN visit_services s ON s.visit_id = v.id
 WHERE {window} AND v.outcome = 'done' GROUP BY v.area_id, s.service_code, {month}
-ON CONFLICT (area_id, service_code, month) DO UPDATE SET people = visit_rollup_months.people + excluded.people
 """
 
 
@@ -96,21 +94,82 @@ def roll_up_step(session: Session, now: datetime) -> bool:
 
 
 def _roll(session: Session, low_day: date, high_day: date) -> None:
+    """Aggregate the week per area in SQL, then add each row to the area and every area above it."""
+    ancestors = _ancestors(session)
+    days: Sums = defaultdict(lambda: [0, 0])
+    for area, day, visits, people in _select(session, DAYS, low_day, high_day):
+        for owner in ancestors.get(area, (area,)):
+            _add(days[(owner, _as_date(day))], visits, people)
+    _select(session, REACHED, low_day, high_day, fetch=False)
+    months: Sums = defaultdict(lambda: [0, 0])
+    for template in (PEOPLE, NEW_HOUSEHOLDS):
+        for area, code, month, households, people in _select(session, template, low_day, high_day):
+            for owner in ancestors.get(area, (area,)):
+                _add(months[(owner, code, _as_date(month))], households, people)
+    totals: Sums = defaultdict(lambda: [0, 0])
+    for (owner, code, _month), (households, people) in months.items():
+        _add(totals[(owner, code)], households, people)
+    _upsert(session, RollupDay, ("area_id", "day"), ("visits", "people"), days)
+    _upsert(session, RollupMonth, ("area_id", "service_code", "month"), ("households", "people"), months)
+    _upsert(session, RollupTotal, ("area_id", "service_code"), ("households", "people"), totals)
+
+
+Sums = dict[tuple[Any, ...], list[int]]
+
+
+def _add(row: list[int], first: int | None, second: int | None) -> None:
+    row[0] += int(first or 0)
+    row[1] += int(second or 0)
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _ancestors(session: Session) -> dict[int, tuple[int, ...]]:
+    """Each area with every area above it (areas are few: a province has about a thousand)."""
+    parents: dict[int, int | None] = {area: parent for area, parent in session.execute(select(Area.id, Area.parent_id))}
+    found = {}
+    for area in parents:
+        chain, current = [area], parents.get(area)
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        found[area] = tuple(chain)
+    return found
+
+
+def _select(session: Session, template: str, low_day: date, high_day: date, *, fetch: bool = True) -> list[Any]:
     dialect = session.get_bind().dialect.name
     day = LOCAL_DAY[dialect]
+    month = MONTH_OF[dialect].format(day="r.first_day" if template is NEW_HOUSEHOLDS else day)
+    source = template.format(day=day, month=month, window=WINDOW)
     params = {
         "low": local_midnight(low_day),
         "high": local_midnight(high_day),
         "low_day": low_day,
         "high_day": high_day,
     }
-    for template in (DAYS, REACHED, PEOPLE, NEW_HOUSEHOLDS):
-        month = MONTH_OF[dialect].format(day="r.first_day" if template is NEW_HOUSEHOLDS else day)
-        source = template.format(day=day, month=month, window=WINDOW)
-        used = [name for name in params if re.search(rf":{name}\b", source)]
-        types: dict[str, Any] = {"low": UTCDateTime(), "high": UTCDateTime(), "low_day": Date(), "high_day": Date()}
-        sql = text(source).bindparams(*(bindparam(name, type_=types[name]) for name in used))
-        session.execute(sql, {name: params[name] for name in used})
+    types: dict[str, Any] = {"low": UTCDateTime(), "high": UTCDateTime(), "low_day": Date(), "high_day": Date()}
+    used = [name for name in params if re.search(rf":{name}\b", source)]
+    sql = text(source).bindparams(*(bindparam(name, type_=types[name]) for name in used))
+    result = session.execute(sql, {name: params[name] for name in used})
+    return list(result) if fetch else []
+
+
+def _upsert(session: Session, model: Any, keys: tuple[str, ...], columns: tuple[str, ...], sums: Sums) -> None:
+    """Add the sums to existing rows (a month or an area already partly rolled up) or insert new ones."""
+    if not sums:
+        return
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    table = model.__table__
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in columns}
+    )
+    rows = [dict(zip(keys + columns, (*key, *values), strict=True)) for key, values in sums.items()]
+    for start in range(0, len(rows), 5000):
+        session.execute(statement, rows[start : start + 5000])
 
 
 def roll_up(database: Database, now: datetime, budget_seconds: float = 240.0) -> int:

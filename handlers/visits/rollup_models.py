@@ -1,5 +1,8 @@
 """Roll-ups of visits for the console's figures at province scale (see rollup.py for how they are kept).
 
+Every roll-up row of an area counts its whole subtree (a visit in a village is added to the village, its
+commune and its province), so a page reads one row per unit it shows instead of one per area below it.
+
 Only closed days are rolled up: days before yesterday (local time), which members can no longer correct
 (/sua and /xoa work for 24 hours). Later days are counted live from `visits`, a small window.
 """
@@ -39,10 +42,22 @@ class RollupMonth(Base):
     visit), and people helped in completed visits giving it. Cumulative figures are sums over months."""
 
     __tablename__ = "visit_rollup_months"
+    __table_args__ = (Index("ix_visit_rollup_months_month", "month", "area_id"),)
 
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
     service_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
+    households: Mapped[int] = mapped_column(default=0)
+    people: Mapped[int] = mapped_column(default=0)
+
+
+class RollupTotal(Base):
+    """Per area (subtree) and service, the sums of `RollupMonth` over every rolled-up month."""
+
+    __tablename__ = "visit_rollup_totals"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+    service_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     households: Mapped[int] = mapped_column(default=0)
     people: Mapped[int] = mapped_column(default=0)
 

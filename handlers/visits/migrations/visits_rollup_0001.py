@@ -39,6 +39,14 @@ def upgrade() -> None:
         sa.Column("households", sa.Integer, nullable=False),
         sa.Column("people", sa.Integer, nullable=False),
     )
+    op.create_index("ix_visit_rollup_months_month", "visit_rollup_months", ["month", "area_id"])
+    op.create_table(
+        "visit_rollup_totals",
+        sa.Column("area_id", sa.Integer, sa.ForeignKey("areas.id"), primary_key=True),
+        sa.Column("service_code", sa.String(16), primary_key=True),
+        sa.Column("households", sa.Integer, nullable=False),
+        sa.Column("people", sa.Integer, nullable=False),
+    )
     op.create_table(
         "visit_reached",
         sa.Column("household_id", sa.Integer, sa.ForeignKey("households.id"), primary_key=True),
@@ -52,6 +60,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_visit_reached_service_day", "visit_reached")
     op.drop_table("visit_reached")
+    op.drop_table("visit_rollup_totals")
+    op.drop_index("ix_visit_rollup_months_month", "visit_rollup_months")
     op.drop_table("visit_rollup_months")
     op.drop_table("visit_rollup_days")
     op.drop_table("visit_rollup_state")
