@@ -190,8 +190,10 @@ class ProgressSource(Protocol):
     ) -> list[tuple[int, int]]:
         """(visits, people helped) in the unit's subtree between consecutive `edges` (local midnights)."""
 
-    def team_activity(self, session: Session, team_ids: Iterable[int], start: datetime) -> list[Activity]:
-        """Visits and households since `start`, and the last visit ever, per team."""
+    def team_activity(
+        self, session: Session, team_ids: Iterable[int], start: datetime, *, last_visit: bool = True
+    ) -> list[Activity]:
+        """Visits and households since `start`, and (unless told not to) the last visit ever, per team."""
 
     def member_activity(self, session: Session, member_ids: Iterable[int], start: datetime) -> list[Activity]:
         """The same per member."""

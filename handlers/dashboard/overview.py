@@ -17,6 +17,7 @@ from handlers.dashboard.svg import Bar, bar_chart
 WEEKS = 8
 MONTHS = 6
 ACTIVE_DAYS = 30
+TEAMS_SHOWN = 50
 
 
 @dataclass
@@ -79,21 +80,21 @@ def _below(session: Session, area_id: int) -> list[int]:
 
 
 def _teams(session: Session, progress: ProgressSource, area_ids: list[int], now: datetime) -> list[dict[str, Any]]:
+    """The most active teams of the last 30 days; their last visit is looked up only for those shown."""
     teams = session.execute(
         select(Team.id, Team.name, Area.name).join(Area, Area.id == Team.area_id).where(Team.area_id.in_(area_ids))
     ).all()
     since = now - timedelta(days=ACTIVE_DAYS)
-    activity = {row.key: row for row in progress.team_activity(session, [team[0] for team in teams], since)}
-    rows: list[dict[str, Any]] = []
-    for team_id, name, area_name in teams:
-        found = activity.get(team_id)
-        rows.append(
-            {
-                "name": name,
-                "area": area_name,
-                "visits": found.visits if found else 0,
-                "households": found.households if found else 0,
-                "last": found.last_visit if found else None,
-            }
-        )
-    return sorted(rows, key=lambda row: (-row["visits"], row["name"]))[:50]
+    recent = {row.key: row for row in progress.team_activity(session, [t[0] for t in teams], since, last_visit=False)}
+    shown = sorted(teams, key=lambda t: (-(recent[t[0]].visits if t[0] in recent else 0), t[1]))[:TEAMS_SHOWN]
+    last = {row.key: row.last_visit for row in progress.team_activity(session, [t[0] for t in shown], since)}
+    return [
+        {
+            "name": name,
+            "area": area_name,
+            "visits": recent[team_id].visits if team_id in recent else 0,
+            "households": recent[team_id].households if team_id in recent else 0,
+            "last": last.get(team_id),
+        }
+        for team_id, name, area_name in shown
+    ]

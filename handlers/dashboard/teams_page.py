@@ -24,6 +24,7 @@ from handlers.dashboard.web import CONSOLE, ROOT, Auth, ConsoleState, in_thread,
 
 log = logging.getLogger(__name__)
 MEMBER_LIMIT = 300
+TEAM_LIMIT = 300
 INVITE_HOURS = (24, 72, 168)
 
 
@@ -69,6 +70,7 @@ async def show_teams(request: web.Request, current: Auth) -> web.Response:
                 .join(Area, Area.id == Team.area_id)
                 .where(Team.area_id.in_(area_ids))
                 .order_by(Area.code, Team.name)
+                .limit(TEAM_LIMIT)
             ).all()
             invite = _shown_invite(session, current, request.query.get("moi", ""))
             progress = progress_of(state.troly)

@@ -187,16 +187,20 @@ class VisitProgress:
         for index, total in enumerate(totals):
             _add(total, 0, row[2 * index], row[2 * index + 1])
 
-    def team_activity(self, session: Session, team_ids: Iterable[int], start: datetime) -> list[Activity]:
+    def team_activity(
+        self, session: Session, team_ids: Iterable[int], start: datetime, *, last_visit: bool = True
+    ) -> list[Activity]:
         ids = sorted(set(team_ids))
-        return self._activity(session, Team.id, Visit.team_id, ids, start) if ids else []
+        return self._activity(session, Team.id, Visit.team_id, ids, start, last_visit) if ids else []
 
     def member_activity(self, session: Session, member_ids: Iterable[int], start: datetime) -> list[Activity]:
         ids = sorted(set(member_ids))
         return self._activity(session, User.id, Visit.member_id, ids, start) if ids else []
 
     @staticmethod
-    def _activity(session: Session, key: Any, visit_key: Any, ids: list[int], start: datetime) -> list[Activity]:
+    def _activity(
+        session: Session, key: Any, visit_key: Any, ids: list[int], start: datetime, last_visit: bool = True
+    ) -> list[Activity]:
         """Recent visits grouped through the (key, created_at) index, and each one's last visit by one
         backwards probe of it, instead of grouping all their visits ever."""
         recent = (
@@ -205,6 +209,8 @@ class VisitProgress:
             .group_by(visit_key)
         )
         counts = {k: (int(n), int(h)) for k, n, h in session.execute(recent)}
+        if not last_visit:
+            return [Activity(k, n, h, None) for k, (n, h) in counts.items()]
         mine = [visit_key == key, Visit.deleted_at.is_(None)]
         last = select(Visit.created_at).where(*mine).order_by(Visit.created_at.desc()).limit(1).scalar_subquery()
         found = session.execute(select(key, last).where(key.in_(ids)))
