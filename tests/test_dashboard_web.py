@@ -177,6 +177,7 @@ async def test_an_official_sees_only_their_communes_visits(client: TestClient, c
         ("trang=1%27%20OR%201%3D1", 400),
         ("trang=99999999999", 400),
         ("trang=9000", 200),  # beyond the last page: an empty page, said so
+        ("truoc=1", 200),  # keyset: nothing logged before the first visit
         ("dv=muc2%27%3B%20DROP%20TABLE%20visits%3B--", 400),
         ("to=1%20OR%201%3D1", 400),
         ("tu=2026-13-45", 400),
@@ -315,3 +316,10 @@ async def test_an_invite_has_a_qr_code_and_a_telegram_deep_link(
         assert "Chào mừng" in joined_reply and "Khu 2" in joined_reply
     finally:
         troly.close()
+
+
+async def test_the_next_page_starts_after_the_last_row_shown(client: TestClient, console_app: Troly) -> None:  # type: ignore[type-arg]
+    await sign_in(client, console_app, "hoa")
+    page = await (await client.get("/quan-ly/p/luot-tham?truoc=3")).text()
+    assert "Trần Phú" in page and "Lê Lợi" in page  # visits 1 and 2
+    assert "Hòa Bình" not in page and "Thôn Đông" not in page  # visits 3 and later

@@ -1,8 +1,9 @@
 """The visits page of the web console (registered with the `console_pages` hook; see bot/console.py).
 
-Filters by area, team, member, service, outcome and dates; 50 rows a page, most recently logged first
-(LIMIT/OFFSET walking the primary key backwards, so no sort of a province's million visits); CSV or XLSX export of exactly the filtered rows, streamed. Every value of
-the query string is checked: an area outside the viewer's scope is refused (403), anything malformed gets a
+Filters by area, team, member, service, outcome and dates; 50 rows a page, most recently logged first, walking
+the primary key backwards (no sort of a province's million visits), "Trang sau" by keyset (`truoc=<id>`, no
+OFFSET to walk); CSV or XLSX export of exactly the filtered rows, streamed. Every value of the query string is
+checked: an area outside the viewer's scope is refused (403), anything malformed gets a
 Vietnamese message (400), and nothing reaches SQL except as a bound parameter.
 """
 
@@ -33,7 +34,7 @@ from handlers.visits.reports import in_period
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
-COUNT_CAP = 10_000  # "more than 10 000": counting a province's million rows exactly costs more than it tells
+COUNT_CAP = 1_000  # "more than 1 000": counting a province's million rows exactly costs more than it tells
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -51,6 +52,7 @@ class Filters:
     start: date | None
     end: date | None
     page: int
+    before: int | None = None  # keyset: the rows logged before this visit id ("Trang sau")
 
     def as_query(self) -> dict[str, str]:
         values = {
@@ -102,7 +104,8 @@ def parse_filters(request: ConsoleRequest) -> Filters:
     if page > MAX_PAGE:
         raise ConsoleInvalid(f"Số trang quá lớn (tối đa {MAX_PAGE}); hãy lọc hẹp hơn.")
     team_id, member_id = _int(query.get("to", ""), "tổ"), _int(query.get("tv", ""), "thành viên")
-    return Filters(area, team_id, member_id, service, outcome, start, end, max(page, 1))
+    before = _int(query.get("truoc", ""), "trang sau")
+    return Filters(area, team_id, member_id, service, outcome, start, end, max(page, 1), before)
 
 
 def filtered(session: Session, request: ConsoleRequest, filters: Filters) -> Select[Any]:
@@ -174,7 +177,10 @@ def show_visits(request: ConsoleRequest) -> ConsoleResult:
         request.audit("visits.export", details={"format": export, **filters.as_query()})
         return _export(session, ids, export)
     total = session.scalar(select(func.count()).select_from(ids.limit(COUNT_CAP + 1).subquery())) or 0
-    rows = list(_rows(session, ids, PAGE_SIZE, (filters.page - 1) * PAGE_SIZE))
+    if filters.before is not None:  # keyset pagination: no OFFSET to walk, whatever the page
+        rows = list(_rows(session, ids.where(Visit.id < filters.before), PAGE_SIZE, 0))
+    else:
+        rows = list(_rows(session, ids, PAGE_SIZE, (filters.page - 1) * PAGE_SIZE))
     context = {
         "rows": rows,
         "total": total,
@@ -182,6 +188,7 @@ def show_visits(request: ConsoleRequest) -> ConsoleResult:
         "filters": filters,
         "query": filters.as_query(),
         "pages": max((min(total, COUNT_CAP) + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        "next_before": rows[-1][0] if len(rows) == PAGE_SIZE else None,
         "services": SERVICES,
         "outcomes": OUTCOME_LABELS,
         "teams": _teams(session, request),
