@@ -323,3 +323,39 @@ async def test_the_next_page_starts_after_the_last_row_shown(client: TestClient,
     page = await (await client.get("/quan-ly/p/luot-tham?truoc=3")).text()
     assert "Trần Phú" in page and "Lê Lợi" in page  # visits 1 and 2
     assert "Hòa Bình" not in page and "Thôn Đông" not in page  # visits 3 and later
+
+
+async def test_an_announcement_queued_on_the_web_can_be_cancelled(client: TestClient, console_app: Troly) -> None:  # type: ignore[type-arg]
+    from handlers.announcements.models import OutboxItem
+
+    csrf = await sign_in(client, console_app, "hoa")
+    form = {"csrf": csrf, "text": "Lịch làm định danh mức 2 tuần sau.", "area": "22-MC-K1", "target": "subscribers"}
+    preview = await (await client.post("/quan-ly/p/thong-bao/moi", data=form | {"action": "preview"})).text()
+    assert "Người nhận: 3" in preview
+    queued = await client.post(
+        "/quan-ly/p/thong-bao/moi", data=form | {"action": "send", "send_at": "2099-01-01T08:00"}
+    )
+    assert queued.status == 400 or "60 ngày" in await queued.text()  # too far ahead: refused, nothing queued
+    with console_app.database.transaction() as session:
+        assert session.scalar(select(OutboxItem.id)) is None
+    status = await client.post("/quan-ly/p/thong-bao/moi", data=form | {"action": "send"})
+    number = re.search(r"Thông báo #(\d+)", await status.text()).group(1)  # type: ignore[union-attr]
+    cancelled = await client.post(f"/quan-ly/p/thong-bao/{number}/huy", data={"csrf": csrf})
+    assert "Đã hủy 3 tin chưa gửi" in await cancelled.text()
+    with console_app.database.transaction() as session:
+        assert set(session.scalars(select(OutboxItem.reason))) == {"cancelled"}
+    assert {"announcement.create", "announcement.cancel"} <= set(audit_actions(console_app))
+    other = await client.post(f"/quan-ly/p/thong-bao/{number}/huy", data={})
+    assert other.status == 403  # no CSRF token
+
+
+async def test_the_cookie_is_secure_behind_https(make_settings: Callable[..., Settings], sqlite_url: str) -> None:
+    troly = create_app(make_settings(database_url=sqlite_url, plugins=PLUGINS, public_url="https://troly.example.vn"))
+    console_data(troly)
+    try:
+        async with TestClient(TestServer(create_web_app(troly))) as https_client:
+            path = login_link(troly, "hoa")
+            response = await https_client.post(path, allow_redirects=False)
+            assert "Secure" in response.headers["Set-Cookie"]
+    finally:
+        troly.close()
