@@ -120,3 +120,24 @@ def test_trend_buckets_count_the_same_rolled_up_or_live(spread_app: Troly) -> No
     with spread_app.database.reading() as session:
         rolled = VisitProgress().buckets(session, province.id, subtree, edges)
     assert rolled == live and sum(visits for visits, _ in live) == 8
+
+
+def test_the_rollup_and_console_migrations_match_their_models(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from bot.plugins import load_plugins, migration_dirs
+    from bot.settings import DEFAULT_PLUGINS
+    from bot.storage.db import Database
+    from bot.storage.models import Base
+
+    database = Database(database_url, migrations=migration_dirs(load_plugins(DEFAULT_PLUGINS)))
+    database.upgrade()
+    tables = (
+        "visit_rollup_state", "visit_rollup_days", "visit_rollup_months", "visit_rollup_totals", "visit_reached",
+        "web_login_links", "web_sessions", "web_api_tokens", "indicators", "indicator_targets", "areas",
+    )  # fmt: skip
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in differences if any(f"'{table}'" in repr(d) for table in tables)] == []
+    database.dispose()
