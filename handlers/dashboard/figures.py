@@ -122,6 +122,7 @@ class Tree:
     root: Area
     children: dict[int, list[int]]
     rows: dict[int, tuple[str, str, int | None, int | None]]  # id -> (code, name, households, adults)
+    populations: dict[tuple[int, str], int | None] = field(default_factory=dict)
 
     def below(self, area_id: int) -> list[int]:
         found, frontier = [area_id], [area_id]
@@ -132,6 +133,12 @@ class Tree:
 
     def population(self, area_id: int, basis: str) -> int | None:
         """The area's own figure, else the sum of its sub-areas' (None when nothing is known)."""
+        key = (area_id, basis)
+        if key not in self.populations:
+            self.populations[key] = self._population(area_id, basis)
+        return self.populations[key]
+
+    def _population(self, area_id: int, basis: str) -> int | None:
         _code, _name, households, adults = self.rows[area_id]
         own = adults if basis == "adults" else households
         if own is not None:
