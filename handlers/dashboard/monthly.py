@@ -2,7 +2,7 @@
 
 Everything in it comes from `figures.monthly_figures`, like the JSON feed. Numbers are numbers, dates are dates
 (shown dd/mm/yyyy), shares are fractions shown as percentages, headers are bold and frozen with filters, and each
-indicator sheet ends with totals. Text cells go through `bot.cells.safe_cell` (names typed by people).
+indicator sheet ends with totals. Text cells go through `bot.spreadsheets.safe_cell` (names typed by people).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.cells import safe_cell
+from bot.spreadsheets import safe_cell
 from handlers.dashboard.figures import Figure, MonthlyReport
 
 ESTIMATE_NOTE = "Ước tính từ các lượt hỗ trợ đã ghi nhận, không phải số liệu điều tra dân số."

@@ -23,8 +23,8 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.app import Troly
-from bot.cells import safe_row
 from bot.console import ConsoleDenied, ConsoleInvalid, ConsolePage, ConsoleRequest, ConsoleResult, Download, Page
+from bot.spreadsheets import safe_row
 from bot.storage.models import Area, Team, User
 from handlers.visits.catalogue import OUTCOME_LABELS, SERVICE_BY_CODE, SERVICES, Outcome, service_labels
 from handlers.visits.export import HEADER
