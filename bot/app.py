@@ -163,8 +163,8 @@ class Troly:
         command = parse_command(ctx.text) or (("huy", "") if is_cancel_word(ctx.text) else None)
         if command is not None:
             name, ctx.args = command
-            if inbound.anonymous and name not in ANONYMOUS_COMMANDS:
-                return texts.NEEDS_FOLLOW
+            if inbound.anonymous and (name not in ANONYMOUS_COMMANDS or (name == "start" and ctx.args)):
+                return texts.NEEDS_FOLLOW  # "/start CODE" would redeem an invite
             if name != "huy" and ctx.dialog is not None:
                 ctx.end_dialog()
                 ctx.notices.append(texts.DIALOG_INTERRUPTED)

@@ -112,6 +112,8 @@ def _anonymous(payload: Mapping[str, Any], name: str) -> Inbound:
     kind = ANONYMOUS_EVENTS[name]
     fields: dict[str, Any] = {"attachments": (Attachment(kind),)} if kind else {"text": _text(message)}
     chat_id = f"{ANONYMOUS_PREFIX}{anonymous_id}:{conversation_id}"
+    if len(chat_id) > MAX_ID_CHARS:  # users.chat_id holds 64 characters; Zalo's ids are about 20 digits
+        raise MalformedEvent("anonymous ids too long to answer")
     return _inbound(
         payload, ANONYMOUS_PREFIX + anonymous_id, _msg_id(message), chat_id=chat_id, anonymous=True, **fields
     )

@@ -67,9 +67,10 @@ async def test_an_anonymous_question_is_answered_anonymously_and_personal_comman
     chat = "anon:A77:C9"
     assert await _post(zalo_lite, anonymous_text_event("A77", "C9", "xin chào", "an-1")) == 200
     assert await _post(zalo_lite, anonymous_text_event("A77", "C9", "/dangky", "an-2")) == 200
+    assert await _post(zalo_lite, anonymous_text_event("A77", "C9", "/start ABCD2345", "an-3")) == 200
     answers = fake_zalo.texts_to(chat)
     assert "Xin chào" in answers[0]
-    assert answers[-1] == texts.NEEDS_FOLLOW
+    assert answers[-2:] == [texts.NEEDS_FOLLOW, texts.NEEDS_FOLLOW]  # no subscription, no invite redeemed
     user = _user(zalo_lite, "anon:A77")
     assert user is not None and user.subscribed_area_id is None
 
