@@ -46,11 +46,12 @@ def who_am_i(ctx: Context) -> Reply:
         lines.append(f"Tổ: {user.team.name}")
     if user.area is not None:
         lines.append(f"Khu vực phụ trách: {user.area.name} (mã {user.area.code})")
-    lines += [
-        "",
-        "Khi cần được cấp vai trò, bạn gửi mã người dùng này cho quản trị viên. Quản trị viên dùng lệnh:",
-        f"troly users grant --channel {user.channel} --user-id {user.channel_user_id} --role member --area MÃ",
-    ]
+    if user.role is Role.CITIZEN:
+        lines += [
+            "",
+            "Khi cần được cấp vai trò, bạn gửi mã người dùng này cho quản trị viên. Quản trị viên dùng lệnh:",
+            f"troly users grant --channel {user.channel} --user-id {user.channel_user_id} --role member --area MÃ",
+        ]
     return "\n".join(lines)
 
 
