@@ -80,6 +80,7 @@ def encode(message: Outbound) -> dict[str, Any]:
     return {
         "choices": [[choice.label, choice.value] for choice in message.choices],
         "request_location": message.request_location,
+        "request_contact": message.request_contact,
         "meta": dict(message.meta),
     }
 
@@ -90,6 +91,7 @@ def decode(text: str, payload: dict[str, Any], image: bytes | None) -> Outbound:
         text,
         choices=choices,
         request_location=bool(payload.get("request_location")),
+        request_contact=bool(payload.get("request_contact")),
         image=image,
         meta=dict(payload.get("meta") or {}),
     )

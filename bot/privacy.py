@@ -34,3 +34,23 @@ def mask_user_id(channel: str, user_id: str) -> str:
     """A stable pseudonym for logs, so one user's lines can be followed without exposing the id."""
     digest = hashlib.sha256(f"{channel}:{user_id}".encode()).hexdigest()[:10]
     return f"{channel}:{digest}"
+
+
+# Vietnamese numbers as people type them: mobiles have 10 digits (03x, 05x, 07x, 08x, 09x since the 2018
+# renumbering), landlines 11 (02x area codes); "+84"/"84" may replace the leading 0.
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+_MOBILE = re.compile(r"0[35789]\d{8}")
+_LANDLINE = re.compile(r"02\d{9}")
+
+
+def vietnamese_phone(text: str) -> str | None:
+    """The number in its national form ("0912345678") when `text` is one valid Vietnamese phone number, else
+    None: a help request keeps only a number that can be called."""
+    compact = _PHONE_SEPARATORS.sub("", text.strip())
+    if compact.startswith("+84"):
+        compact = "0" + compact[3:]
+    elif compact.startswith("84") and len(compact) in (11, 12):
+        compact = "0" + compact[2:]
+    if _MOBILE.fullmatch(compact) or _LANDLINE.fullmatch(compact):
+        return compact
+    return None

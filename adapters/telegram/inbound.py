@@ -35,12 +35,14 @@ def message_inbound(update: Update) -> Inbound | None:
     if message is None or user is None:
         return None
     location = _location(message)
+    contact = _own_phone(message, user)
     kinds = [kind for attribute, kind in _MEDIA if getattr(message, attribute, None)]
-    attachments = (Attachment(kinds[0]),) if kinds else ()
+    attachments = (Attachment(kinds[0]),) if kinds and contact is None else ()
     text = message.text or message.caption or ""
-    if not text and location is None and not attachments:
+    if not text and location is None and contact is None and not attachments:
         return None
-    return _inbound(update, user, str(message.chat.id), text, location=location, attachments=attachments)
+    chat_id = str(message.chat.id)
+    return _inbound(update, user, chat_id, text, location=location, attachments=attachments, contact=contact)
 
 
 def choice_inbound(update: Update) -> Inbound | None:
@@ -74,6 +76,7 @@ def _inbound(
     location: Location | None = None,
     attachments: tuple[Attachment, ...] = (),
     event: EventKind = "message",
+    contact: str | None = None,
 ) -> Inbound:
     # The time the user acted: a message's date; a tap has none of its own (its message is the bot's), so now.
     extra = {"sent_at": update.message.date} if update.message is not None else {}
@@ -87,6 +90,7 @@ def _inbound(
         location=location,
         attachments=attachments,
         event=event,
+        contact=contact,
         raw={"update_id": update.update_id},  # for logs; the whole update is not copied (it costs per update)
         **extra,
     )
@@ -95,3 +99,12 @@ def _inbound(
 def _location(message: Message) -> Location | None:
     found = message.location or (message.venue.location if message.venue else None)
     return Location(found.latitude, found.longitude) if found else None
+
+
+def _own_phone(message: Message, user: User) -> str | None:
+    """The number of a contact the user shared as their own (the «send my number» button); a contact card of
+    somebody else stays an attachment the bot does not read."""
+    contact = message.contact
+    if contact is None or not contact.phone_number or contact.user_id != user.id:
+        return None
+    return contact.phone_number[:32]
