@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from bot.app import Troly
 from bot.commands import Commands
+from bot.extensions import SERVICE_CATALOGUE, CatalogueService
 from bot.storage.models import Role
 from handlers.visits import actions, cli, commands, dialog, summary
 from handlers.visits import models as models  # registers the tables on Base
+from handlers.visits.catalogue import SERVICES
 
 REPORT_READERS = frozenset({Role.MEMBER, Role.LEADER, Role.OFFICIAL, Role.ADMIN})
 
@@ -25,6 +27,8 @@ def setup(troly: Troly) -> None:
     router.dialog(dialog.NAME, dialog.handle)
     router.dialog(actions.DELETE_DIALOG, actions.confirm_delete)
     router.text(commands.stale_button, when=commands.is_stale_button)
+    for service in SERVICES:
+        troly.extensions.add(SERVICE_CATALOGUE, CatalogueService(service.code, service.label))
 
 
 def register_cli(commands_: Commands) -> None:
