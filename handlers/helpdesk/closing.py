@@ -53,7 +53,7 @@ def close(notifier: Notifier, request: HelpRequest, reason: str, *, ask_rating: 
     store.record(notifier.session, request, "closed", notifier.now, reason=reason)
     helper, citizen = request.assignee, request.citizen
     key = f"hd:{request.id}:closed{request.reopened}"
-    if helper is not None and reason != "member" and notifier.can_reach(helper):
+    if helper is not None and reason not in ("member", "visit") and notifier.can_reach(helper):
         notifier.push(helper, Outbound(f"Yêu cầu số {request.id} đã kết thúc ({REASONS.get(reason, reason)})."),
                       f"{key}:helper")  # fmt: skip
     if not ask_rating or helper is None or citizen.blocked:

@@ -17,6 +17,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from handlers.helpdesk import places, reports, store
+from handlers.helpdesk.closing import REASONS
 from handlers.helpdesk.models import HelpRequest
 
 HEADER = (
@@ -52,7 +53,8 @@ def rows(requests: Sequence[HelpRequest], zone: tzinfo) -> list[Row]:
             store.helper_name(r.assignee) if r.assignee else "", STATUS.get(r.status, r.status), r.need,
             r.service_code, "có" if r.wants_visit else "không", "có" if r.phone else "không",
             _time(r.first_taken_at, zone), reports.minutes(r.created_at, r.first_taken_at) or "",
-            _time(r.closed_at, zone), reports.minutes(r.created_at, r.closed_at) or "", r.close_reason,
+            _time(r.closed_at, zone), reports.minutes(r.created_at, r.closed_at) or "",
+            REASONS.get(r.close_reason, r.close_reason),
             r.escalation, r.rating or "", r.rating_comment, r.reopened, r.visit_id or "",
         ))  # fmt: skip
     return found

@@ -35,14 +35,15 @@ def ancestors(session: Session, area_id: int) -> list[Area]:
 
 
 def responsible_teams(session: Session, area_id: int) -> list[Team]:
-    """The teams of the nearest area at or above the request's that has any; else the teams below it (a ward's
-    request when only its villages have teams)."""
+    """The teams working in the request's area or below it (a ward's request reaches its villages' teams); when
+    there are none, those of the nearest area above that has some (a village without a team is served by its
+    ward's teams, or its neighbours'): nobody is left without a team while one exists nearby."""
     for area in ancestors(session, area_id):
-        teams = list(session.scalars(select(Team).where(Team.area_id == area.id).order_by(Team.id)))
+        below = subtree_ids(session, area.id)
+        teams = list(session.scalars(select(Team).where(Team.area_id.in_(below)).order_by(Team.id)))
         if teams:
             return teams
-    below = subtree_ids(session, area_id)
-    return list(session.scalars(select(Team).where(Team.area_id.in_(below)).order_by(Team.id)))
+    return []
 
 
 def team_people(session: Session, team_ids: list[int], roles: tuple[Role, ...] = HELPERS) -> list[User]:
@@ -72,10 +73,16 @@ def scope_root(user: User) -> int | None:
 
 
 def in_scope(session: Session, user: User, area_id: int) -> bool:
+    """Whether `user` may see and take requests of this area: their area (with sub-areas), or, for members, an
+    area their team is responsible for (a neighbouring village without a team of its own)."""
     if user.role is Role.ADMIN:
         return True
     root = scope_root(user)
-    return root is not None and area_id in subtree_ids(session, root)
+    if root is not None and area_id in subtree_ids(session, root):
+        return True
+    if user.role in HELPERS and user.team_id is not None:
+        return user.team_id in {team.id for team in responsible_teams(session, area_id)}
+    return False
 
 
 def scope_area_ids(session: Session, user: User) -> list[int] | None:

@@ -62,9 +62,7 @@ def _household(ctx: Context, data: dict[str, Any]) -> Outbound:
     )
     offered = links.choices(data)
     if offered:
-        text = text.replace(
-            "Hộ dân nào?", "Lượt thăm này có phải cho yêu cầu hỗ trợ bên dưới không? Nếu không, hộ dân nào?"
-        )
+        text = text.replace("Hộ dân nào?", "Lượt thăm này cho yêu cầu hỗ trợ bên dưới? Nếu không, hộ dân nào?")
     elif data.get("link"):
         text = f"Lượt thăm cho {links.label_of(data)}.\n{text}"
     if recent:
