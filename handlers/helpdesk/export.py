@@ -52,12 +52,16 @@ def rows(requests: Sequence[HelpRequest], zone: tzinfo) -> list[Row]:
             r.id, _time(r.created_at, zone), r.area.code, places.label(r.area), r.team.name if r.team else "",
             store.helper_name(r.assignee) if r.assignee else "", STATUS.get(r.status, r.status), r.need,
             r.service_code, "có" if r.wants_visit else "không", "có" if r.phone else "không",
-            _time(r.first_taken_at, zone), reports.minutes(r.created_at, r.first_taken_at) or "",
-            _time(r.closed_at, zone), reports.minutes(r.created_at, r.closed_at) or "",
+            _time(r.first_taken_at, zone), _blank(reports.minutes(r.created_at, r.first_taken_at)),
+            _time(r.closed_at, zone), _blank(reports.minutes(r.created_at, r.closed_at)),
             REASONS.get(r.close_reason, r.close_reason),
             r.escalation, r.rating or "", r.rating_comment, r.reopened, r.visit_id or "",
         ))  # fmt: skip
     return found
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
 
 
 def _safe(table: Sequence[Row]) -> list[Row]:
