@@ -54,8 +54,8 @@ class Served:
         assert await self.harness.say(CITIZEN, text, f"z{next(self.ids)}") == 200
         return "\n".join(self.zalo.texts_to(CITIZEN)[before:])
 
-    async def citizen_receives(self, needle: str, timeout: float = 20) -> str:
-        return await eventually(lambda: next((t for t in self.zalo.texts_to(CITIZEN) if needle in t), None), timeout)
+    async def citizen_receives(self, needle: str, within: float = 20) -> str:
+        return await eventually(lambda: next((t for t in self.zalo.texts_to(CITIZEN) if needle in t), None), within)
 
     async def member_posts(self, chat_id: int, update: dict[str, Any]) -> None:
         response = await post_update(self.http, self.url, update, SECRET)
@@ -70,11 +70,11 @@ class Served:
         await self.member_posts(chat_id, update)
         return await self.member_receives(chat_id, expect, after=before)
 
-    async def member_receives(self, chat_id: int, needle: str, *, after: int = 0, timeout: float = 20) -> str:
+    async def member_receives(self, chat_id: int, needle: str, *, after: int = 0, within: float = 20) -> str:
         def found() -> str | None:
             return next((t for t in self.telegram.plain_texts(chat_id)[after:] if needle in t), None)
 
-        return await eventually(found, timeout)
+        return await eventually(found, within)
 
     def button(self, chat_id: int, label: str) -> str:
         """The callback data of the newest button `label` sent to this chat."""
@@ -94,8 +94,8 @@ class Served:
         return {"update_id": next_update_id(), "callback_query": query}
 
 
-async def eventually(probe: Callable[[], str | None], timeout: float) -> str:
-    deadline = time.monotonic() + timeout
+async def eventually(probe: Callable[[], str | None], within: float) -> str:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if (value := probe()) is not None:
             return value
@@ -163,8 +163,11 @@ async def test_zalo_citizen_to_telegram_member_and_back(served: Served, database
     assert relayed.startswith(f"💬 Người dân (yêu cầu số {number})")
 
     await served.member_says(winner, "/ghinhan", expect="cho yêu cầu hỗ trợ")
-    steps = [("Số 12 ngõ 5 Trần Phú", "Tên chủ hộ"), ("Lê Văn Dân", "Đã chọn"), ("vneid", "Đã chọn"),
-             ("tiếp tục", "Kết quả"), ("xong", "bao nhiêu"), ("1", "ghi chú"), ("bỏ qua", "vị trí"), ("bỏ qua", "kiểm tra lại")]  # fmt: skip
+    steps = [
+        ("Số 12 ngõ 5 Trần Phú", "Tên chủ hộ"), ("Lê Văn Dân", "Đã chọn"), ("vneid", "Đã chọn"),
+        ("tiếp tục", "Kết quả"), ("xong", "bao nhiêu"), ("1", "ghi chú"), ("bỏ qua", "vị trí"),
+        ("bỏ qua", "kiểm tra lại"),
+    ]  # fmt: skip
     before_link = len(served.telegram.sent(winner))
     await served.member_posts(winner, served.tap(winner, served.button(winner, f"🆘 Yêu cầu số {number} · Khu 1")))
     await served.member_receives(winner, "Lượt thăm cho", after=before_link)
