@@ -10,6 +10,8 @@ from sqlalchemy import select
 from bot.context import Context, Reply
 from bot.messages import Choice, Outbound
 from bot.privacy import mask_personal
+from bot.storage.models import Role
+from bot.texts import ROLE_NAMES
 from bot.textutil import fold
 from handlers.helpdesk import places, routing, store, visitlink
 from handlers.helpdesk.models import HelpRequest, Mode, Status
@@ -43,6 +45,12 @@ def close_command(ctx: Context) -> Reply:
         close(Notifier.of(ctx), request, "citizen", ask_rating=request.assignee_id is not None)
         ctx.audit("helpdesk.close", target=f"help_request:{request.id}", details={"reason": "citizen"})
         return f"Đã kết thúc yêu cầu số {request.id} theo ý bạn."
+    if ctx.user.role in (Role.LEADER, Role.OFFICIAL, Role.ADMIN) and places.in_scope(
+        ctx.session, ctx.user, request.area_id
+    ):
+        close(Notifier.of(ctx), request, "leader", ask_rating=request.assignee_id is not None)
+        ctx.audit("helpdesk.close", target=f"help_request:{request.id}", details={"reason": "leader"})
+        return f"Đã kết thúc yêu cầu số {request.id} (với vai trò {ROLE_NAMES[ctx.user.role.value]})."
     return f"Chỉ người đang nhận yêu cầu số {request.id} mới kết thúc được yêu cầu này."
 
 
@@ -72,6 +80,7 @@ REASONS = {
     "visit": "đã ghi nhận lượt thăm",
     "citizen": "người dân đã kết thúc",
     "citizen_blocked": "người dân đã chặn hoặc bỏ theo dõi",
+    "leader": "tổ trưởng hoặc cán bộ đã kết thúc",
 }
 
 
