@@ -160,3 +160,12 @@ def prune_finished(session: Session, before: datetime) -> int:
         delete(PushMessage).where(PushMessage.finished_at.is_not(None), PushMessage.finished_at < before)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def cancel(session: Session, key: str) -> bool:
+    """Withdraw the message queued under `key` if it has not been claimed for sending yet (a notice that became
+    pointless in the same breath, such as "someone else took it" to the person who just learnt it first-hand)."""
+    result = session.execute(
+        delete(PushMessage).where(PushMessage.dedupe_key == key[:128], PushMessage.state == PushState.QUEUED)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) > 0

@@ -153,6 +153,9 @@ async def test_zalo_citizen_to_telegram_member_and_back(served: Served, database
     winner, loser = winners[0], MINH if winners[0] == LAN else LAN
     name = " ".join(NAMES[winner])
     assert f"đã được {name} nhận" in won[loser]
+    await asyncio.sleep(0.3)
+    told_loser = [text for text in served.telegram.plain_texts(loser) if f"đã được {name} nhận" in text]
+    assert len(told_loser) == 1, told_loser  # the reply, not also a notice
     told = await served.citizen_receives("sẽ hỗ trợ bạn")
     assert told.startswith(f"Anh/chị {name}, Tổ công nghệ số cộng đồng Khu 1, sẽ hỗ trợ bạn")
 

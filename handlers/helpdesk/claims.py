@@ -8,12 +8,13 @@ same transaction, so a server killed right after the claim still sends them afte
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, update
 from sqlalchemy.orm import Session
 
+from bot import outbox
 from bot.context import Context, Reply
 from bot.messages import Choice, Outbound
 from bot.storage.models import AuditLog, User
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from bot.app import Troly
 
 USAGE = "Bạn gửi kèm số yêu cầu, ví dụ: /nhan 12"
+# The others hear who took it a little later, so that someone who tapped at the same moment (and is told in
+# the reply to their tap) does not get the notice as well: their claim withdraws it.
+NOTICE_DELAY = timedelta(seconds=5)
 
 
 def claim(ctx: Context) -> Reply:
@@ -59,6 +63,7 @@ def _not_free(ctx: Context, request: HelpRequest) -> str:
         return f"Yêu cầu số {request.id} đã kết thúc."
     if request.assignee_id == ctx.user.id:
         return f"Bạn đã nhận yêu cầu số {request.id} rồi. Xem lại: /yeucau {request.id}"
+    outbox.cancel(ctx.session, f"{taken_key(request)}:{ctx.user.id}")  # this reply says it already
     return f"Yêu cầu số {request.id} đã được {store.helper_name(request.assignee)} nhận trước. Cảm ơn bạn!"
 
 
@@ -73,15 +78,19 @@ def _won(ctx: Context, request: HelpRequest) -> Reply:
         f"Anh/chị {store.helper_name(member)}, {team}, sẽ hỗ trợ bạn (yêu cầu số {request.id}).\n"
         "Tin bạn nhắn tiếp theo sẽ được chuyển đến người hỗ trợ; gửi /huy để quay lại hỏi đáp với trợ lý."
     )
-    key = f"hd:{request.id}:taken{request.handovers}.{request.reopened}"
+    key = taken_key(request)
     notifier.push(citizen, Outbound(told), f"{key}:citizen")
     for other in places.team_people(
         ctx.session, [t.id for t in places.responsible_teams(ctx.session, request.area_id)]
     ):
         if other.id not in (member.id, citizen.id) and notifier.can_reach(other):
             note = f"Yêu cầu số {request.id} đã được {store.helper_name(member)} nhận."
-            notifier.push(other, Outbound(note), f"{key}:{other.id}")
+            notifier.push(other, Outbound(note), f"{key}:{other.id}", at=ctx.now + NOTICE_DELAY)
     return details_for_assignee(ctx, request, reachable=notifier.can_reach(citizen))
+
+
+def taken_key(request: HelpRequest) -> str:
+    return f"hd:{request.id}:taken{request.handovers}.{request.reopened}"
 
 
 def details_for_assignee(ctx: Context, request: HelpRequest, *, reachable: bool) -> Outbound:
