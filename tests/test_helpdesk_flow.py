@@ -49,6 +49,7 @@ def test_plain_words_and_the_offer_start_a_request(app: Troly) -> None:
 
 
 def test_request_reaches_its_team_and_the_first_claim_wins(app: Troly) -> None:
+    join(app, "tuan", "22-MC-K1")
     number = ask_for_help(app, "dan")
     card = pushes_to(app, "lan")[-1]
     assert f"Yêu cầu hỗ trợ số {number}" in card.text and "Khu 1, Phường Móng Cái 1" in card.text
@@ -59,7 +60,8 @@ def test_request_reaches_its_team_and_the_first_claim_wins(app: Troly) -> None:
     assert "đã được Lan nhận trước" in say_as(app, f"/nhan {number}", "minh")
     told = pushes_to(app, "dan")[-1].text
     assert told.startswith("Anh/chị Lan, Tổ công nghệ số cộng đồng Khu 1, sẽ hỗ trợ bạn")
-    assert f"Yêu cầu số {number} đã được Lan nhận." in pushes_to(app, "minh")[-1].text
+    assert f"Yêu cầu số {number} đã được Lan nhận." in pushes_to(app, "tuan")[-1].text  # did not tap
+    assert not any("đã được Lan nhận" in m.text for m in pushes_to(app, "minh"))  # was told in the reply
     with app.database.transaction() as session:
         claims = session.scalar(select(func.count()).where(AuditLog.action == "helpdesk.claim"))
     assert claims == 1
