@@ -92,7 +92,7 @@ def offer_help(ctx: Context, replies: list[Outbound]) -> list[Outbound]:
         choices = (*reply.choices, Choice(label, COMMAND))
         changed.append(replace(reply, choices=choices))
         question = str(meta.get("question") or "")
-        if question:
+        if question and meta.get("outcome") in UNSURE:  # a confident answer's question is rarely the need
             _keep_draft(ctx, question)
     return changed
 

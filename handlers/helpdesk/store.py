@@ -96,6 +96,11 @@ def mode_of(session: Session, user_id: int) -> HelpMode | None:
     return session.get(HelpMode, user_id)
 
 
+def in_mode(session: Session, user_id: int) -> bool:
+    """Checked for every free-text message: one indexed lookup by primary key, no ORM object."""
+    return session.execute(select(HelpMode.user_id).where(HelpMode.user_id == user_id)).first() is not None
+
+
 def set_mode(session: Session, user: User, request: HelpRequest, kind: Mode, now: datetime) -> None:
     row = session.get(HelpMode, user.id)
     if row is None:

@@ -100,8 +100,7 @@ def relay(ctx: Context, request: HelpRequest, side: Mode, text: str) -> Reply:
 
 def in_talk(ctx: Context) -> bool:
     """Router mode check: the sender talks about a request that is still taken."""
-    mode = store.mode_of(ctx.session, ctx.user.id)
-    return mode is not None
+    return store.in_mode(ctx.session, ctx.user.id)
 
 
 def talk(ctx: Context) -> Reply:

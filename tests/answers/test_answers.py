@@ -99,7 +99,7 @@ def chat_app(data_dir: Path, sqlite_url: str) -> Iterator[Troly]:
 def test_chat_free_text_goes_to_the_answerer(chat_app: Troly) -> None:
     (reply,) = say(chat_app, "quen mat khau vneid")
     assert "/huongdan vneid-quen-mat-khau" in reply.text
-    assert [choice.value for choice in reply.choices] == ["/huongdan vneid-quen-mat-khau"]
+    assert [choice.value for choice in reply.choices][:1] == ["/huongdan vneid-quen-mat-khau"]  # then the help desk
     (full,) = say(chat_app, "1")  # the numbered choice opens the whole guide
     assert "Lỗi thường gặp" in full.text
 
@@ -107,7 +107,7 @@ def test_chat_free_text_goes_to_the_answerer(chat_app: Troly) -> None:
 def test_chat_fallback_offers_the_topic_menu(chat_app: Troly) -> None:
     (reply,) = say(chat_app, "Cách nấu phở bò ngon tại nhà")
     assert "chưa có câu trả lời chắc chắn" in reply.text
-    assert [choice.value for choice in reply.choices] == ["/huongdan"]
+    assert [choice.value for choice in reply.choices][:1] == ["/huongdan"]  # then the help desk's offer
     (menu,) = say(chat_app, "1")
     assert "/huongdan vneid-cai-dat" in menu.text
     assert len(menu.choices) == 28
