@@ -88,6 +88,8 @@ def test_media_refused_location_kept_inside_a_request(app: Troly) -> None:
     number = ask_for_help(app, "dan")
     say_as(app, f"/nhan {number}", "lan")
     assert "chưa chuyển được ảnh" in say_as(app, "", "dan", attachments=(Attachment("photo"),))
+    captioned = say_as(app, "Giấy tờ của em đây", "dan", attachments=(Attachment("photo"),))
+    assert "Đã chuyển cho Lan" in captioned and "chưa chuyển được ảnh" in captioned  # the words go, not the photo
     assert "Đã chuyển cho Lan" in say_as(app, "", "dan", location=Location(21.5251, 107.9662))
     assert (request(app, number).latitude, request(app, number).longitude) == (21.5251, 107.9662)
     assert "📍 Vị trí: 21.525100, 107.966200" in pushes_to(app, "lan")[-1].text

@@ -105,7 +105,7 @@ def send_reminders(troly: Troly, now: datetime) -> int:
                 HelpRequest.appointment_at <= now + REMIND_BEFORE,
                 HelpRequest.appointment_at > now,
             )
-        )
+        ).all()
         notifier = Notifier(troly, session, now)
         for request in due:
             assert request.appointment_at is not None

@@ -70,7 +70,7 @@ def _not_free(ctx: Context, request: HelpRequest) -> str:
 def _won(ctx: Context, request: HelpRequest) -> Reply:
     notifier = Notifier.of(ctx)
     citizen, member = request.citizen, ctx.user
-    team = member.team.name if member.team else "Tổ công nghệ số cộng đồng"
+    team = member.team.name if member.team else f"cán bộ phụ trách {places.label(request.area)}"
     store.record(ctx.session, request, "claimed", ctx.now, member)
     ctx.audit("helpdesk.claim", target=f"help_request:{request.id}", details={"area_id": request.area_id})
     store.set_mode(ctx.session, citizen, request, Mode.TALK, ctx.now)

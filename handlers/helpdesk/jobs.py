@@ -55,7 +55,7 @@ def escalate(troly: Troly, now: datetime) -> int:
     with troly.database.transaction() as session:
         notifier = Notifier(troly, session, now)
         waiting = select(HelpRequest).where(HelpRequest.status == Status.OPEN.value, HelpRequest.escalation < 2)
-        for request in session.scalars(waiting.order_by(HelpRequest.id).with_for_update()):
+        for request in session.scalars(waiting.order_by(HelpRequest.id).with_for_update()).all():
             waited = working_seconds(request.queued_at, now, troly.settings)
             level = 2 if waited >= 2 * limit else 1 if waited >= limit else 0
             if level > request.escalation:
@@ -72,9 +72,10 @@ def sweep(troly: Troly, now: datetime) -> None:
     with troly.database.transaction() as session:
         notifier = Notifier(troly, session, now)
         active = select(HelpRequest).join(User, User.id == HelpRequest.citizen_id)
-        for request in session.scalars(active.where(HelpRequest.status.in_(store.ACTIVE), User.blocked.is_(True))):
+        blocked = active.where(HelpRequest.status.in_(store.ACTIVE), User.blocked.is_(True))
+        for request in session.scalars(blocked).all():
             closing.close(notifier, request, "citizen_blocked", ask_rating=False)
-        for request in session.scalars(select(HelpRequest).where(HelpRequest.status == Status.TAKEN.value)):
+        for request in session.scalars(select(HelpRequest).where(HelpRequest.status == Status.TAKEN.value)).all():
             helper = request.assignee
             if helper is None or not places.in_scope(session, helper, request.area_id):
                 claims.requeue(notifier, request, None, "member_left")
@@ -90,7 +91,8 @@ def digest(troly: Troly, now: datetime) -> int:
     sent = 0
     with troly.database.transaction() as session:
         notifier = Notifier(troly, session, now)
-        for leader in session.scalars(select(User).where(User.role == Role.LEADER, User.team_id.is_not(None))):
+        leaders = session.scalars(select(User).where(User.role == Role.LEADER, User.team_id.is_not(None))).all()
+        for leader in leaders:
             text = _digest_text(session, leader, now)
             if text and notifier.can_reach(leader):
                 notifier.push(leader, Outbound(text), f"hd:digest:{local.date().isoformat()}:{leader.id}")

@@ -111,7 +111,7 @@ def talk(ctx: Context) -> Reply:
     side = _side(ctx, request)
     if request is None or side is None or request.status != Status.TAKEN.value or side.value != mode.kind:
         store.end_mode(ctx.session, ctx.user.id)
-        return (_not_talking(request) if request else "") + " Bạn đã quay lại hỏi đáp với trợ lý."
+        return f"{_not_talking(request) if request else ''} Bạn đã quay lại hỏi đáp với trợ lý.".strip()
     location = ctx.inbound.location
     if location is not None:
         if side is Mode.TALK:
@@ -120,7 +120,8 @@ def talk(ctx: Context) -> Reply:
         return relay(ctx, request, side, text)
     if not ctx.text:
         return MEDIA_REFUSED
-    return relay(ctx, request, side, ctx.text)
+    sent = relay(ctx, request, side, ctx.text)
+    return f"{sent}\n{MEDIA_REFUSED}" if ctx.inbound.attachments and isinstance(sent, str) else sent
 
 
 def cancel(ctx: Context) -> str | None:
