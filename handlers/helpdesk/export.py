@@ -1,21 +1,20 @@
 """`troly report requests`: one row per request (CSV with BOM for Excel, XLSX with a summary sheet) or JSON.
 
-Every cell goes through `safe_cell`: a text starting with =, +, - or @ is one a spreadsheet would run as a
-formula (CSV injection), so it gets a leading apostrophe. This is the one place to switch to the core's shared
-helper once it lands (issue 15b adds one for every export).
+CSV and XLSX are written by the core's bot.spreadsheets, which neutralises text a spreadsheet would run as a
+formula (CSV injection: a request typed as "=HYPERLINK(...)"); JSON keeps the text as it was typed (masked).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import load_workbook
 
+from bot import spreadsheets
 from handlers.helpdesk import places, reports, store
 from handlers.helpdesk.closing import REASONS
 from handlers.helpdesk.models import HelpRequest
@@ -31,14 +30,7 @@ JSON_KEYS = (
     "rating", "comment", "reopened", "visit_id",
 )  # fmt: skip
 STATUS = {"open": "đang chờ", "taken": "đang hỗ trợ", "closed": "đã xong"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 Row = tuple[object, ...]
-
-
-def safe_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _time(moment: datetime | None, zone: tzinfo) -> str:
@@ -64,31 +56,17 @@ def _blank(value: object) -> object:
     return "" if value is None else value
 
 
-def _safe(table: Sequence[Row]) -> list[Row]:
-    return [tuple(safe_cell(cell) for cell in row) for row in table]
-
-
 def to_csv(table: Sequence[Row]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(HEADER)
-    writer.writerows(_safe(table))
-    return buffer.getvalue().encode("utf-8-sig")
+    return spreadsheets.csv_bytes(HEADER, table)
 
 
 def to_xlsx(table: Sequence[Row], summary: dict[str, Any]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Yêu cầu hỗ trợ"
-    sheet.append(HEADER)
-    for row in _safe(table):
-        sheet.append(list(row))
-    sheet.freeze_panes = "A2"
+    """The requests (bot.spreadsheets), with a second sheet of the summary."""
+    workbook = load_workbook(io.BytesIO(spreadsheets.xlsx_bytes(HEADER, table, title="Yêu cầu hỗ trợ")))
     totals = workbook.create_sheet("Tổng hợp")
     for key, value in summary.items():
         shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
-        totals.append([key, safe_cell(shown)])
+        totals.append(spreadsheets.safe_row([key, shown]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
