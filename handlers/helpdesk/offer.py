@@ -1,9 +1,9 @@
 """Offering a person where the bot falls short, and the plain words that ask for one.
 
 A reply hook adds a help choice to the questions feature's replies (read from `Outbound.meta`): "Nhờ người của tổ
-hỗ trợ" under a fallback, a "did you mean" or a referral, "Vẫn cần người hỗ trợ?" under an answer; small talk and
-other replies are left alone. The question (already masked) is kept a day as a draft so that the request form
-can offer it as "what is needed".
+hỗ trợ" under a fallback, a "did you mean" or a referral, "Vẫn cần người hỗ trợ?" under an answer or a whole guide;
+small talk, menus and other replies are left alone. An unsure answer's question (already masked) is kept a day
+as a draft, so that the request form can offer it as "what is needed".
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from handlers.helpdesk.models import HelpDraft
 
 COMMAND = "/nhotro"
 UNSURE = {"fallback", "suggest", "referral"}
+OFFERED_UNDER = {"answer", "guide"}  # answers to free text, and a whole guide opened from one
 PHRASES = (
     "gap nguoi that",
     "noi chuyen voi nguoi",
@@ -85,7 +86,7 @@ def offer_help(ctx: Context, replies: list[Outbound]) -> list[Outbound]:
     changed = []
     for reply in replies:
         meta = reply.meta
-        if meta.get("kind") != "answer" or any(choice.value == COMMAND for choice in reply.choices):
+        if meta.get("kind") not in OFFERED_UNDER or any(choice.value == COMMAND for choice in reply.choices):
             changed.append(reply)
             continue
         label = texts.OFFER_AFTER_FALLBACK if meta.get("outcome") in UNSURE else texts.OFFER_AFTER_ANSWER
