@@ -33,7 +33,7 @@ from knowledge.outcomes import Answer, Asker, Outcome, Source
 __all__ = ["NOBODY", "Answer", "Answerer", "Asker", "Outcome", "Source"]
 from knowledge.places import Gazetteer
 from knowledge.plans import Passage
-from knowledge.referrals import Mention, Referrals, main_domain, uncovered
+from knowledge.referrals import Coverage, Mention, Referrals, main_domain, uncovered
 from knowledge.sections import GuideView, Role
 
 SCAM_GUIDE = "canh-bao-lua-dao"
@@ -60,6 +60,7 @@ class Answerer:
         self.views = {gid: GuideView.of(card.body, card.faq) for gid, card in self.knowledge.guides.items()}
         self.locator = Locator(self.gazetteer, self.knowledge.places)
         self._texts: dict[str, str] = {}
+        self._about: dict[str, str] = {}
 
     def answer(self, question: str, asker: Asker = NOBODY) -> Answer:
         question = " ".join(question.split())
@@ -126,7 +127,8 @@ class Answerer:
             score = min(score, (self.confidence.answer_at + self.confidence.suggest_at) / 2)
         sources = [self.source(hit.target) for hit in result.hits]
         base = replace(base, score=score)
-        missed = uncovered(mentions, target_text, self.faq_text(best.target), self.referrals.domains)
+        texts = Coverage(self.target_text(best.target), self.about_text(best.target), self.faq_text(best.target))
+        missed = uncovered(mentions, texts, self.referrals.domains)
         if missed:
             return self._refer(base, missed) or base
         passage = best.target in self.knowledge.passages
@@ -294,6 +296,20 @@ class Answerer:
         if card is None:
             return " "
         return f" {' '.join(analyze(' '.join(f'{q} {a}' for q, a in card.faq)).folded)} "
+
+    def about_text(self, target: str) -> str:
+        """What a guide is about (title, summary, questions, FAQ), folded: for a domain whose words a body only
+        mentions in passing ("sổ đỏ" among the papers that prove a residence), this decides whether the guide
+        answers a question about that domain ("làm sổ đỏ cần giấy tờ gì")."""
+        card = self.knowledge.guides.get(target)
+        if card is None:
+            return self.target_text(target)
+        text = self._about.get(target)
+        if text is None:
+            faq = " ".join(f"{q} {a}" for q, a in card.faq)
+            raw = f"{card.title} {card.summary} {' '.join(card.questions)} {faq}"
+            text = self._about[target] = f" {' '.join(analyze(raw).folded)} "
+        return text
 
     def target_text(self, target: str) -> str:
         """Everything a target says, folded and space-padded, to check what it covers."""

@@ -30,6 +30,16 @@ class Domain:
     office: str
     sources: tuple[str, ...]
     strict: bool = False  # a guide covers it only where its FAQ addresses it ("có bắt buộc không")
+    subject: bool = False  # a guide covers it only where its title, summary, questions or FAQ name it
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """A target's folded, space-padded texts: everything it says, what it is about, what its FAQ addresses."""
+
+    everything: str
+    about: str
+    faq: str
 
 
 class Referrals:
@@ -50,6 +60,7 @@ class Referrals:
                 office=" ".join(str(item["office"]).split()),
                 sources=tuple(str(source) for source in item.get("sources") or ()),
                 strict=bool(item.get("strict", False)),
+                subject=bool(item.get("subject", False)),
             )
             if not domain.sources:
                 raise ValueError(f"{source.name}: domain {domain.id} has no sources")
@@ -61,15 +72,15 @@ class Referrals:
         return self._matcher.find(question)
 
 
-def uncovered(mentions: list[Mention], target_text: str, strict_text: str, domains: dict[str, Domain]) -> list[Mention]:
-    """The mentions a target does not cover: its folded, space-padded text lacks them, or, for a strict domain
-    (fines, obligations), the FAQ it answers lacks them (a guide that says "không bắt buộc" about one thing
-    does not answer whether another is compulsory)."""
-    return [
-        mention
-        for mention in mentions
-        if not contains(strict_text if domains[mention.payload].strict else target_text, mention.phrase)
-    ]
+def uncovered(mentions: list[Mention], target: Coverage, domains: dict[str, Domain]) -> list[Mention]:
+    """The mentions a target does not cover. A strict domain (fines, obligations) is covered only by the FAQ
+    it answers (a guide that says "không bắt buộc" about one thing does not say whether another is
+    compulsory); a subject domain (land) only by what the target is about; others by anything it says."""
+
+    def text_for(domain: Domain) -> str:
+        return target.faq if domain.strict else target.about if domain.subject else target.everything
+
+    return [mention for mention in mentions if not contains(text_for(domains[mention.payload]), mention.phrase)]
 
 
 def main_domain(mentions: list[Mention]) -> str | None:
