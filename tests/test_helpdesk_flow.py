@@ -13,7 +13,7 @@ from bot.app import Troly, create_app
 from bot.clock import ManualClock
 from bot.messages import Attachment, Location
 from bot.settings import Settings
-from bot.storage.models import AuditLog
+from bot.storage.models import Area, AuditLog
 from handlers.helpdesk.models import HelpEvent
 from tests.helpdesk_helpers import ask_for_help, import_sample, join, pushes_to, request, say_as
 from tests.helpers import say
@@ -152,3 +152,17 @@ def test_a_visit_logged_for_the_request_closes_it(app: Troly) -> None:
     assert "kết thúc. Người dân sẽ được mời đánh giá" in say_as(app, "lưu", "lan")
     closed = request(app, number)
     assert closed.status == "closed" and closed.close_reason == "visit" and closed.visit_id is not None
+
+
+def test_a_member_sees_in_the_queue_what_reached_them(app: Troly) -> None:
+    """A subscribed citizen's request belongs to the ward; it reaches the village teams below it, so their
+    members find it in /yeucau too, not only in the pushed card."""
+    say_as(app, "/dangky Móng Cái 1", "dan")
+    say_as(app, "/nhotro không cài được VNeID", "dan")
+    say_as(app, "1", "dan")  # in this chat
+    reply = say_as(app, "2", "dan")  # no home visit; no ward or village asked: the subscription says where
+    number = int(reply.split("yêu cầu số ")[1].split(" ")[0].rstrip("."))
+    with app.database.transaction() as session:
+        assert session.scalar(select(Area.code).where(Area.id == request(app, number).area_id)) == "22-MC"
+    assert f"Số {number}:" in say_as(app, "/yeucau", "lan")
+    assert f"Số {number}:" not in say_as(app, "/yeucau", "hoa")  # Uông Bí's team

@@ -86,11 +86,21 @@ def in_scope(session: Session, user: User, area_id: int) -> bool:
 
 
 def scope_area_ids(session: Session, user: User) -> list[int] | None:
-    """The areas of the requests `user` may see; None: all (admins)."""
+    """The areas of the requests `user` may see; None: all (admins). For members, as `in_scope` says: their
+    team's area with its sub-areas, the areas above it (a ward's request reaches the teams of its villages)
+    and the villages nearby that have no team of their own."""
     if user.role is Role.ADMIN and user.area_id is None:
         return None
     root = user.area_id if user.role is Role.ADMIN else scope_root(user)
-    return subtree_ids(session, root) if root is not None else []
+    if root is None:
+        return []
+    own = subtree_ids(session, root)
+    if user.role not in HELPERS or user.team_id is None:
+        return own
+    above = ancestors(session, root)[1:]
+    nearby = subtree_ids(session, above[0].id) if above else []
+    extra = {area.id for area in above} | set(nearby)
+    return sorted(set(own) | {area_id for area_id in extra - set(own) if in_scope(session, user, area_id)})
 
 
 def _bare(name: str) -> str:
