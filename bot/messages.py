@@ -75,6 +75,9 @@ class Outbound:
     choices: tuple[Choice, ...] = ()
     request_location: bool = False
     image: bytes | None = field(default=None, repr=False)
+    # Ask for the user's own phone number with the channel's sharing button where it has one (Telegram);
+    # channels without one show a hint to type it.
+    request_contact: bool = False
     meta: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 

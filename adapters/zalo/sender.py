@@ -21,7 +21,14 @@ from adapters.zalo import texts
 from adapters.zalo.api import Answer, ZaloApi
 from adapters.zalo.errors import ATTACHMENT_EXPIRED, TOKEN_ERRORS, Action, classify
 from adapters.zalo.events import CHANNEL, anonymous_recipient
-from adapters.zalo.render import MAX_IMAGE_BYTES, MAX_TEXT, Message, image_message, render, without_buttons
+from adapters.zalo.render import (
+    MAX_IMAGE_BYTES,
+    MAX_TEXT,
+    Message,
+    image_message,
+    render,
+    without_buttons,
+)
 from adapters.zalo.tokens import RefreshFailed, TokenManager, TokenStore
 from adapters.zalo.uploads import UploadCache
 from adapters.zalo.window import WindowCheck

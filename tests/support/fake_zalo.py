@@ -326,6 +326,14 @@ def _check_message(message: Any, images: dict[str, bytes], expired: set[str] | N
         if known in (expired or set()):
             return EXPIRED
         return "" if known in images else "attachment_id is invalid"
+    if isinstance(attachment, dict) and attachment.get("payload", {}).get("template_type") == "request_user_info":
+        elements = attachment["payload"].get("elements")
+        if not isinstance(elements, list) or len(elements) != 1:  # "maximum 1 element"
+            return "elements is invalid"
+        title, subtitle = elements[0].get("title"), elements[0].get("subtitle")
+        if not (isinstance(title, str) and 0 < len(title) <= 100 and isinstance(subtitle, str) and subtitle):
+            return "title or subtitle is invalid"
+        return ""
     if not isinstance(message.get("text"), str) or not message["text"]:
         return "message.text is required"
     if len(message["text"]) > 2000:

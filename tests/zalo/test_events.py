@@ -77,7 +77,7 @@ async def test_an_anonymous_question_is_answered_anonymously_and_personal_comman
 
 def _ask_for_phone(ctx: Context) -> Reply:
     ctx.start_dialog("sdt", "ask")
-    return Outbound("Cho mình xin số điện thoại để tổ gọi lại nhé.")
+    return Outbound("Cho mình xin số điện thoại để tổ gọi lại nhé.", request_contact=True)
 
 
 def _take_phone(ctx: Context) -> Reply:
@@ -93,6 +93,9 @@ async def test_the_consent_form_answers_the_dialog_that_asked_for_a_phone_number
     assert await _post(zalo_lite, submit_info_event(USER, "84912345678")) == 200
     assert fake_zalo.texts_to(USER)[-1] == texts.CONTACT_NOT_EXPECTED  # nobody asked: not kept
     await zalo_lite.say(USER, "/sdt", "p-1")
+    form = fake_zalo.sent[-1].message["attachment"]["payload"]
+    assert form["template_type"] == "request_user_info" and len(form["elements"]) == 1  # Zalo's consent form
+    assert "gõ số điện thoại" in fake_zalo.sent[-2].text  # and the number can still be typed
     assert await _post(zalo_lite, submit_info_event(USER, "84912345678") | {"timestamp": "1798000000001"}) == 200
     assert fake_zalo.texts_to(USER)[-1] == "Đã nhận số 84912345678"
 
