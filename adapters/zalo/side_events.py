@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +39,11 @@ def is_side_event(name: str) -> bool:
 
 
 def record_side_event(
-    database: Database, payload: Mapping[str, Any], now: datetime, sent_by_us: Callable[[str], bool]
+    database: Database,
+    payload: Mapping[str, Any],
+    now: datetime,
+    sent_by_us: Callable[[str], bool],
+    admins: RecentAdminReplies | None = None,
 ) -> str:
     """Store what the event says; returns a short description for the log ("" when it says nothing usable)."""
     name = str(payload.get("event_name"))
@@ -59,13 +65,39 @@ def record_side_event(
             session.add(ZaloAdminReply(user_id=user_id, at=now))
         else:
             row.at = now
-        return f"an OA admin wrote to the user ({name})"
+    if admins is not None:
+        admins.noted(user_id, now)
+    return f"an OA admin wrote to the user ({name})"
 
 
-def admin_spoke_since(database: Database, user_id: str, since: datetime) -> bool:
-    with database.sessions() as session:
-        at = session.scalar(select(ZaloAdminReply.at).where(ZaloAdminReply.user_id == user_id))
-    return at is not None and at >= since
+class RecentAdminReplies:
+    """Which users an OA admin wrote to within the quiet period, checked for every reply without a query.
+
+    The table is read again at most every `refresh_seconds` (admin replies seen by another server process show
+    up within that time); replies this process records are known at once.
+    """
+
+    def __init__(self, database: Database, quiet: timedelta, refresh_seconds: float = 30.0) -> None:
+        self.database = database
+        self.quiet = quiet
+        self.refresh_seconds = refresh_seconds
+        self._recent: dict[str, datetime] = {}
+        self._next_read = 0.0
+
+    def noted(self, user_id: str, at: datetime) -> None:
+        self._recent[user_id] = at
+
+    async def spoke_recently(self, user_id: str, now: datetime) -> bool:
+        if time.monotonic() >= self._next_read:
+            self._next_read = time.monotonic() + self.refresh_seconds
+            self._recent = await asyncio.to_thread(self._read, now - self.quiet)
+        at = self._recent.get(user_id)
+        return at is not None and at >= now - self.quiet
+
+    def _read(self, since: datetime) -> dict[str, datetime]:
+        with self.database.sessions() as session:
+            rows = session.execute(select(ZaloAdminReply.user_id, ZaloAdminReply.at).where(ZaloAdminReply.at >= since))
+            return {user_id: at for user_id, at in rows}
 
 
 def delivery_states(session: Session, channel: str, message_ids: list[str]) -> dict[str, str]:

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from adapters.zalo.events import CHANNEL, MalformedEvent, parse_event
 from adapters.zalo.sender import ZaloSender
-from adapters.zalo.side_events import admin_spoke_since, is_side_event, record_side_event
+from adapters.zalo.side_events import RecentAdminReplies, is_side_event, record_side_event
 from adapters.zalo.signature import HEADER, verify
 from adapters.zalo.watch import SignatureWatch
 from bot.alerts import alerts
@@ -49,7 +49,7 @@ class ZaloWebhook:
         self._in_flight: set[str] = set()
         self.order = sequencer(troly)
         self.signatures = SignatureWatch(alerts(troly), troly.settings.zalo_refused_signatures)
-        self.admin_quiet = timedelta(minutes=troly.settings.zalo_admin_quiet_minutes)
+        self.admins = RecentAdminReplies(troly.database, timedelta(minutes=troly.settings.zalo_admin_quiet_minutes))
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -110,7 +110,9 @@ class ZaloWebhook:
         sender = self._sender()
         sent_by_us = sender.sent_by_us if isinstance(sender, ZaloSender) else (lambda _message_id: False)
         try:
-            said = await asyncio.to_thread(record_side_event, self.troly.database, payload, utcnow(), sent_by_us)
+            said = await asyncio.to_thread(
+                record_side_event, self.troly.database, payload, utcnow(), sent_by_us, self.admins
+            )
         except Exception:
             log.exception("zalo webhook: %s event not stored", payload.get("event_name"))
             return web.Response(status=503, text="not stored, send it again")
@@ -121,10 +123,9 @@ class ZaloWebhook:
     async def _admin_is_talking(self, inbound: Inbound) -> bool:
         """Whether an OA admin wrote to this user from Zalo's console within the quiet period (free text only:
         a command is a request to the bot)."""
-        if not self.admin_quiet or inbound.event != "message" or inbound.text.lstrip().startswith("/"):
+        if not self.admins.quiet or inbound.event != "message" or inbound.text.lstrip().startswith("/"):
             return False
-        since = utcnow() - self.admin_quiet
-        return await asyncio.to_thread(admin_spoke_since, self.troly.database, inbound.user_id, since)
+        return await self.admins.spoke_recently(inbound.user_id, utcnow())
 
     def _sender(self) -> Sender | None:
         senders = self.troly[SENDERS] if SENDERS in self.troly else {}  # noqa: SIM401 - Troly is not a Mapping
