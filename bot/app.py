@@ -3,6 +3,10 @@
 `Troly.handle` is the one path every channel uses: clean the text, skip redeliveries, upsert the user, route
 to one handler inside a guard, remember offered choices, commit. It is synchronous on purpose: handlers do
 database work and CPU-bound retrieval, and async adapters call it in a worker thread.
+
+The guard tells the handler's bugs (the user gets a polite apology, the message counts as handled) from
+infrastructure failures (bot.failures: the database or the disk): those raise InfrastructureFailure, so that
+the channel is told to deliver the message again instead of being told it was handled.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from bot import texts
 from bot.channels import ChannelPolicy
 from bot.context import Context, Reply, as_replies
 from bot.dialogs import DialogStore
+from bot.failures import InfrastructureFailure, describe, is_infrastructure
 from bot.messages import Inbound, Outbound
 from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
 from bot.privacy import mask_user_id
@@ -83,7 +88,9 @@ class Troly:
                 if attempt == 2:
                     return self._apologise(inbound)
                 log.warning("integrity conflict for %s, retrying once", _who(inbound))
-            except Exception:
+            except Exception as error:
+                if is_infrastructure(error):
+                    raise InfrastructureFailure(describe(error)) from error
                 return self._apologise(inbound)
         raise AssertionError("unreachable")
 
@@ -165,11 +172,19 @@ class Troly:
         return texts.EMPTY_MESSAGE
 
     def _apologise(self, inbound: Inbound) -> list[Outbound]:
+        """A handler bug: apologise once, and mark the message handled so a redelivery does not repeat it.
+
+        When even that mark cannot be stored, the database is away: the channel delivers the message again.
+        """
         log.exception("handler failed for %s message %s", _who(inbound), inbound.message_id or "-")
         try:
             with self.database.transaction() as session:
                 claim_message(session, inbound)
-        except Exception:
+        except DuplicateMessage:
+            return []
+        except Exception as error:
+            if is_infrastructure(error):
+                raise InfrastructureFailure(describe(error)) from error
             log.warning("could not mark failed message %s as processed", inbound.message_id or "-")
         return [Outbound(texts.APOLOGY)]
 

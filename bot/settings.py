@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     embedding_model: str = "none"  # dense arm: "none", "minilm" (bundled), "troly" (fine-tuned), a name or a path
     max_message_chars: int = Field(default=2000, ge=100, le=100_000)
     invite_valid_hours: int = Field(default=72, ge=1, le=24 * 90)
+    # Per-user inbound limit (bot.floodgate): a burst of `user_burst` messages, then this many a minute.
+    user_burst: int = Field(default=20, ge=1, le=1000)
+    user_messages_per_minute: float = Field(default=60.0, gt=0, le=6000)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
@@ -65,6 +68,8 @@ class Settings(BaseSettings):
     # `troly serve`: processes that run the core beside the web server (bot.workers); 0 runs it in a thread
     # of the server (less memory, about half the throughput). On the 2-core reference machine 1 measured best.
     core_workers: int = Field(default=1, ge=0, le=32)
+    # `/healthz` and `/readyz` report failure when the data directory has less free space than this.
+    min_free_disk_mb: int = Field(default=64, ge=0)
 
     telegram_token: SecretStr = SecretStr("")
     telegram_api_url: str = "https://api.telegram.org/bot"

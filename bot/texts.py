@@ -33,3 +33,7 @@ ROLE_NAMES = {
     "official": "cán bộ phụ trách",
     "admin": "quản trị viên",
 }
+TOO_FAST = (
+    "Bạn gửi nhanh quá, mình chưa kịp đọc hết. Bạn vui lòng chờ khoảng một phút rồi gửi tiếp nhé; "
+    "các tin gửi trong lúc này mình sẽ bỏ qua."
+)

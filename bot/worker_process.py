@@ -1,8 +1,10 @@
 """One core worker process and the server's end of the pipe to it (used by bot.workers.ProcessRunner).
 
 The protocol is a duplex pipe of pickled objects: the worker sends `READY` once its app is built, then
-answers each `Inbound` with the `list[Outbound]` of `Troly.handle`, in order; `None` asks it to stop. The server
-reads the pipe from its event loop (`add_reader`), so no thread of the server waits on it.
+answers each `Inbound` with the `list[Outbound]` of `Troly.handle`, in order, or with `HandleFailed` when the
+database or the disk failed (the server then raises InfrastructureFailure, as `Troly.handle` would have);
+`None` asks it to stop. The server reads the pipe from its event loop (`add_reader`), so no thread of the
+server waits on it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from collections import deque
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from bot.app import create_app
+from bot import texts
+from bot.app import Troly, create_app
+from bot.failures import HandleFailed, InfrastructureFailure
 from bot.logs import configure_logging
 from bot.messages import Inbound, Outbound
 from bot.settings import Settings
@@ -24,7 +28,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 READY = "ready"
-STOP_GRACE = 30.0  # seconds a worker gets to finish the message it is handling before it is killed
+STOP_GRACE = 4.0  # seconds a worker gets to finish the message it is handling before it is killed
 
 
 class WorkerDied(Exception):
@@ -78,7 +82,11 @@ class WorkerProcess:
             while self.connection.poll():
                 replies = self.connection.recv()
                 future = self.waiting.popleft()
-                if not future.done():
+                if future.done():
+                    continue
+                if isinstance(replies, HandleFailed):
+                    future.set_exception(InfrastructureFailure(replies.reason))
+                else:
                     future.set_result(replies)
         except (EOFError, OSError):
             self.abandon()
@@ -92,13 +100,13 @@ class WorkerProcess:
             if not future.done():
                 future.set_exception(WorkerDied(f"core worker {self.process.name} (pid {self.pid}) ended"))
 
-    async def stop(self) -> None:
-        """Ask the worker to finish what it was given and end; kill it if it does not end in time."""
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Ask the worker to finish what it was given and end; kill it if it does not end within `grace`."""
         with contextlib.suppress(OSError):  # already gone
             self.connection.send(None)
-        await asyncio.to_thread(self.process.join, STOP_GRACE)
+        await asyncio.to_thread(self.process.join, grace)
         if self.process.is_alive():
-            log.warning("core worker %s did not stop in %.0f s; killing it", self.process.name, STOP_GRACE)
+            log.warning("core worker %s did not stop in %.1f s; killing it", self.process.name, grace)
             self.process.kill()
             await asyncio.to_thread(self.process.join)
 
@@ -122,6 +130,17 @@ def serve(settings: Settings, connection: Connection) -> None:
                 return
             if inbound is None:
                 return
-            connection.send(troly.handle(inbound))
+            connection.send(_handle(troly, inbound))
     finally:
         troly.close()
+
+
+def _handle(troly: Troly, inbound: Inbound) -> list[Outbound] | HandleFailed:
+    """`Troly.handle`, with whatever escapes it turned into an answer: a worker never dies of one message."""
+    try:
+        return troly.handle(inbound)
+    except InfrastructureFailure as error:
+        return HandleFailed(str(error))
+    except Exception:
+        log.exception("core worker: message %s failed outside the handler's guard", inbound.message_id or "-")
+        return [Outbound(texts.APOLOGY)]

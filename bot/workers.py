@@ -23,10 +23,11 @@ from typing import Protocol
 
 from bot import texts
 from bot.app import Troly
+from bot.failures import InfrastructureFailure
 from bot.messages import Inbound, Outbound
 from bot.services import ServiceKey
 from bot.settings import Settings
-from bot.worker_process import WorkerDied, WorkerProcess
+from bot.worker_process import STOP_GRACE, WorkerDied, WorkerProcess
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,15 @@ QUEUE_PER_WORKER = 32  # messages handed to one worker ahead of its replies; mor
 
 
 class CoreRunner(Protocol):
-    """Runs `Troly.handle` off the event loop."""
+    """Runs `Troly.handle` off the event loop; InfrastructureFailure passes through, as from `Troly.handle`."""
 
     async def handle(self, inbound: Inbound) -> list[Outbound]: ...
 
-    async def aclose(self) -> None: ...
+    def ready(self) -> bool:
+        """Whether a message handed over now would be handled (for /readyz)."""
+        ...
+
+    async def aclose(self, grace: float = STOP_GRACE) -> None: ...
 
 
 # Where `troly serve` keeps its runner; channel adapters hand every inbound message to it.
@@ -55,7 +60,10 @@ class ThreadRunner:
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         return await asyncio.to_thread(self.troly.handle, inbound)
 
-    async def aclose(self) -> None:
+    def ready(self) -> bool:
+        return True
+
+    async def aclose(self, grace: float = STOP_GRACE) -> None:
         """Nothing to release: the threads belong to the event loop's default executor."""
 
 
@@ -99,16 +107,21 @@ class ProcessRunner:
                 except (WorkerDied, OSError) as error:
                     log.error("message %s (attempt %d): %s", inbound.message_id or "-", attempt, error)
                     self._on_dead(worker)
+        # Two workers died on this message: it kills whoever handles it, and a redelivery would do the same.
         return [Outbound(texts.APOLOGY)]
 
-    async def aclose(self) -> None:
-        """Stop every worker once it has answered what it was given (the server stops taking requests first)."""
+    def ready(self) -> bool:
+        return bool(self.workers) and not self._closing
+
+    async def aclose(self, grace: float = STOP_GRACE) -> None:
+        """Stop every worker once it has answered what it was given (the server stops taking requests first);
+        a worker still busy after `grace` seconds is killed."""
         self._closing = True
         self._someone_ready.set()  # a message waiting for a replacement worker gives up instead of hanging
         for task in list(self._replacements):
             task.cancel()
         workers = list(self.workers)
-        await asyncio.gather(*(worker.stop() for worker in workers))  # replies keep arriving meanwhile
+        await asyncio.gather(*(worker.stop(grace) for worker in workers))  # replies keep arriving meanwhile
         for worker in workers:
             self._remove(worker)
             worker.connection.close()
@@ -116,7 +129,7 @@ class ProcessRunner:
     async def _least_busy(self) -> WorkerProcess:
         while not self.workers:
             if self._closing:
-                raise RuntimeError("the core workers are stopping")
+                raise InfrastructureFailure("the core workers are stopping")
             self._someone_ready.clear()
             await self._someone_ready.wait()
         return min(self.workers, key=lambda worker: len(worker.waiting))

@@ -10,10 +10,11 @@ from aiohttp import web
 
 from adapters.telegram.inbound import CHANNEL
 from adapters.telegram.render import MAX_TEXT
-from adapters.telegram.sender import TelegramSender, build_bot
+from adapters.telegram.sender import TelegramSender, build_bot, telegram_limits
 from adapters.telegram.web import setup_web as _setup_web
 from bot.app import Troly
 from bot.channels import ChannelPolicy
+from bot.sendbudget import budget_for
 
 __all__ = ["CHANNEL", "channel_policy", "make_sender", "setup_web"]
 
@@ -27,7 +28,7 @@ def make_sender(troly: Troly) -> TelegramSender | None:
     settings = troly.settings
     if not settings.telegram_token.get_secret_value():
         return None
-    return TelegramSender(build_bot(settings), rate=settings.telegram_rate)
+    return TelegramSender(build_bot(settings), budget_for(troly, CHANNEL, telegram_limits(settings)))
 
 
 def setup_web(troly: Troly, app: web.Application) -> None:

@@ -3,6 +3,8 @@
 Zalo answers HTTP 200 even when it refuses a message, so each body's `error` decides what happens: refresh
 the token and retry once, slow down, give up on this user, or simplify the payload once. Before any call the
 user's last interaction is checked against Zalo's 7-day window, so a send that must fail is never tried.
+Every call takes its turn in the channel's shared send budget (bot.sendbudget: TROLY_ZALO_RATE for all
+processes together, replies first); Zalo's "too many calls" (-32) pauses every process's sends.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -25,7 +26,7 @@ from bot.app import Troly
 from bot.channels import ChannelPolicy
 from bot.messages import Outbound
 from bot.privacy import mask_user_id
-from bot.ratelimit import smooth_limiter
+from bot.sendbudget import BudgetClosed, Limits, SendBudget, budget_for
 from bot.senders import SendResult, SendStatus
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -58,7 +59,8 @@ def sender_for(troly: Troly) -> ZaloSender | None:
     )
     if not all(required):
         return None
-    return ZaloSender(settings, troly.database, troly.policies.get(CHANNEL) or zalo_policy())
+    budget = budget_for(troly, CHANNEL, Limits(rate=settings.zalo_rate))
+    return ZaloSender(settings, troly.database, troly.policies.get(CHANNEL) or zalo_policy(), budget)
 
 
 class ZaloSender:
@@ -66,7 +68,7 @@ class ZaloSender:
 
     channel = CHANNEL
 
-    def __init__(self, settings: Settings, database: Database, policy: ChannelPolicy) -> None:
+    def __init__(self, settings: Settings, database: Database, policy: ChannelPolicy, budget: SendBudget) -> None:
         self.settings = settings
         self.database = database
         self.policy = policy
@@ -83,18 +85,26 @@ class ZaloSender:
             settings.zalo_refresh_token.get_secret_value(),
         )
         self.tokens = TokenManager(store, self.api.exchange)
+        self.budget = budget
         self.rate_limit_pause = 5.0  # seconds every send waits after Zalo says -32 (it gives no Retry-After)
-        self._limiter = smooth_limiter(settings.zalo_rate)
-        self._pending_replies = 0
-        self._replies_done = asyncio.Condition()
-        self._bulk_turn = asyncio.Lock()
-        self._resume_at = 0.0
+        # Delays between attempts of a reply's part that Zalo did not take (rate limit, network); bulk sends
+        # leave retrying to their worker.
+        self.reply_retry_delays: tuple[float, ...] = (1.0, 5.0)
 
     async def send(
-        self, chat_id: str, message: Outbound, *, bulk: bool = False, retry_delays: Sequence[float] = ()
+        self, chat_id: str, message: Outbound, *, bulk: bool = False, retry_delays: Sequence[float] | None = None
     ) -> SendResult:
-        """Send every part of `message`. With `retry_delays`, a part that failed for a reason that may pass
-        (rate limit, network) is retried after each delay, so a reply split in parts is never sent twice."""
+        """Send every part of `message`. A part that failed for a reason that may pass (rate limit, network) is
+        retried after each of `retry_delays` (for replies, `reply_retry_delays` unless given), so a reply split
+        in parts is never sent twice. DEFERRED when this process stops before a part could go."""
+        if retry_delays is None:
+            retry_delays = () if bulk else self.reply_retry_delays
+        try:
+            return await self._send(chat_id, message, bulk=bulk, retry_delays=retry_delays)
+        except BudgetClosed:
+            return SendResult(SendStatus.DEFERRED, detail="the process is stopping")
+
+    async def _send(self, chat_id: str, message: Outbound, *, bulk: bool, retry_delays: Sequence[float]) -> SendResult:
         allowed = await asyncio.to_thread(self._allowed, chat_id, utcnow())
         if not allowed.ok:
             log.info("zalo: not sending to %s: %s", mask_user_id(CHANNEL, chat_id), allowed.detail)
@@ -116,6 +126,7 @@ class ZaloSender:
         return allowed
 
     async def aclose(self) -> None:
+        await self.budget.aclose()
         await self.api.close()
 
     def _allowed(self, chat_id: str, now: datetime) -> SendResult:
@@ -140,7 +151,9 @@ class ZaloSender:
     async def _post(self, chat_id: str, message: Message, *, bulk: bool) -> SendResult:
         refreshed = simplified = False
         while True:
-            await self._take_turn(bulk)
+            wait = await self.budget.acquire(chat_id, bulk=bulk)
+            if wait:
+                return SendResult(SendStatus.RATE_LIMITED, retry_after=wait, detail="Zalo asked us to slow down")
             try:
                 token = await self.tokens.access_token()
             except RefreshFailed as error:
@@ -174,7 +187,7 @@ class ZaloSender:
             await asyncio.to_thread(mark_blocked, self.database, CHANNEL, chat_id)
             log.info("zalo: %s marked blocked (%s)", who, result.detail)
         elif action is Action.BACK_OFF and code == -32:
-            self._resume_at = max(self._resume_at, time.monotonic() + self.rate_limit_pause)
+            await self.budget.pause(self.rate_limit_pause)
             log.warning("zalo: rate limited; pausing sends for %.1f s", self.rate_limit_pause)
         elif action is Action.CONFIGURE:
             log.error("zalo: the Official Account or app needs an admin: %s", result.detail)
@@ -190,7 +203,8 @@ class ZaloSender:
             log.warning("zalo: image of %d bytes is over Zalo's 1 MB limit; sending the text only", len(png))
             return None
         for attempt in (1, 2):
-            await self._take_turn(bulk)
+            if await self.budget.acquire(None, bulk=bulk):
+                return None  # paused: the text goes alone
             try:
                 token = await self.tokens.access_token()
             except RefreshFailed:
@@ -205,27 +219,3 @@ class ZaloSender:
             log.warning("zalo: image upload failed (error %s: %s); sending the text only", code, reason)
             return None
         return None
-
-    async def _take_turn(self, bulk: bool) -> None:
-        """Replies first: bulk sends queue for the limiter one at a time, and only while no reply is waiting."""
-        if bulk:
-            async with self._bulk_turn:
-                async with self._replies_done:
-                    await self._replies_done.wait_for(lambda: self._pending_replies == 0)
-                await self._wait_pause()
-                await self._limiter.acquire()
-            return
-        self._pending_replies += 1
-        try:
-            await self._wait_pause()
-            await self._limiter.acquire()
-        finally:
-            self._pending_replies -= 1
-            if self._pending_replies == 0:
-                async with self._replies_done:
-                    self._replies_done.notify_all()
-
-    async def _wait_pause(self) -> None:
-        delay = self._resume_at - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)

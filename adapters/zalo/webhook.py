@@ -1,48 +1,49 @@
-"""`POST /webhooks/zalo`: verify, answer 200 at once, then handle the event and reply in the background.
+"""`POST /webhooks/zalo`: verify, handle, answer 200 once the event is stored; replies go out in the background.
 
-Zalo waits about two seconds for the 200 and retries otherwise, so the request only verifies the signature
-and parses the event; the core runs afterwards, off the event loop (bot.workers). Events from one user are
-handled in order (a dialog answer must not overtake the question), and a retried event is recognised twice:
-here while the first delivery is still in flight, and by the core's processed-message table after that.
+Zalo treats anything but a 200 within about two seconds as a failure and sends the event again later (see
+docs/zalo.md for what we rely on). So the request reads at most `MAX_BODY` bytes (bot.httpguard), checks the
+signature, and hands the event to the core; the 200 comes only once the core has committed it (a few
+milliseconds), and the replies go to the core's reply queue (bot.replies). When the core could not store the
+event (the database or the disk failed) the answer is 503 and nobody is told anything: Zalo's retry brings
+the event back. Events from one user are handled in order (a dialog answer must not overtake the question),
+and a retried event is recognised twice: here while the first delivery is still in flight (it gets the
+first one's answer), and by the core's processed-message table after that.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from adapters.zalo.events import CHANNEL, MalformedEvent, parse_event
-from adapters.zalo.sender import ZaloSender
 from adapters.zalo.signature import HEADER, verify
 from bot.app import Troly
-from bot.messages import Inbound, Outbound
-from bot.privacy import mask_user_id
-from bot.senders import SENDERS, Sender
+from bot.failures import InfrastructureFailure
+from bot.httpguard import read_body
+from bot.messages import Inbound
+from bot.replies import REPLIES
 from bot.workers import CORE_RUNNER
 
 log = logging.getLogger(__name__)
 
 ROUTE = "/webhooks/zalo"
+MAX_BODY = 64 * 1024  # Zalo's events are a few hundred bytes; the signature is checked on no more than this
 
 
 class ZaloWebhook:
-    """Owns the background work started by webhook requests, so shutdown can wait for it."""
+    """Verifies and hands over events; keeps per-user order and the answers of events in flight."""
 
     def __init__(self, troly: Troly) -> None:
         self.troly = troly
         self.app_id = troly.settings.zalo_app_id
         self.oa_secret_key = troly.settings.zalo_oa_secret_key.get_secret_value()
-        self.retry_delays: tuple[float, ...] = (1.0, 5.0)  # between attempts of a reply Zalo did not take
-        self.shutdown_grace = 15.0
-        self.tasks: set[asyncio.Task[None]] = set()
-        self._in_flight: set[str] = set()
+        self._in_flight: dict[str, asyncio.Future[int]] = {}
         self._user_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
+        body = await read_body(request, MAX_BODY)
         payload = verify(body, request.headers.get(HEADER), self.oa_secret_key, self.app_id)
         if payload is None:
             log.warning("zalo webhook: missing or wrong signature from %s; ignored", request.remote)
@@ -55,56 +56,39 @@ class ZaloWebhook:
         if inbound is None:
             log.debug("zalo webhook: event %s ignored", payload.get("event_name", "?"))
             return web.Response(text="ignored")
-        if inbound.message_id in self._in_flight:
-            log.info("zalo webhook: retry of %s while it is still being handled; ignored", inbound.message_id)
-            return web.Response(text="ok")
-        self._in_flight.add(inbound.message_id)
-        task = asyncio.create_task(self._process(inbound), name=f"zalo:{inbound.message_id}")
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        status = await self._once(inbound)
+        if status != 200:
+            return web.Response(status=status, text="not stored, send it again")
         return web.Response(text="ok")
 
-    async def _process(self, inbound: Inbound) -> None:
+    async def _once(self, inbound: Inbound) -> int:
+        """The event's status, handling it only once at a time: a retry during the first waits for its answer."""
+        running = self._in_flight.get(inbound.message_id)
+        if running is not None:
+            log.info("zalo webhook: retry of %s while it is still being handled", inbound.message_id)
+            return await asyncio.shield(running)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._in_flight[inbound.message_id] = future
         try:
-            async with self._user_turn(inbound.user_id):
-                replies = await self.troly[CORE_RUNNER].handle(inbound)
-                for reply in replies:
-                    if not await self._deliver(inbound.chat_id, reply):
-                        break
-        except Exception:
-            log.exception("zalo: handling %s failed", inbound.message_id)
+            status = await self._process(inbound)
+        except BaseException:
+            status = 503
+            raise
         finally:
-            self._in_flight.discard(inbound.message_id)
+            future.set_result(status)
+            del self._in_flight[inbound.message_id]
+        return status
 
-    async def _deliver(self, chat_id: str, reply: Outbound) -> bool:
-        """Send one reply, retrying parts that may pass later; False when the user cannot be reached now."""
-        sender = self._sender()
-        who = mask_user_id(CHANNEL, chat_id)
-        if not isinstance(sender, ZaloSender):
-            log.warning("zalo: no sender configured (app id, secret or tokens missing); reply to %s dropped", who)
-            return False
-        result = await sender.send(chat_id, reply, retry_delays=self.retry_delays)
-        if not result.ok:
-            log.warning("zalo: reply to %s not delivered: %s %s", who, result.status, result.detail)
-        return result.ok
-
-    def _sender(self) -> Sender | None:
-        senders = self.troly[SENDERS] if SENDERS in self.troly else {}  # noqa: SIM401 - Troly is not a Mapping
-        return senders.get(CHANNEL)
-
-    def _user_turn(self, user_id: str) -> _UserTurn:
-        return _UserTurn(self._user_locks, user_id)
-
-    async def drain(self) -> None:
-        """Let running work finish (bounded), then cancel what is left."""
-        if not self.tasks:
-            return
-        _done, pending = await asyncio.wait(set(self.tasks), timeout=self.shutdown_grace)
-        for task in pending:
-            task.cancel()
-        if pending:
-            log.warning("zalo: %d events still running at shutdown were cancelled", len(pending))
-            await asyncio.gather(*pending, return_exceptions=True)
+    async def _process(self, inbound: Inbound) -> int:
+        async with _UserTurn(self._user_locks, inbound.user_id):
+            try:
+                replies = await self.troly[CORE_RUNNER].handle(inbound)
+            except InfrastructureFailure as error:
+                log.warning("zalo event %s not stored, Zalo will send it again: %s", inbound.message_id, error)
+                return 503
+            if replies:  # queued while this user's turn is held, so replies keep the order of the messages
+                self.troly[REPLIES].submit(CHANNEL, inbound.chat_id, inbound.user_id, replies)
+        return 200
 
 
 class _UserTurn:
@@ -141,9 +125,3 @@ def setup_webhook(troly: Troly, app: web.Application) -> None:
     webhook = ZaloWebhook(troly)
     app[ZALO_WEBHOOK] = webhook
     app.router.add_post(ROUTE, webhook.handle)
-    app.cleanup_ctx.append(_background_ctx)
-
-
-async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
-    yield
-    await app[ZALO_WEBHOOK].drain()

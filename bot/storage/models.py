@@ -1,4 +1,5 @@
-"""The core's tables: users, areas, teams, invites, dialog state, processed messages and the audit log.
+"""The core's tables: users, areas, teams, invites, dialog state, processed messages, the audit log, the
+channels' shared send budgets and replies left unsent by a stopping process.
 
 Feature packages add their own models on the same `Base` so foreign keys to users and areas just work.
 """
@@ -9,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Double, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.storage.types import UTCDateTime, utcnow
@@ -152,3 +153,46 @@ class AuditLog(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class SendBudgetRow(Base):
+    """One channel's send budget, shared by every process that sends on it (bot.sendbudget).
+
+    `next_at` is the earliest moment (seconds since the epoch, on the database's clock) the next message may
+    go out; `paused_until` holds a pause the channel asked for (Telegram's 429, Zalo's -32).
+    """
+
+    __tablename__ = "send_budget"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Double, default=0.0)
+    paused_until: Mapped[float] = mapped_column(Double, default=0.0)
+
+
+class SendBudgetChat(Base):
+    """The per-chat part of a send budget: when the chat may get its next message (a GCRA arrival time)."""
+
+    __tablename__ = "send_budget_chats"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Double, index=True)
+
+
+class PendingReply(Base):
+    """A reply a stopping process could not send; the next process that serves the channel sends it.
+
+    `owner` is the process that took the row to send it ('' while free); a row whose owner took it more than a
+    lease ago is free again (that process died before sending).
+    """
+
+    __tablename__ = "pending_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64), default="")
+    message: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    owner: Mapped[str] = mapped_column(String(64), default="", index=True)
+    claimed_at: Mapped[datetime | None]

@@ -11,6 +11,7 @@ from bot.app import Troly, create_app
 from bot.areas import area_by_code
 from bot.commands import Commands
 from bot.plugins import make_senders
+from bot.sendbudget import close_budgets
 from bot.settings import Settings
 from bot.storage.models import AuditLog
 from bot.storage.types import utcnow
@@ -162,8 +163,13 @@ async def _deliver(troly: Troly, args: argparse.Namespace) -> int:
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stopping() -> None:  # nothing more is sent: sends waiting for their turn go back to the queue
+        stop.set()
+        close_budgets(troly)
+
     for number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(number, stop.set)
+        loop.add_signal_handler(number, stopping)
     worker = DeliveryWorker(troly.database, senders, troly.policies, DeliveryOptions.from_settings(troly.settings))
     try:
         await worker.run(stop, exit_when_idle=args.exit_when_idle)

@@ -182,9 +182,12 @@ async def test_without_zalo_settings_there_is_no_webhook_and_no_sender(
         troly.close()
 
 
-async def test_shutdown_waits_for_events_being_handled(zalo_lite: ZaloHarness, fake_zalo: FakeZalo) -> None:
-    assert await zalo_lite.post(text_event(USER, "xin chào", "late-1")) == 200
-    await zalo_lite.stop()  # right after the 200: the reply must still go out
+async def test_a_reply_unsent_at_shutdown_is_sent_by_the_next_process(
+    zalo_lite: ZaloHarness, fake_zalo: FakeZalo
+) -> None:
+    assert await zalo_lite.post(text_event(USER, "xin chào", "late-1")) == 200  # the event was stored
+    await zalo_lite.restart()  # right after the 200: the reply is kept, then sent by the new process
+    await zalo_lite.settle()
     assert len(fake_zalo.sent) == 1 and "Xin chào" in fake_zalo.sent[0].text
 
 

@@ -1,0 +1,182 @@
+"""Replies on their way out: sent in the background, in order per chat, and never lost to a stop.
+
+A channel hands the replies of a handled message to `ReplyQueue.submit` and answers its webhook at once: the
+message is stored, and its replies go out as the send budget allows (bot.sendbudget). Each chat has its own
+queue and task, so a chat that must wait (a flood of its own, a pause) holds up no other chat.
+
+When the process stops, the queue gives its sends `grace` seconds, then keeps whatever is unsent in the
+database (bot.storage.pending): the next process that serves the channel takes those rows and sends them
+first. A send cut off while it was in flight is kept too: the user may get that part twice, but never none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import secrets
+import socket
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.failures import describe
+from bot.messages import Outbound
+from bot.privacy import mask_user_id
+from bot.senders import Sender, SendResult, SendStatus
+from bot.services import ServiceKey
+from bot.storage import pending
+from bot.storage.db import Database
+from bot.users import mark_blocked
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 30.0  # how often rows left by a process that died are looked for
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    kept: pending.Kept
+    batch: int  # the replies of one message share a batch: after a failure the rest of it is dropped
+
+
+class ReplyQueue:
+    """Per-chat queues of replies, sent by one task per busy chat through the channels' senders."""
+
+    def __init__(self, database: Database, senders: Mapping[str, Sender]) -> None:
+        self.database = database
+        self.senders = dict(senders)
+        self.owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._chats: dict[tuple[str, str], deque[_Item]] = {}
+        self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._batches = itertools.count()
+        self._closing = False
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def submit(self, channel: str, chat_id: str, user_id: str, replies: list[Outbound]) -> None:
+        """Queue the replies of one message for its chat, after whatever that chat already has queued."""
+        batch = next(self._batches)
+        for reply in replies:
+            self._enqueue(_Item(pending.Kept(channel, chat_id, user_id, reply), batch))
+
+    async def start(self) -> None:
+        """Send first what a previous process left; keep looking for rows of processes that died."""
+        if self.senders:
+            await self._take_kept()
+            self._sweeper = asyncio.create_task(self._sweep(), name="replies-sweep")
+
+    def waiting(self) -> int:
+        return sum(len(queue) for queue in self._chats.values())
+
+    async def settle(self) -> None:
+        """Wait until every reply queued so far has been sent or given up (tests, and tools that must wait)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def aclose(self, grace: float) -> None:
+        """Give sends `grace` seconds, then keep everything unsent in the database."""
+        self._closing = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        tasks = list(self._tasks.values())
+        if tasks:
+            _done, cut = await asyncio.wait(tasks, timeout=grace)
+            for task in cut:
+                task.cancel()
+            await asyncio.gather(*cut, return_exceptions=True)
+        await self._keep_unsent()
+
+    def _enqueue(self, item: _Item) -> None:
+        key = (item.kept.channel, item.kept.chat_id)
+        self._chats.setdefault(key, deque()).append(item)
+        if key not in self._tasks and not self._closing:
+            self._tasks[key] = asyncio.create_task(self._drain(key), name=f"replies:{key[0]}")
+
+    async def _drain(self, key: tuple[str, str]) -> None:
+        """Send the chat's replies in order until its queue is empty, or the process stops."""
+        queue = self._chats[key]
+        try:
+            while queue:
+                item = queue[0]
+                result = await self._send(item)
+                if result.status is SendStatus.DEFERRED:
+                    return  # stopping: the item stays queued and is kept
+                queue.popleft()
+                if item.kept.row_id is not None:
+                    await self._forget(item.kept.row_id)
+                if not result.ok:
+                    self._drop_rest_of_batch(queue, item.batch)
+                    await self._report(item.kept, result)
+        finally:
+            self._tasks.pop(key, None)
+            if not queue:
+                self._chats.pop(key, None)
+
+    async def _send(self, item: _Item) -> SendResult:
+        sender = self.senders.get(item.kept.channel)
+        if sender is None:
+            return SendResult(SendStatus.UNREACHABLE, detail="no sender configured for the channel")
+        try:
+            return await sender.send(item.kept.chat_id, item.kept.message)
+        except Exception as error:  # a sender bug or the database away (Zalo checks its window there)
+            log.warning("reply to %s raised %s; not sent", _who(item.kept), describe(error))
+            return SendResult(SendStatus.TRANSIENT, detail=describe(error))
+
+    @staticmethod
+    def _drop_rest_of_batch(queue: deque[_Item], batch: int) -> None:
+        """A later part of a message alone would make no sense."""
+        kept = [item for item in queue if item.batch != batch]
+        queue.clear()
+        queue.extend(kept)
+
+    async def _report(self, kept: pending.Kept, result: SendResult) -> None:
+        if result.status is SendStatus.BLOCKED:
+            log.info("%s blocked the bot", _who(kept))
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(mark_blocked, self.database, kept.channel, kept.user_id or kept.chat_id)
+            return
+        log.warning("reply to %s not sent: %s %s", _who(kept), result.status, result.detail)
+
+    async def _forget(self, row_id: int) -> None:
+        try:
+            await asyncio.to_thread(pending.forget, self.database, [row_id])
+        except Exception as error:  # it may be sent again by the next process: better twice than never
+            log.warning("a kept reply was sent but its row could not be deleted: %s", describe(error))
+
+    async def _keep_unsent(self) -> None:
+        unsent = [item.kept for queue in self._chats.values() for item in queue]
+        self._chats.clear()
+        if not unsent:
+            return
+        try:
+            await asyncio.to_thread(pending.keep, self.database, unsent)
+        except Exception as error:
+            log.error("%d unsent replies could not be kept and are lost: %s", len(unsent), describe(error))
+            return
+        log.warning("%d unsent replies kept for the next process", len(unsent))
+
+    async def _take_kept(self) -> None:
+        try:
+            kept = await asyncio.to_thread(pending.take, self.database, self.owner, self.senders)
+        except Exception as error:
+            log.warning("could not look for replies kept by a previous process: %s", describe(error))
+            return
+        if kept:
+            log.info("sending %d replies kept by a previous process", len(kept))
+        for reply in kept:
+            self._enqueue(_Item(reply, next(self._batches)))
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            await self._take_kept()
+
+
+def _who(kept: pending.Kept) -> str:
+    return mask_user_id(kept.channel, kept.user_id or kept.chat_id)
+
+
+# Where `troly serve` keeps its reply queue; channel adapters hand it the replies of every handled message.
+REPLIES: ServiceKey[ReplyQueue] = ServiceKey("core.replies")
