@@ -33,9 +33,21 @@ BODY_TIMEOUT = 10.0
 MAX_SLOW_BODIES = 64
 IDLE_LIMIT = 20.0  # seconds a connection may stay without a request completing or running
 SWEEP_SECONDS = 1.0
-FILES_RESERVED = 128  # open files kept for the database, the core workers' pipes, logs and outgoing calls
+BACKLOG = 128
+# Open files kept out of the connection limit: the database, the core workers' pipes, logs, outgoing calls,
+# and the connections the event loop accepts in one go (up to the listen backlog) before the guard sees them.
+FILES_RESERVED = 128 + BACKLOG
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class BodyRefused(Exception):
+    """A body too slow, or one slow body too many: answered, then the connection is closed at once (aiohttp
+    would otherwise keep reading the rest of the body for its lingering time)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 class SlowBodies:
@@ -47,10 +59,9 @@ class SlowBodies:
         self.arriving = 0
 
     @contextlib.asynccontextmanager
-    async def slot(self, request: web.Request) -> AsyncIterator[None]:
+    async def slot(self) -> AsyncIterator[None]:
         if self.arriving >= self.limit:
-            request.protocol.force_close()
-            raise web.HTTPServiceUnavailable(text="busy")
+            raise BodyRefused(503, "too many slow requests")
         self.arriving += 1
         try:
             yield
@@ -62,20 +73,20 @@ SLOW_BODIES = web.AppKey("slow_bodies", SlowBodies)
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
-    """The request's body, or 413 (too large), 408 (too slow) or 503 (too many slow bodies at once)."""
+    """The request's body, or 413 (too large); BodyRefused (408: too slow, 503: too many slow bodies at once)
+    for the guard's middleware to answer."""
     if request.content_length is not None and request.content_length > limit:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
     content = request.content
     if content.is_eof():  # it came with the headers: nothing to wait for
         return await _read_limited(request, content, limit)
     guard = request.app.get(SLOW_BODIES) or SlowBodies()
-    async with guard.slot(request):
+    async with guard.slot():
         try:
             async with asyncio.timeout(guard.timeout):
                 return await _read_limited(request, content, limit)
         except TimeoutError:
-            request.protocol.force_close()
-            raise web.HTTPRequestTimeout(text="body too slow") from None
+            raise BodyRefused(408, "body too slow") from None
 
 
 async def _read_limited(request: web.Request, content: StreamReader, limit: int) -> bytes:
@@ -87,6 +98,14 @@ async def _read_limited(request: web.Request, content: StreamReader, limit: int)
             raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _refuse(request: web.Request, refused: BodyRefused) -> web.StreamResponse:
+    response = web.Response(status=refused.status, text=str(refused), headers={"Connection": "close"})
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()
+    return response
 
 
 def connection_limit(reserved: int = FILES_RESERVED) -> int:
@@ -124,6 +143,8 @@ class ConnectionGuard:
         self._running[protocol] = self._running.get(protocol, 0) + 1
         try:
             return await handler(request)
+        except BodyRefused as refused:
+            return await _refuse(request, refused)
         finally:
             left = self._running.pop(protocol, 1) - 1
             if left:

@@ -88,14 +88,18 @@ class SendBudget:
         process is stopping.
         """
         loop = asyncio.get_running_loop()
+        ask = store.Ask(chat_id, bulk)
         while True:
-            delay, refusal = await self._ask(store.Ask(chat_id, bulk))
+            delay, refusal = await self._ask(ask)
             moment = loop.time() + delay
             if refusal is None:
                 await self._sleep(delay)
                 if loop.time() - moment <= MAX_LATE:
                     return 0.0
-                continue  # woke up too late for the slot: it went unused, ask for another
+                # Woke up too late for the slot (a busy event loop): it goes unused, and a new one is asked
+                # for. The chat's share was taken for this message already, so only the channel is asked.
+                ask = store.Ask(None, bulk)
+                continue
             if delay > max_wait or (bulk and _bulk_gives_up(refusal, delay)):
                 return delay
             await self._sleep(delay)

@@ -16,10 +16,12 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import NoReturn
 
 from aiohttp import web
 
@@ -27,7 +29,15 @@ from bot.app import Troly, create_app
 from bot.commands import Commands
 from bot.floodgate import FloodGate, GatedRunner
 from bot.health import routes as health_routes
-from bot.httpguard import CONNECTIONS, SLOW_BODIES, ConnectionGuard, GuardedSite, SlowBodies, connection_limit
+from bot.httpguard import (
+    BACKLOG,
+    CONNECTIONS,
+    SLOW_BODIES,
+    ConnectionGuard,
+    GuardedSite,
+    SlowBodies,
+    connection_limit,
+)
 from bot.plugins import hooks, make_senders
 from bot.replies import REPLIES, ReplyQueue
 from bot.sendbudget import close_budgets
@@ -140,7 +150,7 @@ def register_cli(commands: Commands) -> None:
     )
 
 
-def run_serve(settings: Settings, args: argparse.Namespace) -> int:
+def run_serve(settings: Settings, args: argparse.Namespace) -> NoReturn:
     troly = create_app(settings)
     app = create_web_app(troly, ServeOptions(polling=args.polling))
     log.info("serving on http://%s:%d", settings.host, settings.port)
@@ -148,7 +158,11 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
         asyncio.run(serve(app, settings.host, settings.port))
     finally:
         troly.close()
-    return 0
+    # Everything is stopped, stored and closed: skip the interpreter's teardown, which spent seconds of the
+    # stopping deadline freeing the search index's objects one by one.
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(0)
 
 
 async def serve(app: web.Application, host: str, port: int) -> None:
@@ -160,7 +174,7 @@ async def serve(app: web.Application, host: str, port: int) -> None:
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=REQUEST_DRAIN, lingering_time=1.0)
     await runner.setup()
     try:
-        await GuardedSite(runner, host, port, app[CONNECTIONS], backlog=1024).start()
+        await GuardedSite(runner, host, port, app[CONNECTIONS], backlog=BACKLOG).start()
         await stop.wait()
         app[SHUTDOWN].begin()
         _watchdog(app[SHUTDOWN].total)
