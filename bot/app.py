@@ -174,12 +174,15 @@ class Troly:
     def _apologise(self, inbound: Inbound) -> list[Outbound]:
         """A handler bug: apologise once, and mark the message handled so a redelivery does not repeat it.
 
-        When even that mark cannot be stored, the database is away: the channel delivers the message again.
+        The sender is recorded too (the handler's transaction was rolled back): a channel that only writes to
+        users it knows (Zalo) can then deliver the apology. When even that cannot be stored, the database is
+        away: the channel delivers the message again.
         """
         log.exception("handler failed for %s message %s", _who(inbound), inbound.message_id or "-")
         try:
             with self.database.transaction() as session:
                 claim_message(session, inbound)
+                upsert_user(session, inbound, utcnow())
         except DuplicateMessage:
             return []
         except Exception as error:
