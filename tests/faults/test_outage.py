@@ -25,10 +25,10 @@ from bot import texts
 from bot.app import create_app
 from bot.settings import Settings
 from bot.storage.models import ProcessedMessage
-from tests.faults.processes import TelegramDelivery, start_serve, stop, troly_env
 from tests.helpers import inbound
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.postgres import PostgresServer, free_port, postgres_server
+from tests.support.processes import TelegramDelivery, start_serve, stop, troly_env
 from tests.support.telegram_updates import text_update
 
 QUESTION = "xin chào"

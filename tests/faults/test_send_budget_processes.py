@@ -18,11 +18,11 @@ from bot.app import create_app
 from bot.settings import Settings
 from handlers.announcements.models import DeliveryWorker, OutboxItem, OutboxState
 from tests.announce_helpers import add_residents, import_sample
-from tests.faults.processes import TelegramDelivery, start, start_serve, stop, troly_env
 from tests.faults.timeline import busiest_second
 from tests.helpers import inbound
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.postgres import free_port
+from tests.support.processes import TelegramDelivery, start, start_serve, stop, troly_env
 from tests.support.telegram_updates import text_update
 from tests.test_announce_outbox import queue
 

@@ -23,10 +23,10 @@ from bot.app import Troly, create_app
 from bot.httpguard import SLOW_BODIES, SlowBodies
 from bot.server import create_web_app
 from bot.settings import Settings
-from tests.faults.processes import SECRET, TelegramDelivery, start_serve, stop, troly_env
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.fake_zalo import FakeZalo, zalo_settings
 from tests.support.postgres import free_port
+from tests.support.processes import SECRET, TelegramDelivery, start_serve, stop, troly_env
 from tests.support.telegram_e2e import SECRET as E2E_SECRET
 from tests.support.telegram_e2e import telegram_settings
 from tests.support.telegram_updates import SECRET_HEADER, text_update
@@ -144,24 +144,24 @@ async def test_eleven_hundred_slow_connections_at_1024_open_files_starve_nothing
 
 
 async def _slow_client(port: int, number: int) -> bool:
-    """One slow connection: headers (half of them) or a body (the other half) a byte every 2 s; True when the
-    server closed it within 25 s."""
+    """One slow connection, valid HTTP at a byte every 2 s: a header that never ends (half of them) or a body
+    that never ends (the other half); True when the server closed it within 25 s."""
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
     except OSError:
         return True  # refused at the door: not holding anything either
     if number % 2:
-        pending = _head("/webhooks/telegram", 1000, {SECRET_HEADER: SECRET}) + b'{"update_id": 1,'
+        start, drip = _head("/webhooks/telegram", 1000, {SECRET_HEADER: SECRET}) + b'{"update_id": 1,', b" "
     else:
-        pending = b"POST /webhooks/telegram HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        start, drip = b"POST /webhooks/telegram HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", b"a"
     deadline = time.monotonic() + 25
     try:
-        writer.write(pending[: len(pending) // 2])
+        writer.write(start)
         while time.monotonic() < deadline:
             with contextlib.suppress(TimeoutError):
                 if not await asyncio.wait_for(reader.read(1024), 2.0) or reader.at_eof():
                     return True
-            writer.write(b" ")
+            writer.write(drip)
             await writer.drain()
     except (ConnectionError, OSError):
         return True

@@ -1,4 +1,4 @@
-"""Real `troly serve` and `troly deliver` processes for the fault tests, and a webhook caller that retries
+"""Real `troly serve` and `troly deliver` processes (fault tests, soak benchmark), and a webhook caller that retries
 like Telegram does (a non-200 answer or a broken connection: the update comes again, later)."""
 
 from __future__ import annotations
