@@ -4,7 +4,8 @@ One user sent 3,000 messages at 234/s: each went through the core and queued a r
 and the send budget worked for that user while everybody else waited, and a stopping server waited minutes
 for the flood's replies. Here each user (per channel) has a token bucket: `burst` messages at once, then
 `per_minute`. The first message over the limit gets one polite note ("bạn gửi nhanh quá"); later ones are
-dropped without reaching the core until the bucket has room again. Dropping is deliberate, so the channel
+dropped without reaching the core while the bucket is empty, and a message that finds a token goes through;
+the note comes again only after the user has calmed down (a full bucket). Dropping is deliberate, so the channel
 gets its 200: a redelivery would only be dropped again.
 
 The buckets live in this process: a flood reaches the process its channel delivers to, and the limit is a
@@ -33,7 +34,7 @@ MAX_USERS = 100_000  # buckets kept; the least recently seen go first (a full bu
 
 class Verdict(Enum):
     PASS = "pass"
-    WARN = "warn"  # over the limit for the first time since the user was last let through: tell them once
+    WARN = "warn"  # over the limit, for the first time since the user's bucket was last full: tell them once
     DROP = "drop"
 
 
@@ -65,9 +66,10 @@ class FloodGate:
             self._buckets.move_to_end(key)
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.refill)
             bucket.updated = now
+        if bucket.tokens >= self.burst:
+            bucket.warned = False  # calm again: a later flood is told again, once
         if bucket.tokens >= 1.0:
             bucket.tokens -= 1.0
-            bucket.warned = False
             return Verdict.PASS
         if bucket.warned:
             return Verdict.DROP

@@ -37,7 +37,9 @@ def test_the_flood_gate_lets_a_burst_through_warns_once_then_drops_and_forgives(
     assert gate.admit("telegram", "someone else") is Verdict.PASS  # nobody else pays for it
     clock.now += 1.0  # one message a second comes back
     assert gate.admit("telegram", "flooder") is Verdict.PASS
-    assert gate.admit("telegram", "flooder") is Verdict.WARN  # a new episode: told again, once
+    assert gate.admit("telegram", "flooder") is Verdict.DROP  # still the same flood: not told again
+    clock.now += 10.0  # calm again
+    assert [gate.admit("telegram", "flooder") for _ in range(4)] == [Verdict.PASS] * 3 + [Verdict.WARN]
 
 
 def test_only_messages_are_gated_and_the_note_is_polite_vietnamese() -> None:
