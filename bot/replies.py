@@ -4,9 +4,10 @@ A channel hands the replies of a handled message to `ReplyQueue.submit` and answ
 message is stored, and its replies go out as the send budget allows (bot.sendbudget). Each chat has its own
 queue and task, so a chat that must wait (a flood of its own, a pause) holds up no other chat.
 
-When the process stops, the queue gives its sends `grace` seconds, then keeps whatever is unsent in the
-database (bot.storage.pending): the next process that serves the channel takes those rows and sends them
-first. A send cut off while it was in flight is kept too: the user may get that part twice, but never none.
+When the process stops, the queue gives its sends `grace` seconds, then keeps whatever is unsent in the core's
+push outbox (bot.outbox) as replies owed (`REPLY_PRIORITY`, ahead of notices): the delivery loop of the next
+`troly serve` sends them. A send cut off while it was in flight is kept too: the user may get that part twice,
+but never none.
 """
 
 from __future__ import annotations
@@ -15,57 +16,52 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import os
-import secrets
-import socket
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from bot.clock import Clock
 from bot.failures import describe
 from bot.messages import Outbound
+from bot.outbox import REPLY_PRIORITY, push
 from bot.privacy import mask_user_id
 from bot.senders import Sender, SendResult, SendStatus
 from bot.services import ServiceKey
-from bot.storage import pending
 from bot.storage.db import Database
+from bot.storage.models import User
 from bot.users import mark_blocked
 
 log = logging.getLogger(__name__)
 
-SWEEP_SECONDS = 30.0  # how often rows left by a process that died are looked for
-
 
 @dataclass(frozen=True, slots=True)
 class _Item:
-    kept: pending.Kept
+    channel: str
+    chat_id: str
+    user_id: str  # the channel's id of the user the reply answers ('' when it answers no one in particular)
+    message: Outbound
     batch: int  # the replies of one message share a batch: after a failure the rest of it is dropped
 
 
 class ReplyQueue:
     """Per-chat queues of replies, sent by one task per busy chat through the channels' senders."""
 
-    def __init__(self, database: Database, senders: Mapping[str, Sender]) -> None:
+    def __init__(self, database: Database, senders: Mapping[str, Sender], clock: Clock) -> None:
         self.database = database
         self.senders = dict(senders)
-        self.owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.clock = clock
         self._chats: dict[tuple[str, str], deque[_Item]] = {}
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._batches = itertools.count()
         self._closing = False
-        self._sweeper: asyncio.Task[None] | None = None
 
     def submit(self, channel: str, chat_id: str, user_id: str, replies: list[Outbound]) -> None:
         """Queue the replies of one message for its chat, after whatever that chat already has queued."""
         batch = next(self._batches)
         for reply in replies:
-            self._enqueue(_Item(pending.Kept(channel, chat_id, user_id, reply), batch))
-
-    async def start(self) -> None:
-        """Send first what a previous process left; keep looking for rows of processes that died."""
-        if self.senders:
-            await self._take_kept()
-            self._sweeper = asyncio.create_task(self._sweep(), name="replies-sweep")
+            self._enqueue(_Item(channel, chat_id, user_id, reply, batch))
 
     def waiting(self) -> int:
         return sum(len(queue) for queue in self._chats.values())
@@ -78,8 +74,6 @@ class ReplyQueue:
     async def aclose(self, grace: float) -> None:
         """Give sends `grace` seconds, then keep everything unsent in the database."""
         self._closing = True
-        if self._sweeper is not None:
-            self._sweeper.cancel()
         tasks = list(self._tasks.values())
         if tasks:
             _done, cut = await asyncio.wait(tasks, timeout=grace)
@@ -89,7 +83,7 @@ class ReplyQueue:
         await self._keep_unsent()
 
     def _enqueue(self, item: _Item) -> None:
-        key = (item.kept.channel, item.kept.chat_id)
+        key = (item.channel, item.chat_id)
         self._chats.setdefault(key, deque()).append(item)
         if key not in self._tasks and not self._closing:
             self._tasks[key] = asyncio.create_task(self._drain(key), name=f"replies:{key[0]}")
@@ -104,24 +98,22 @@ class ReplyQueue:
                 if result.status is SendStatus.DEFERRED:
                     return  # stopping: the item stays queued and is kept
                 queue.popleft()
-                if item.kept.row_id is not None:
-                    await self._forget(item.kept.row_id)
                 if not result.ok:
                     self._drop_rest_of_batch(queue, item.batch)
-                    await self._report(item.kept, result)
+                    await self._report(item, result)
         finally:
             self._tasks.pop(key, None)
             if not queue:
                 self._chats.pop(key, None)
 
     async def _send(self, item: _Item) -> SendResult:
-        sender = self.senders.get(item.kept.channel)
+        sender = self.senders.get(item.channel)
         if sender is None:
             return SendResult(SendStatus.UNREACHABLE, detail="no sender configured for the channel")
         try:
-            return await sender.send(item.kept.chat_id, item.kept.message)
+            return await sender.send(item.chat_id, item.message)
         except Exception as error:  # a sender bug or the database away (Zalo checks its window there)
-            log.warning("reply to %s raised %s; not sent", _who(item.kept), describe(error))
+            log.warning("reply to %s raised %s; not sent", _who(item), describe(error))
             return SendResult(SendStatus.TRANSIENT, detail=describe(error))
 
     @staticmethod
@@ -131,51 +123,43 @@ class ReplyQueue:
         queue.clear()
         queue.extend(kept)
 
-    async def _report(self, kept: pending.Kept, result: SendResult) -> None:
+    async def _report(self, item: _Item, result: SendResult) -> None:
         if result.status is SendStatus.BLOCKED:
-            log.info("%s blocked the bot", _who(kept))
+            log.info("%s blocked the bot", _who(item))
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(mark_blocked, self.database, kept.channel, kept.user_id or kept.chat_id)
+                await asyncio.to_thread(mark_blocked, self.database, item.channel, item.user_id or item.chat_id)
             return
-        log.warning("reply to %s not sent: %s %s", _who(kept), result.status, result.detail)
-
-    async def _forget(self, row_id: int) -> None:
-        try:
-            await asyncio.to_thread(pending.forget, self.database, [row_id])
-        except Exception as error:  # it may be sent again by the next process: better twice than never
-            log.warning("a kept reply was sent but its row could not be deleted: %s", describe(error))
+        log.warning("reply to %s not sent: %s %s", _who(item), result.status, result.detail)
 
     async def _keep_unsent(self) -> None:
-        unsent = [item.kept for queue in self._chats.values() for item in queue]
+        unsent = [item for queue in self._chats.values() for item in queue]
         self._chats.clear()
         if not unsent:
             return
         try:
-            await asyncio.to_thread(pending.keep, self.database, unsent)
+            await asyncio.to_thread(self._push_all, unsent)
         except Exception as error:
             log.error("%d unsent replies could not be kept and are lost: %s", len(unsent), describe(error))
             return
         log.warning("%d unsent replies kept for the next process", len(unsent))
 
-    async def _take_kept(self) -> None:
-        try:
-            kept = await asyncio.to_thread(pending.take, self.database, self.owner, self.senders)
-        except Exception as error:
-            log.warning("could not look for replies kept by a previous process: %s", describe(error))
-            return
-        if kept:
-            log.info("sending %d replies kept by a previous process", len(kept))
-        for reply in kept:
-            self._enqueue(_Item(reply, next(self._batches)))
-
-    async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(SWEEP_SECONDS)
-            await self._take_kept()
+    def _push_all(self, items: Sequence[_Item]) -> None:
+        """Into the push outbox, in order, as replies owed (sent before notices), in one transaction."""
+        now = self.clock.now()
+        with self.database.transaction() as session:
+            users: dict[tuple[str, str], int | None] = {}
+            for item in items:
+                key = (item.channel, item.user_id)
+                if key not in users:
+                    users[key] = session.scalar(
+                        select(User.id).where(User.channel == item.channel, User.channel_user_id == item.user_id)
+                    )
+                push(session, channel=item.channel, chat_id=item.chat_id, message=item.message, now=now,
+                     user_id=users[key], priority=REPLY_PRIORITY)  # fmt: skip
 
 
-def _who(kept: pending.Kept) -> str:
-    return mask_user_id(kept.channel, kept.user_id or kept.chat_id)
+def _who(item: _Item) -> str:
+    return mask_user_id(item.channel, item.user_id or item.chat_id)
 
 
 # Where `troly serve` keeps its reply queue; channel adapters hand it the replies of every handled message.

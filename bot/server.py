@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -39,6 +40,7 @@ from bot.httpguard import (
     connection_limit,
 )
 from bot.plugins import hooks, make_senders
+from bot.push_delivery import PushDelivery, PushOptions
 from bot.replies import REPLIES, ReplyQueue
 from bot.sendbudget import close_budgets
 from bot.senders import SENDERS
@@ -99,6 +101,8 @@ def create_web_app(troly: Troly, options: ServeOptions | None = None) -> web.App
     app.on_shutdown.append(_begin_stopping)
     app.cleanup_ctx.append(_core_ctx)
     app.cleanup_ctx.append(_senders_ctx)
+    app.cleanup_ctx.append(_push_ctx)
+    app.cleanup_ctx.append(_jobs_ctx)
     app.router.add_routes(health_routes(troly, lambda: app[SHUTDOWN].stopping))
     for setup_web in hooks(troly.plugins, "setup_web"):
         setup_web(troly, app)
@@ -123,20 +127,60 @@ async def _core_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _senders_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The channels' senders and the reply queue in front of them (which first sends what was kept)."""
+    """The channels' senders and the reply queue in front of them (what it keeps at a stop, the push outbox's
+    delivery loop of the next process sends)."""
     troly = app[TROLY]
     senders = make_senders(troly)
     troly[SENDERS] = senders
-    replies = ReplyQueue(troly.database, senders)
+    replies = ReplyQueue(troly.database, senders, troly.clock)
     troly[REPLIES] = replies
     log.info("channels configured: %s", ", ".join(sorted(senders)) or "none (console only)")
-    await replies.start()
     sweeper = asyncio.create_task(app[CONNECTIONS].sweep_forever(), name="connection-sweep")
     yield
     sweeper.cancel()
     await replies.aclose(app[SHUTDOWN].grace(REPLY_GRACE, reserve=WORKER_GRACE))
     for sender in senders.values():
         await sender.aclose()
+
+
+async def _push_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Deliver the push outbox (bot.outbox) through the senders while the server runs."""
+    troly = app[TROLY]
+    senders = troly[SENDERS] if SENDERS in troly else {}  # noqa: SIM401 - Troly is not a Mapping
+    if not senders:
+        yield
+        return
+    options = PushOptions(poll_seconds=troly.settings.push_poll_seconds)
+    delivery = PushDelivery(troly.database, senders, troly.policies, troly.clock, options)
+    stop = asyncio.Event()
+    task = asyncio.create_task(delivery.run(stop), name="push-delivery")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+async def _jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Run the plugins' scheduled jobs (bot.jobs) while the server runs; each run is claimed in the database."""
+    troly = app[TROLY]
+    stop = asyncio.Event()
+    task = asyncio.create_task(_run_jobs(troly, stop), name="jobs")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+async def _run_jobs(troly: Troly, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(troly.jobs.run_due, troly, troly.clock.now())
+        except Exception:  # the database is away: try again at the next tick
+            log.exception("scheduled jobs could not run")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=troly.settings.jobs_tick_seconds)
 
 
 def register_cli(commands: Commands) -> None:

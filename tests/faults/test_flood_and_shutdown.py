@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 
 from bot import texts
 from bot.app import create_app
+from bot.outbox import REPLY_PRIORITY
 from bot.settings import Settings
-from bot.storage.models import PendingReply, ProcessedMessage
+from bot.storage.models import ProcessedMessage, PushMessage, PushState
 from tests.helpers import inbound
 from tests.support.fake_telegram import ApiCall, FakeTelegram
 from tests.support.postgres import free_port
@@ -51,7 +52,7 @@ async def test_a_flood_delays_nobody_and_a_stop_keeps_its_replies_for_the_next_p
         finally:
             _code, seconds = await stop(serve)
         sent_before_stop = len(fake.sent(FLOODER))
-        kept = _count(app, PendingReply)
+        kept = _owed(app)
         serve = await start_serve(env, port, tmp_path / "serve-again.log")  # the next process
         try:
             processed = _processed_of(app, calls, FLOODER)
@@ -69,7 +70,7 @@ async def test_a_flood_delays_nobody_and_a_stop_keeps_its_replies_for_the_next_p
     assert flooder_texts.count(texts.TOO_FAST) == 1  # told once
     assert flooder_texts.count(expected) == processed  # every handled message answered once: none lost, none twice
     assert kept > 0 and sent_before_stop < processed + 1  # the stop really left replies to the next process
-    assert _count(app, PendingReply) == 0
+    assert _owed(app) == 0  # the next process sent every one
 
 
 async def _flood_while_others_talk(calls: TelegramDelivery, fake: FakeTelegram) -> list[float]:
@@ -115,6 +116,8 @@ def _processed_of(app: object, calls: TelegramDelivery, chat: int) -> int:
     return len(handled & {str(update_id) for update_id in calls.attempts if calls.chats.get(update_id) == chat})
 
 
-def _count(app: object, model: type) -> int:
+def _owed(app: object) -> int:
+    """Replies kept in the push outbox and not sent yet."""
+    query = select(func.count()).where(PushMessage.priority == REPLY_PRIORITY, PushMessage.state != PushState.SENT)
     with app.database.transaction() as session:  # type: ignore[attr-defined]
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+        return int(session.scalar(query) or 0)

@@ -13,10 +13,10 @@ from bot.app import Troly
 from bot.floodgate import FloodGate, Verdict, gate_reply
 from bot.logs import RepeatFilter
 from bot.messages import Choice, Outbound
+from bot.push_delivery import PushDelivery
 from bot.replies import ReplyQueue
 from bot.senders import SendResult, SendStatus
 from bot.server import SHUTDOWN, create_web_app
-from bot.storage import pending
 from tests.helpers import inbound
 from tests.support.loopback_channel import ScriptedSender
 
@@ -102,21 +102,15 @@ async def test_healthz_fails_when_the_data_disk_is_short_of_space(
 async def test_replies_a_stopping_process_could_not_send_are_sent_by_the_next(sqlite_app: Troly) -> None:
     stopping = ScriptedSender()
     stopping.script("chat-1", SendResult(SendStatus.SENT), SendResult(SendStatus.DEFERRED))
-    first = ReplyQueue(sqlite_app.database, {"loopback": stopping})
-    await first.start()
+    first = ReplyQueue(sqlite_app.database, {"loopback": stopping}, sqlite_app.clock)
     buttons = (Choice("Có", "co"), Choice("Không", "khong"))
     first.submit("loopback", "chat-1", "user-1", [Outbound("một"), Outbound("hai", choices=buttons), Outbound("ba")])
     await first.settle()
     await first.aclose(grace=1.0)
     assert stopping.delivered == [("chat-1", "một")]
-    assert pending.count(sqlite_app.database) == 2
 
-    following = ScriptedSender()
-    second = ReplyQueue(sqlite_app.database, {"loopback": following})
-    await second.start()
-    await second.settle()
-    await second.aclose(grace=1.0)
-    assert following.delivered == [("chat-1", "hai"), ("chat-1", "ba")]  # in order, each once
-    assert pending.count(sqlite_app.database) == 0
-    [kept] = [pending.outbound_from(pending.outbound_as_json(Outbound("hai", choices=buttons)))]
-    assert kept.choices == buttons
+    following = ScriptedSender()  # the next process: its push delivery loop sends what was kept, in order
+    delivery = PushDelivery(sqlite_app.database, {"loopback": following}, {}, sqlite_app.clock)
+    assert await delivery.step() == 2
+    assert following.delivered == [("chat-1", "hai"), ("chat-1", "ba")]
+    assert await delivery.step() == 0  # each once
