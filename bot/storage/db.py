@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,6 +49,13 @@ class Database:
         """A session whose work is committed at the end of the block, or rolled back on error."""
         with self._writer or nullcontext(), self.sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def core_transaction(self) -> Iterator[Connection]:
+        """Like `transaction`, on a plain Core connection, for hot paths that run a few fixed statements (the
+        send budget, bot.storage.budget): there the ORM session's bookkeeping cost several times the SQL."""
+        with self._writer or nullcontext(), self.engine.begin() as connection:
+            yield connection
 
     def upgrade(self, revision: str = "heads") -> None:
         """Apply Alembic migrations (every branch's head by default)."""

@@ -148,3 +148,16 @@ async def test_closing_releases_every_waiting_send(database_for: Callable[[], ob
     with pytest.raises(BudgetClosed):
         await budget.acquire("late")
     await budget.aclose()
+
+
+def test_per_chat_rows_that_no_longer_limit_anything_are_pruned(database_for: Callable[[], object]) -> None:
+    from bot.storage import budget as store
+
+    database = database_for()
+    rules = Limits(rate=100.0, chat_rate=1.0, chat_burst=3).rules()
+    store.claim(database, "telegram", [store.Ask("old", False), store.Ask("new", False)], rules)  # type: ignore[arg-type]
+    with database.core_transaction() as connection:  # type: ignore[attr-defined]
+        connection.exec_driver_sql("UPDATE send_budget_chats SET next_at = next_at - 3600 WHERE chat_id = 'old'")
+    assert store.prune(database, "telegram") == 1  # type: ignore[arg-type]
+    with database.core_transaction() as connection:  # type: ignore[attr-defined]
+        assert [row[0] for row in connection.exec_driver_sql("SELECT chat_id FROM send_budget_chats")] == ["new"]
