@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from bot import redaction
 from bot.settings import Settings
 
 QUIET_LIBRARIES = ("alembic", "httpx", "sentence_transformers")
@@ -20,6 +21,7 @@ MAX_REMEMBERED = 1000  # distinct lines remembered at once
 
 
 def configure_logging(settings: Settings) -> None:
+    redaction.install(redaction.settings_secrets(settings))  # secrets never reach a log line, at any level
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
