@@ -81,12 +81,15 @@ class Troly:
     def handle(self, inbound: Inbound) -> list[Outbound]:
         """Process one inbound message exactly once and return the replies to send to its chat.
 
-        Never raises: every step, from checking and cleaning the text on, is inside the guard, so a malformed
-        message (an adapter let a number through where text belongs) gets the apology instead of taking a
-        core worker process down with it.
+        Raises only InfrastructureFailure (nothing could be stored: the channel must deliver the message again).
+        Every other step, from checking and cleaning the text on, is inside the guard, so a malformed message
+        (an adapter let a number through where text belongs) gets the apology instead of taking a core worker
+        process down with it.
         """
         try:
             return self._handle(inbound)
+        except InfrastructureFailure:
+            raise
         except Exception:
             return self._apologise(inbound)
 
