@@ -22,13 +22,15 @@ MAX_REMEMBERED = 1000  # distinct lines remembered at once
 
 def configure_logging(settings: Settings) -> None:
     redaction.install(redaction.settings_secrets(settings))  # secrets never reach a log line, at any level
+    root = logging.getLogger()
+    before = set(root.handlers)
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(existing, RepeatFilter) for existing in handler.filters):
+    for handler in root.handlers:
+        if handler not in before:  # ours, not a host's (a test runner's capture keeps every line)
             handler.addFilter(RepeatFilter())
     if settings.log_level != "DEBUG":
         for chatty in QUIET_LIBRARIES:
