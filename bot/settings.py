@@ -28,6 +28,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.visits",
     "handlers.announcements",
     "handlers.follow",
+    "handlers.dashboard",
     "handlers.questions",
     "adapters.console",
     "adapters.telegram",
@@ -70,6 +71,8 @@ class Settings(BaseSettings):
     core_workers: int = Field(default=1, ge=0, le=32)
     # `/healthz` and `/readyz` report failure when the data directory has less free space than this.
     min_free_disk_mb: int = Field(default=64, ge=0)
+    # The web console (handlers.dashboard): a session ends after this long without a request.
+    web_idle_minutes: int = Field(default=30, ge=5, le=24 * 60)
 
     telegram_token: SecretStr = SecretStr("")
     telegram_api_url: str = "https://api.telegram.org/bot"
