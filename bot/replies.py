@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bot.clock import Clock
-from bot.failures import describe
+from bot.failures import describe, is_infrastructure
 from bot.messages import Outbound
 from bot.outbox import REPLY_PRIORITY, push
 from bot.privacy import mask_user_id
@@ -34,6 +34,8 @@ from bot.storage.models import User
 from bot.users import mark_blocked
 
 log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 2.0  # between attempts of a reply whose sender could not reach the database
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,10 @@ class ReplyQueue:
                 item = queue[0]
                 result = await self._send(item)
                 if result.status is SendStatus.DEFERRED:
-                    return  # stopping: the item stays queued and is kept
+                    if self._closing:
+                        return  # stopping: the item stays queued and is kept
+                    await asyncio.sleep(RETRY_SECONDS)  # the database is away: the reply waits for it
+                    continue
                 queue.popleft()
                 if not result.ok:
                     self._drop_rest_of_batch(queue, item.batch)
@@ -112,7 +117,10 @@ class ReplyQueue:
             return SendResult(SendStatus.UNREACHABLE, detail="no sender configured for the channel")
         try:
             return await sender.send(item.chat_id, item.message)
-        except Exception as error:  # a sender bug or the database away (Zalo checks its window there)
+        except Exception as error:  # a sender bug, or the database away (Zalo checks its window there)
+            if is_infrastructure(error):
+                log.warning("reply to %s waits for the database: %s", _who(item), describe(error))
+                return SendResult(SendStatus.DEFERRED, detail=describe(error))
             log.warning("reply to %s raised %s; not sent", _who(item), describe(error))
             return SendResult(SendStatus.TRANSIENT, detail=describe(error))
 

@@ -4,9 +4,11 @@ kept by a stopping process for the next one."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.exc import OperationalError
 
 from bot import texts
 from bot.app import Troly
@@ -114,3 +116,26 @@ async def test_replies_a_stopping_process_could_not_send_are_sent_by_the_next(sq
     assert await delivery.step() == 2
     assert following.delivered == [("chat-1", "hai"), ("chat-1", "ba")]
     assert await delivery.step() == 0  # each once
+
+
+class DatabaseAwayOnce(ScriptedSender):
+    """A channel whose sender meets the database away on its first call (Zalo checks its window there)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
+        if not self.failed:
+            self.failed = True
+            raise OperationalError("SELECT users", {}, sqlite3.OperationalError("unable to open database file"))
+        return await super().send(chat_id, message, bulk=bulk)
+
+
+async def test_a_reply_whose_sender_meets_the_database_away_waits_and_is_sent(sqlite_app: Troly) -> None:
+    sender = DatabaseAwayOnce()
+    queue = ReplyQueue(sqlite_app.database, {"loopback": sender}, sqlite_app.clock)
+    queue.submit("loopback", "chat-2", "user-2", [Outbound("một"), Outbound("hai")])
+    await queue.settle()
+    await queue.aclose(grace=1.0)
+    assert sender.failed and sender.delivered == [("chat-2", "một"), ("chat-2", "hai")]
