@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.zalo.webhook import MAX_BODY as ZALO_MAX_BODY
 from bot.app import Troly, create_app
-from bot.httpguard import SLOW_BODIES, SlowBodies
+from bot.httpguard import IDLE_LIMIT, SLOW_BODIES, SlowBodies
 from bot.server import create_web_app
 from bot.settings import Settings
 from tests.support.fake_telegram import FakeTelegram
@@ -33,6 +33,7 @@ from tests.support.telegram_updates import SECRET_HEADER, text_update
 
 OPEN_FILES = 1024
 SLOW = 1100
+HOLD = IDLE_LIMIT + 12  # seconds a slow client keeps trying: the server's idle limit, and time to connect them all
 
 
 def _head(path: str, length: int | None, headers: dict[str, str]) -> bytes:
@@ -145,7 +146,7 @@ async def test_eleven_hundred_slow_connections_at_1024_open_files_starve_nothing
 
 async def _slow_client(port: int, number: int) -> bool:
     """One slow connection, valid HTTP at a byte every 2 s: a header that never ends (half of them) or a body
-    that never ends (the other half); True when the server closed it within 25 s."""
+    that never ends (the other half); True when the server closed it within HOLD seconds."""
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
     except OSError:
@@ -154,7 +155,7 @@ async def _slow_client(port: int, number: int) -> bool:
         start, drip = _head("/webhooks/telegram", 1000, {SECRET_HEADER: SECRET}) + b'{"update_id": 1,', b" "
     else:
         start, drip = b"POST /webhooks/telegram HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", b"a"
-    deadline = time.monotonic() + 25
+    deadline = time.monotonic() + HOLD
     try:
         writer.write(start)
         while time.monotonic() < deadline:
