@@ -16,13 +16,14 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import texts
 from bot.channels import ChannelPolicy
 from bot.context import Context, Reply, as_replies
 from bot.dialogs import DialogStore
+from bot.errors import OperatorError, is_read_only, read_only_message, unreachable_message
 from bot.messages import Inbound, Outbound
 from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
 from bot.privacy import mask_user_id
@@ -186,12 +187,27 @@ def create_app(settings: Settings, *, migrate: bool = True) -> Troly:
 
 def open_database(settings: Settings, plugins: list[ModuleType] | None = None, *, migrate: bool = True) -> Database:
     """The configured database with the migrations of the configured plugins, upgraded unless told not to:
-    every command can run on a fresh data directory."""
+    every command can run on a fresh data directory. An unreachable or read-only database stops here with a
+    message for the operator (bot.errors), not at the first user's message."""
     if plugins is None:
         plugins = load_plugins(settings.plugins)
-    database = Database(settings.resolved_database_url, migrations=migration_dirs(plugins))
+    url = settings.resolved_database_url
+    database = Database(url, migrations=migration_dirs(plugins))
+    try:
+        database.ping()
+    except DBAPIError as error:
+        database.dispose()
+        message = read_only_message() if is_read_only(error) else unreachable_message(url, error)
+        raise OperatorError(message) from error
     if migrate:
-        database.upgrade()
+        try:
+            database.upgrade()
+            database.probe_write()
+        except DBAPIError as error:
+            database.dispose()
+            if is_read_only(error):
+                raise OperatorError(read_only_message()) from error
+            raise
     return database
 
 

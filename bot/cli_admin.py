@@ -14,6 +14,10 @@ from bot.invites import INVITABLE_ROLES, create_invite, default_team
 from bot.settings import Settings
 from bot.storage.models import Area, AuditLog, Role, User
 from bot.storage.types import utcnow
+from bot.vocabulary import ROLE_LABELS, argparse_type, choice_list, role_label
+
+CHANNELS = ("telegram", "zalo", "console")
+AREA_ROLES = frozenset({Role.MEMBER, Role.LEADER, Role.OFFICIAL})
 
 
 def register_cli(commands: Commands) -> None:
@@ -22,7 +26,7 @@ def register_cli(commands: Commands) -> None:
     areas = commands.group("areas", help="Quản lý danh sách khu vực hành chính")
     areas.add(
         "import",
-        help="Nhập khu vực từ tệp CSV (code,name,level,parent_code)",
+        help="Nhập khu vực từ tệp CSV (code,name,level,parent_code; level: tỉnh, xã/phường, thôn/tổ dân phố)",
         run=run_areas_import,
         configure=lambda p: p.add_argument("file", type=Path, help="đường dẫn tệp CSV"),
     )
@@ -77,16 +81,24 @@ def run_areas_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _configure_grant(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--channel", required=True, choices=["telegram", "zalo", "console"])
-    parser.add_argument("--user-id", required=True, help="mã người dùng trên kênh (chuỗi)")
-    parser.add_argument("--role", required=True, choices=[role.value for role in Role])
-    parser.add_argument("--area", help="mã khu vực phụ trách (bắt buộc với member, leader, official)")
+    parser.add_argument(
+        "--channel", required=True, choices=CHANNELS, help="kênh của người dùng: " + ", ".join(CHANNELS)
+    )
+    parser.add_argument("--user-id", required=True, help="mã người dùng trên kênh (chuỗi; xem: troly users list)")
+    parser.add_argument(
+        "--role",
+        required=True,
+        type=argparse_type(Role, ROLE_LABELS, "vai trò"),
+        metavar="VAI_TRÒ",
+        help=f"vai trò, tiếng Việt hoặc tiếng Anh: {choice_list(Role, ROLE_LABELS)}",
+    )
+    parser.add_argument("--area", help="mã khu vực phụ trách (bắt buộc với thành viên, tổ trưởng, cán bộ)")
 
 
 def run_users_grant(settings: Settings, args: argparse.Namespace) -> int:
-    role = Role(args.role)
-    if role in {Role.MEMBER, Role.LEADER, Role.OFFICIAL} and not args.area:
-        print(f"Vai trò {role.value} cần --area (mã khu vực).")
+    role: Role = args.role
+    if role in AREA_ROLES and not args.area:
+        print(f"Vai trò {role_label(role)} cần --area (mã khu vực).")
         return 1
     with open_database(settings).transaction() as session:
         area = area_by_code(session, args.area) if args.area else None
@@ -110,7 +122,7 @@ def run_users_grant(settings: Settings, args: argparse.Namespace) -> int:
                 details={"role": role.value, "area": args.area},
             )
         )
-    print(f"Đã cấp vai trò {role.value} cho {args.channel}:{args.user_id}.")
+    print(f"Đã cấp vai trò {role_label(role)} cho {args.channel}:{args.user_id}.")
     return 0
 
 
@@ -118,7 +130,8 @@ def run_users_list(settings: Settings, _args: argparse.Namespace) -> int:
     with open_database(settings).transaction() as session:
         users = session.scalars(select(User).where(User.role != Role.CITIZEN).order_by(User.role, User.id))
         lines = [
-            f"{u.role.value:9} {u.channel}:{u.channel_user_id}  {u.display_name}  {u.area.code if u.area else '-'}"
+            f"{role_label(u.role):13} {u.channel}:{u.channel_user_id}  {u.display_name or '-'}  "
+            f"{u.area.code if u.area else '-'}"
             for u in users
         ]
     print("\n".join(lines) or "Chưa có ai ngoài người dân.")
@@ -126,7 +139,13 @@ def run_users_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _configure_invite(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--role", default="member", choices=[role.value for role in INVITABLE_ROLES])
+    parser.add_argument(
+        "--role",
+        default=Role.MEMBER,
+        type=argparse_type(INVITABLE_ROLES, ROLE_LABELS, "vai trò"),
+        metavar="VAI_TRÒ",
+        help=f"vai trò của người được mời (mặc định thành viên): {choice_list(INVITABLE_ROLES, ROLE_LABELS)}",
+    )
     parser.add_argument("--area", required=True, help="mã khu vực của tổ")
     parser.add_argument("--team", help="tên tổ (mặc định: Tổ công nghệ số cộng đồng + tên khu vực)")
     parser.add_argument("--hours", type=int, help="thời hạn của mã, tính bằng giờ (mặc định 72)")
@@ -143,18 +162,20 @@ def run_invite(settings: Settings, args: argparse.Namespace) -> int:
             print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
             return 1
         team = default_team(session, area, args.team)
-        invite = create_invite(session, role=Role(args.role), area=area, team=team, now=utcnow(), hours=hours)
+        invite = create_invite(session, role=args.role, area=area, team=team, now=utcnow(), hours=hours)
         session.add(
             AuditLog(
                 at=utcnow(),
                 actor_label="cli",
                 action="invite.create",
                 target=f"team:{team.id}",
-                details={"role": args.role, "area": area.code, "hours": hours},
+                details={"role": args.role.value, "area": area.code, "hours": hours},
             )
         )
         code = invite.code
-    print(f"Mã mời cho {team.name} ({area.code}), vai trò {args.role}, dùng một lần, hết hạn sau {hours} giờ.")
+    print(
+        f"Mã mời cho {team.name} ({area.code}), vai trò {role_label(args.role)}, dùng một lần, hết hạn sau {hours} giờ."
+    )
     print(f"Người được mời gửi cho trợ lý: /thamgia {code}")
     print(code)
     return 0

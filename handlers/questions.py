@@ -8,15 +8,22 @@ loads it before it starts listening (`prepare`), so the first citizen never wait
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from bot.app import Troly
 from bot.commands import Commands
 from bot.context import Context, Reply
+from bot.errors import OperatorError
 from bot.messages import Choice, Outbound
 from bot.services import ServiceKey
 from bot.settings import Settings
+from embeddings.dense import FINETUNED_DIR, FINETUNED_NAME, DenseUnavailable, ModelNotFound
 from knowledge import formatting
 from knowledge.answers import Answer, Answerer, Outcome, Source
 from knowledge.corpus import GUIDE_KIND
+from knowledge.ingest import plans_dir
 from knowledge.store import IndexSource, load_or_build
 
 ANSWERER: ServiceKey[Answerer] = ServiceKey("questions.answerer")
@@ -41,13 +48,46 @@ def register_cli(commands: Commands) -> None:
     register(commands)
 
 
+def backup_paths(settings: Settings) -> list[Path]:
+    """What `troly backup` keeps of ours: the ingested plans and a fine-tuned encoder (the index is rebuilt)."""
+    return [plans_dir(settings.data_dir), settings.data_dir / FINETUNED_DIR]
+
+
 def index_source(settings: Settings) -> IndexSource:
     return IndexSource(data_dir=settings.data_dir, embedding_model=settings.embedding_model)
 
 
 def make_answerer(settings: Settings) -> Answerer:
-    index, knowledge = load_or_build(index_source(settings))
+    with dense_problems(settings):
+        index, knowledge = load_or_build(index_source(settings))
     return Answerer(index, knowledge)
+
+
+@contextmanager
+def dense_problems(settings: Settings) -> Iterator[None]:
+    """The dense arm's problems are the operator's to fix: a model to train, or the `dense` extra to install."""
+    name = settings.embedding_model
+    try:
+        yield
+    except ModelNotFound as error:
+        if name.strip().lower() == FINETUNED_NAME:
+            where = settings.data_dir / FINETUNED_DIR
+            message = (
+                f"TROLY_EMBEDDING_MODEL=troly nhưng chưa có mô hình tinh chỉnh trong {where}.\nHãy chạy "
+                "troly train-encoder trước (cần gói troly[dense]), hoặc đặt TROLY_EMBEDDING_MODEL=none."
+            )
+        else:
+            message = (
+                f"Không nạp được mô hình nhúng «{name}» (TROLY_EMBEDDING_MODEL) từ máy này.\nHãy dùng none, minilm, "
+                "troly, hoặc đường dẫn tới thư mục một mô hình sentence-transformers (troly không tải mô hình từ mạng)."
+            )
+        raise OperatorError(message) from error
+    except DenseUnavailable as error:
+        raise OperatorError(
+            f"TROLY_EMBEDDING_MODEL={name} cần nhánh vector dày, chưa được cài trên máy này.\n"
+            "Hãy cài: pip install 'troly[dense]' (cài torch bản CPU trước, xem Makefile), "
+            "hoặc đặt TROLY_EMBEDDING_MODEL=none."
+        ) from error
 
 
 def answer_question(ctx: Context) -> Reply:

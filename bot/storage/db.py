@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,6 +55,17 @@ class Database:
         with self.engine.begin() as connection:
             config = alembic_config(connection, self.migrations)
             command.upgrade(config, revision)
+
+    def ping(self) -> None:
+        """Connect and run a trivial query: an unreachable server or an unopenable file fails here."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def probe_write(self) -> None:
+        """A write that changes nothing, after migrating: a read-only database (file permissions, a replica,
+        default_transaction_read_only, missing privileges) fails here rather than on a user's first message."""
+        with self.transaction() as session:
+            session.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 1 = 0"))
 
     def current_revisions(self) -> set[str]:
         with self.engine.connect() as connection:
@@ -101,7 +112,8 @@ def _sqlite_writer_lock(url: str) -> WriterLock | None:
 def _create_engine(url: str, *, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        # A server that never answers fails within seconds instead of the operating system's TCP timeout.
+        return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 10})
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})

@@ -2,6 +2,7 @@
 
 The BOM is there because Excel, which most ward offices open reports with, reads a CSV without one in the
 local code page and garbles every Vietnamese letter; LibreOffice and Python's "utf-8-sig" read it fine.
+openpyxl is imported only when an XLSX is written.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import io
 from collections.abc import Iterator, Sequence
 from datetime import date
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -67,6 +67,8 @@ def to_csv(rows: Sequence[Row]) -> bytes:
 
 
 def to_xlsx(rows: Sequence[Row]) -> bytes:
+    from openpyxl import Workbook
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
