@@ -1,7 +1,7 @@
 """Shared fixtures: isolated settings, SQLite and PostgreSQL databases, and a ready app.
 
 `database_url` runs a test on SQLite and, when a PostgreSQL server can be started (always in CI, where
-TROLY_REQUIRE_POSTGRES=1 makes its absence an error), on PostgreSQL too.
+TROLY_TEST_REQUIRE_POSTGRES=1 makes its absence an error), on PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from tests.support.fake_telegram import FakeTelegram
 from tests.support.postgres import running_postgres
 from tests.support.telegram_e2e import telegram_settings
 
+pytest_plugins = ["tests.support.network_guard"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No TROLY_* variable or troly.toml of the developer's leaks into a test."""
     for name in list(os.environ):
-        if name.startswith("TROLY_") and not name.startswith("TROLY_TEST_") and name != "TROLY_REQUIRE_POSTGRES":
+        if name.startswith("TROLY_") and not name.startswith("TROLY_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -43,7 +45,7 @@ def postgres_admin_url() -> Iterator[str | None]:
         with running_postgres() as url:
             yield url
     except RuntimeError as error:
-        if os.environ.get("TROLY_REQUIRE_POSTGRES") == "1":
+        if os.environ.get("TROLY_TEST_REQUIRE_POSTGRES") == "1":
             raise
         print(f"PostgreSQL unavailable, its variants are skipped: {error}")
         yield None
