@@ -77,6 +77,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def postgres_url(postgres_admin_url: str | None) -> Iterator[str]:
+    """A fresh PostgreSQL database, for tests whose subject only PostgreSQL has."""
+    if postgres_admin_url is None:
+        pytest.skip("PostgreSQL server unavailable on this machine")
+    yield from _fresh_postgres_database(postgres_admin_url)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
 
