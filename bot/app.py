@@ -8,6 +8,7 @@ database work and CPU-bound retrieval, and async adapters call it in a worker th
 from __future__ import annotations
 
 import logging
+import time
 import unicodedata
 from datetime import datetime, timedelta
 from types import ModuleType
@@ -25,6 +26,7 @@ from bot.context import Context, Reply, as_replies
 from bot.dialogs import DialogStore
 from bot.errors import OperatorError, is_read_only, read_only_message, unreachable_message
 from bot.messages import Inbound, Outbound
+from bot.metrics import CORE_METRICS, Metrics
 from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
 from bot.privacy import mask_user_id
 from bot.router import Router, is_cancel_word, parse_command
@@ -52,6 +54,9 @@ class Troly:
         self.router = Router()
         self.services = ServiceRegistry()
         self.policies: dict[str, ChannelPolicy] = channel_policies(plugins)
+        self.metrics = Metrics(CORE_METRICS)
+        for definitions in hooks(plugins, "metric_definitions"):
+            self.metrics.define(definitions())
         self.router.command("huy", _cancel, description="Hủy thao tác đang làm dở")
 
     def provide(self, key: ServiceKey[T], factory: Any) -> None:
@@ -68,6 +73,13 @@ class Troly:
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
         """Process one inbound message exactly once and return the replies to send to its chat."""
+        started = time.perf_counter()
+        try:
+            return self._handle(inbound)
+        finally:
+            self.metrics.observe("troly_core_seconds", time.perf_counter() - started)
+
+    def _handle(self, inbound: Inbound) -> list[Outbound]:
         text = clean_text(inbound.text)
         if len(text) > self.settings.max_message_chars:
             return [Outbound(texts.TOO_LONG.format(length=len(text), limit=self.settings.max_message_chars))]
@@ -167,6 +179,7 @@ class Troly:
 
     def _apologise(self, inbound: Inbound) -> list[Outbound]:
         log.exception("handler failed for %s message %s", _who(inbound), inbound.message_id or "-")
+        self.metrics.count("troly_handler_errors_total")
         try:
             with self.database.transaction() as session:
                 claim_message(session, inbound)

@@ -101,7 +101,7 @@ class VietnameseParser(argparse.ArgumentParser):
 class Commands:
     """A thin wrapper over argparse sub-commands that keeps help texts and `run` functions together."""
 
-    def __init__(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def __init__(self, subparsers: argparse._SubParsersAction[Any]) -> None:
         self._subparsers = subparsers
         self._groups: dict[str, Commands] = {}
 
@@ -117,7 +117,7 @@ class Commands:
     ) -> argparse.ArgumentParser:
         """A sub-command. A `service` (a long-running process such as `serve`) logs to stderr as well as to the
         log file; other commands keep stderr for warnings, so their own output stays readable (bot.logs)."""
-        parser = self._subparsers.add_parser(name, help=help, description=description or help)
+        parser: argparse.ArgumentParser = self._subparsers.add_parser(name, help=help, description=description or help)
         if configure is not None:
             configure(parser)
         parser.set_defaults(run=run, service=service)

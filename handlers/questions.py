@@ -17,6 +17,7 @@ from bot.commands import Commands
 from bot.context import Context, Reply
 from bot.errors import OperatorError
 from bot.messages import Choice, Outbound
+from bot.metrics import MetricDefinition
 from bot.services import ServiceKey
 from bot.settings import Settings
 from embeddings.dense import FINETUNED_DIR, FINETUNED_NAME, DenseUnavailable, ModelNotFound
@@ -35,6 +36,10 @@ def setup(troly: Troly) -> None:
     troly.router.fallback(answer_question, precompute=lambda text: troly[ANSWERER].answer(text))
     troly.router.command("huongdan", show_guide, description="Xem danh sách hướng dẫn hoặc một hướng dẫn")
     troly.router.command("kehoach", show_passage, description="Xem một đoạn kế hoạch chuyển đổi số", menu=False)
+
+
+def metric_definitions() -> list[MetricDefinition]:
+    return [MetricDefinition("troly_answers_total", "Answers to free-text questions, by outcome", ("outcome",))]
 
 
 def prepare(troly: Troly) -> None:
@@ -95,6 +100,7 @@ def answer_question(ctx: Context) -> Reply:
     answer = ctx.precomputed()
     if not isinstance(answer, Answer):
         answer = ctx.troly[ANSWERER].answer(ctx.text)
+    ctx.troly.metrics.count("troly_answers_total", outcome=answer.outcome.value)
     return to_outbound(answer)
 
 

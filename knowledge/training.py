@@ -101,5 +101,5 @@ def _ranking_loss(model: Any) -> Any:
     try:
         from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     except ImportError:  # sentence-transformers 3 to 5
-        from sentence_transformers.losses import MultipleNegativesRankingLoss
+        from sentence_transformers.losses import MultipleNegativesRankingLoss  # type: ignore[no-redef]
     return MultipleNegativesRankingLoss(model)
