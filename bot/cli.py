@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot import backup, cli_admin, server
+from bot import backup, cli_admin, cli_jobs, server
 from bot.commands import Commands, VietnameseParser, help_of
 from bot.errors import EXIT_CODE, OperatorError, describe, ensure_writable_dir
 from bot.logs import configure_logging
@@ -32,6 +32,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     commands = Commands(parser.add_subparsers(title="lệnh", metavar="LỆNH"))
     cli_admin.register_cli(commands)
     backup.register_cli(commands)
+    cli_jobs.register_cli(commands)
     server.register_cli(commands)
     for register in hooks(load_plugins(settings.plugins), "register_cli"):
         register(commands)

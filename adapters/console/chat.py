@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import sys
 import uuid
@@ -12,6 +13,8 @@ from typing import TextIO
 
 from bot.app import create_app
 from bot.messages import Inbound, Outbound
+from bot.push_delivery import PushDelivery
+from bot.senders import SendResult, SendStatus
 from bot.settings import Settings
 
 CHANNEL = "console"
@@ -35,6 +38,8 @@ def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     troly = create_app(settings)
     user_id, name = args.user or DEFAULT_USER, args.user or ""
     interactive = sys.stdin.isatty()
+    image_dir = settings.data_dir / "console-images"
+    pushes = PushDelivery(troly.database, {CHANNEL: ConsoleSender(user_id, image_dir)}, troly.policies, troly.clock)
     try:
         if interactive:
             _enable_line_editing()
@@ -42,10 +47,31 @@ def run_chat(settings: Settings, args: argparse.Namespace) -> int:
         troly.prepare()
         for line in _read_lines(interactive):
             replies = troly.handle(console_inbound(user_id, line, name))
-            write_replies(replies, sys.stdout, image_dir=settings.data_dir / "console-images")
+            write_replies(replies, sys.stdout, image_dir=image_dir)
+            asyncio.run(pushes.step())
     finally:
         troly.close()
     return 0
+
+
+class ConsoleSender:
+    """Prints messages pushed to console users (notifications, reminders) after the replies, naming the
+    recipient when it is not the person at the keyboard."""
+
+    channel = CHANNEL
+
+    def __init__(self, user: str, image_dir: Path) -> None:
+        self.user = user
+        self.image_dir = image_dir
+
+    async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
+        if chat_id != self.user:
+            sys.stdout.write(f"(tin gửi cho {chat_id})\n")
+        write_replies([message], sys.stdout, image_dir=self.image_dir)
+        return SendResult(SendStatus.SENT)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
 
 
 def console_inbound(user_id: str, line: str, name: str = "") -> Inbound:
