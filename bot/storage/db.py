@@ -6,17 +6,16 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.writer_lock import WriterLock
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CORE_VERSIONS_DIR = MIGRATIONS_DIR / "versions"
@@ -51,7 +50,10 @@ class Database:
             yield session
 
     def upgrade(self, revision: str = "heads") -> None:
-        """Apply Alembic migrations (every branch's head by default)."""
+        """Apply Alembic migrations (every branch's head by default). Alembic is imported here, not with the
+        module: commands that never migrate (`troly ask`) start without it."""
+        from alembic import command
+
         with self.engine.begin() as connection:
             config = alembic_config(connection, self.migrations)
             command.upgrade(config, revision)
@@ -68,12 +70,16 @@ class Database:
             session.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 1 = 0"))
 
     def current_revisions(self) -> set[str]:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as connection:
             return set(MigrationContext.configure(connection).get_current_heads())
 
     def is_up_to_date(self) -> bool:
         """Every head is applied. A feature branch that `depends_on` a core revision makes that revision an
         ancestor of the branch head, so Alembic records only the branch head: compare with ancestors too."""
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory.from_config(alembic_config(None, self.migrations))
         current = tuple(self.current_revisions())
         applied = {revision.revision for revision in script.iterate_revisions(current, "base")} if current else set()
@@ -88,6 +94,8 @@ class Database:
 def alembic_config(connection: Any = None, migrations: Sequence[Path] = ()) -> Config:
     """An Alembic configuration built in code, so no alembic.ini has to be found on disk: the core's versions
     and each loaded plugin's."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
