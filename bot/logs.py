@@ -13,6 +13,7 @@ import logging
 import sys
 from logging.handlers import WatchedFileHandler
 from pathlib import Path
+from typing import Any
 
 from bot.errors import OperatorError, unwritable_dir_message
 from bot.settings import Settings
@@ -24,12 +25,10 @@ OURS = "_troly_handler"  # marks the handlers installed here, so configuring aga
 
 def configure_logging(settings: Settings, *, service: bool = False) -> None:
     """Install the file and stderr handlers on the root logger (replacing ones installed before)."""
+    remove_handlers()
     root = logging.getLogger()
-    for handler in [handler for handler in root.handlers if getattr(handler, OURS, False)]:
-        root.removeHandler(handler)
-        handler.close()
     formatter = _formatter(settings)
-    stderr = logging.StreamHandler(sys.stderr)
+    stderr = CurrentStderr()
     stderr.setLevel(settings.log_level if service else logging.WARNING)
     handlers: list[logging.Handler] = [stderr]
     log_file = settings.resolved_log_file
@@ -43,6 +42,30 @@ def configure_logging(settings: Settings, *, service: bool = False) -> None:
     if settings.log_level != "DEBUG":
         for chatty in QUIET_LIBRARIES:
             logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
+def remove_handlers() -> None:
+    """Take off (and close) the handlers installed here: a test that ran the CLI in-process leaves none behind."""
+    root = logging.getLogger()
+    for handler in [handler for handler in root.handlers if getattr(handler, OURS, False)]:
+        root.removeHandler(handler)
+        handler.close()
+
+
+class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stderr` as it is when a record is emitted, not as it was when logging was configured
+    (pytest and other tools swap it, and a stream kept from before may be closed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """StreamHandler assigns its stream; the current sys.stderr is always used instead."""
 
 
 def _file_handler(path: Path, variable: str) -> logging.Handler:

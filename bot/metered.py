@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -50,11 +50,12 @@ class MeteredRunner:
 def meter_sender(sender: Sender, metrics: Metrics) -> Sender:
     send = sender.send
 
-    async def metered_send(chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
+    async def metered_send(chat_id: str, message: Outbound, *, bulk: bool = False, **options: Any) -> SendResult:
+        """The sender's own `send`, timed and counted; options a channel adds (Zalo's retry delays) pass on."""
         started = time.perf_counter()
         status = "error"  # an exception escaped the sender
         try:
-            result = await send(chat_id, message, bulk=bulk)
+            result = await send(chat_id, message, bulk=bulk, **options)
             status = result.status.value
             return result
         finally:

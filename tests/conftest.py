@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.app import Troly, create_app
+from bot.logs import remove_handlers
 from bot.settings import Settings
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.postgres import running_postgres
@@ -25,13 +26,15 @@ pytest_plugins = ["tests.support.network_guard"]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No TROLY_* variable or troly.toml of the developer's leaks into a test."""
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No TROLY_* variable or troly.toml of the developer's leaks into a test, nor logging set up by one."""
     for name in list(os.environ):
         if name.startswith("TROLY_") and not name.startswith("TROLY_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    yield
+    remove_handlers()  # a test that ran the CLI in-process configured logging into its temporary directory
 
 
 @pytest.fixture(scope="session")
