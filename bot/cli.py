@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot import backup, cli_admin, cli_jobs, server
+from bot import backup, cli_admin, cli_jobs, cli_serve
 from bot.commands import Commands, VietnameseParser, help_of
 from bot.errors import EXIT_CODE, OperatorError, describe, ensure_writable_dir
 from bot.logs import configure_logging
@@ -33,7 +33,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     cli_admin.register_cli(commands)
     backup.register_cli(commands)
     cli_jobs.register_cli(commands)
-    server.register_cli(commands)
+    cli_serve.register_cli(commands)
     for register in hooks(load_plugins(settings.plugins), "register_cli"):
         register(commands)
     parser.set_defaults(run=help_of(parser))

@@ -18,7 +18,6 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from bot.app import Troly, create_app
-from bot.commands import Commands
 from bot.metered import MeteredRunner, ServerCollector, meter_sender
 from bot.plugins import hooks, make_senders
 from bot.push_delivery import PushDelivery, PushOptions
@@ -138,18 +137,6 @@ async def metrics(request: web.Request) -> web.Response:
 def _ping_database(troly: Troly) -> None:
     with troly.database.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
-
-
-def register_cli(commands: Commands) -> None:
-    commands.add(
-        "serve",
-        help="Chạy máy chủ nhận tin nhắn từ Telegram và Zalo (webhook) cùng /healthz và /metrics",
-        run=run_serve,
-        service=True,
-        configure=lambda p: p.add_argument(
-            "--polling", action="store_true", help="Telegram: lấy tin bằng getUpdates thay vì webhook"
-        ),
-    )
 
 
 def run_serve(settings: Settings, args: argparse.Namespace) -> int:
