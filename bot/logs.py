@@ -15,6 +15,7 @@ from logging.handlers import WatchedFileHandler
 from pathlib import Path
 from typing import Any
 
+from bot import redaction
 from bot.errors import OperatorError, unwritable_dir_message
 from bot.settings import Settings
 
@@ -25,6 +26,7 @@ OURS = "_troly_handler"  # marks the handlers installed here, so configuring aga
 
 def configure_logging(settings: Settings, *, service: bool = False) -> None:
     """Install the file and stderr handlers on the root logger (replacing ones installed before)."""
+    redaction.install(redaction.settings_secrets(settings))  # secrets never reach a log line, at any level
     remove_handlers()
     root = logging.getLogger()
     formatter = _formatter(settings)

@@ -22,8 +22,8 @@ def setup(troly: Troly) -> None:
     router.command("sua", commands.correct_visit, description="Sửa lượt thăm vừa ghi (trong 24 giờ)", roles=loggers)
     router.command("xoa", actions.ask_delete, description="Xóa lượt thăm vừa ghi (trong 24 giờ)", roles=loggers)
     router.command("baocao", summary.show_report, description="Xem báo cáo lượt thăm hộ dân", roles=REPORT_READERS)
-    router.dialog(dialog.NAME, dialog.handle)
-    router.dialog(actions.DELETE_DIALOG, actions.confirm_delete)
+    router.dialog(dialog.NAME, dialog.handle, roles=loggers)
+    router.dialog(actions.DELETE_DIALOG, actions.confirm_delete, roles=loggers)
     router.text(commands.stale_button, when=commands.is_stale_button)
 
 
