@@ -48,6 +48,31 @@ ARGPARSE_VI_PLURAL = {
 }
 
 
+# What a value is called in the usage line when its command did not say (argparse would print the option's
+# name in capitals: `--area AREA`). Keyed by the option's destination.
+METAVARS_VI = {
+    "area": "MÃ_KHU_VỰC",
+    "at": "THỜI_ĐIỂM",
+    "base": "MÔ_HÌNH",
+    "channel": "KÊNH",
+    "devset": "TỆP",
+    "end": "NGÀY",
+    "epochs": "SỐ",
+    "file": "TỆP",
+    "hours": "SỐ_GIỜ",
+    "id": "SỐ",
+    "output": "TỆP",
+    "paths": "TỆP",
+    "question": "CÂU_HỎI",
+    "start": "NGÀY",
+    "team": "TÊN_TỔ",
+    "text": "NỘI_DUNG",
+    "title": "TÊN",
+    "user": "TÊN",
+    "user_id": "MÃ",
+}
+
+
 def _translate(message: str) -> str:
     return ARGPARSE_VI.get(message, message)
 
@@ -78,6 +103,13 @@ class VietnameseParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         with vietnamese_argparse():
             super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """argparse's own, with a Vietnamese name for the value when the command gave none (METAVARS_VI)."""
+        action = super().add_argument(*args, **kwargs)
+        if action.metavar is None and action.nargs != 0 and action.choices is None:
+            action.metavar = METAVARS_VI.get(action.dest)
+        return action
 
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None

@@ -45,7 +45,7 @@ def register(commands: Commands) -> None:
 
 
 def _configure_ingest(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="tệp kế hoạch")
+    parser.add_argument("paths", nargs="+", type=Path, metavar="TỆP", help="tệp kế hoạch")
     parser.add_argument("--title", help="tên tài liệu dùng khi trích dẫn (chỉ khi nhập một tệp)")
     parser.add_argument(
         "--first-run",

@@ -37,6 +37,8 @@ def test_every_command_and_option_has_vietnamese_help() -> None:
             if isinstance(action, argparse._SubParsersAction):
                 continue
             assert action.help and action.help != argparse.SUPPRESS, (path, action.option_strings or action.dest)
+            if action.nargs != 0 and action.choices is None:  # its value has a Vietnamese name in the usage
+                assert action.metavar, (path, action.option_strings or action.dest)
         seen += 1
     assert seen > 25  # every command of the core and of the default plugins
 
