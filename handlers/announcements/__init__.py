@@ -9,6 +9,7 @@ from bot.app import Troly
 from bot.storage.models import Role
 from handlers.announcements import compose, results, subscriptions
 from handlers.announcements.cli import register_cli
+from handlers.announcements.console import console_pages
 from handlers.announcements.metrics import collect_metrics
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 OFFICIALS = {Role.OFFICIAL, Role.ADMIN}
 
-__all__ = ["collect_metrics", "register_cli", "setup", "setup_web"]
+__all__ = ["collect_metrics", "console_pages", "register_cli", "setup", "setup_web"]
 
 
 def setup(troly: Troly) -> None:
