@@ -61,6 +61,8 @@ METAVARS_VI = {
     "file": "TỆP",
     "hours": "SỐ_GIỜ",
     "id": "SỐ",
+    "month": "THÁNG",
+    "name": "TÊN",
     "output": "TỆP",
     "paths": "TỆP",
     "question": "CÂU_HỎI",

@@ -61,10 +61,10 @@ def test_chat_answers_a_guide_and_a_plan_question_without_torch() -> None:
 
 
 def test_ask_and_chat_import_no_heavy_library() -> None:
-    """`ask` on a built index needs neither migrations, nor the web server, nor the guides' YAML; neither
+    """`ask` on a built index needs neither migrations nor the web server (aiohttp, PTB); neither
     command needs torch or charts."""
     assert troly("index").returncode == 0
-    for args, heavy in ((["ask", "cai vneid"], (*HEAVY, "telegram", "alembic", "aiohttp", "yaml")), (["chat"], HEAVY)):
+    for args, heavy in ((["ask", "cai vneid"], (*HEAVY, "telegram", "alembic", "aiohttp")), (["chat"], HEAVY)):
         probe = (
             "import sys\nfrom bot.cli import main\ncode = main(sys.argv[1:])\n"
             f"print('HEAVY', sorted(name for name in {heavy!r} if name in sys.modules))\nsys.exit(code)"
