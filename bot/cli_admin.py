@@ -127,7 +127,7 @@ def _configure_grant(parser: argparse.ArgumentParser) -> None:
 
 
 def run_users_grant(settings: Settings, args: argparse.Namespace) -> int:
-    role: Role = args.role
+    role = Role(args.role)  # the parser gives a Role; a caller in code may give its value
     if role in AREA_ROLES and not args.area:
         print(f"Vai trò {role_label(role)} cần --area (mã khu vực).")
         return 1
@@ -203,19 +203,20 @@ def run_invite(settings: Settings, args: argparse.Namespace) -> int:
             print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
             return 1
         team = default_team(session, area, args.team)
-        invite = create_invite(session, role=args.role, area=area, team=team, now=utcnow(), hours=hours)
+        invite = create_invite(session, role=Role(args.role), area=area, team=team, now=utcnow(), hours=hours)
         session.add(
             AuditLog(
                 at=utcnow(),
                 actor_label="cli",
                 action="invite.create",
                 target=f"team:{team.id}",
-                details={"role": args.role.value, "area": area.code, "hours": hours},
+                details={"role": Role(args.role).value, "area": area.code, "hours": hours},
             )
         )
         code = invite.code
     print(
-        f"Mã mời cho {team.name} ({area.code}), vai trò {role_label(args.role)}, dùng một lần, hết hạn sau {hours} giờ."
+        f"Mã mời cho {team.name} ({area.code}), vai trò {role_label(Role(args.role))}, dùng một lần, "
+        f"hết hạn sau {hours} giờ."
     )
     print(f"Người được mời gửi cho trợ lý: /thamgia {code}")
     print(code)
