@@ -1,7 +1,8 @@
 """One core worker process and the server's end of the pipe to it (used by bot.workers.ProcessRunner).
 
 The protocol is a duplex pipe of pickled objects: the worker sends `READY` once its app is built, then
-answers each `Inbound` with the `list[Outbound]` of `Troly.handle`, in order; `None` asks it to stop. The server
+answers each `Inbound` with the `list[Outbound]` of `Troly.handle` and the metric events recorded meanwhile
+(bot/metrics.py), in order; `None` asks it to stop. The server
 reads the pipe from its event loop (`add_reader`), so no thread of the server waits on it.
 """
 
@@ -13,18 +14,23 @@ import logging
 import multiprocessing
 import signal
 from collections import deque
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from bot.app import create_app
 from bot.logs import configure_logging
 from bot.messages import Inbound, Outbound
+from bot.metrics import Event
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 READY = "ready"
 STOP_GRACE = 30.0  # seconds a worker gets to finish the message it is handling before it is killed
+
+
+MetricsSink = Callable[[list[Event]], None]
 
 
 class WorkerDied(Exception):
@@ -34,9 +40,10 @@ class WorkerDied(Exception):
 class WorkerProcess:
     """A spawned worker, the messages sent to it that await replies (it answers in order), and its pipe."""
 
-    def __init__(self, process: BaseProcess, connection: Connection) -> None:
+    def __init__(self, process: BaseProcess, connection: Connection, on_metrics: MetricsSink | None = None) -> None:
         self.process = process
         self.connection = connection
+        self.on_metrics = on_metrics
         self.waiting: deque[asyncio.Future[list[Outbound]]] = deque()
         self.alive = True
 
@@ -45,14 +52,16 @@ class WorkerProcess:
         return self.process.pid
 
     @classmethod
-    async def spawn(cls, settings: Settings, name: str, ready_timeout: float) -> WorkerProcess:
+    async def spawn(
+        cls, settings: Settings, name: str, ready_timeout: float, on_metrics: MetricsSink | None = None
+    ) -> WorkerProcess:
         """Start a worker and wait until it has built its app; RuntimeError if it dies or takes too long."""
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads and a loop
         ours, theirs = context.Pipe(duplex=True)
         process = context.Process(target=serve, args=(settings, theirs), name=name, daemon=True)
         await asyncio.to_thread(process.start)
         theirs.close()
-        worker = cls(process, ours)
+        worker = cls(process, ours, on_metrics)
         try:
             if not await asyncio.to_thread(ours.poll, ready_timeout):
                 raise RuntimeError(f"core worker {name} did not start within {ready_timeout:.0f} s")
@@ -76,7 +85,9 @@ class WorkerProcess:
         """Hand every reply that has arrived to its waiting message; False once the worker is gone."""
         try:
             while self.connection.poll():
-                replies = self.connection.recv()
+                replies, events = self.connection.recv()
+                if self.on_metrics is not None:
+                    self.on_metrics(events)
                 future = self.waiting.popleft()
                 if not future.done():
                     future.set_result(replies)
@@ -112,6 +123,7 @@ def serve(settings: Settings, connection: Connection) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging(settings)
     troly = create_app(settings, migrate=False)  # the server migrated before starting its workers
+    troly.metrics.ship()  # counted here, exposed by the server
     troly.prepare()
     connection.send(READY)
     try:
@@ -122,6 +134,7 @@ def serve(settings: Settings, connection: Connection) -> None:
                 return
             if inbound is None:
                 return
-            connection.send(troly.handle(inbound))
+            replies = troly.handle(inbound)
+            connection.send((replies, troly.metrics.drain()))
     finally:
         troly.close()
