@@ -12,6 +12,7 @@ the channel is told to deliver the message again instead of being told it was ha
 from __future__ import annotations
 
 import logging
+import time
 import unicodedata
 from datetime import datetime, timedelta
 from types import ModuleType
@@ -20,7 +21,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Table, delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import outbox, texts
@@ -28,10 +29,12 @@ from bot.channels import ChannelPolicy
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Reply, as_replies
 from bot.dialogs import DialogStore
-from bot.extensions import Extensions
+from bot.errors import OperatorError, is_read_only, read_only_message, unreachable_message
+from bot.extensions import CANCEL_HOOKS, Extensions
 from bot.failures import InfrastructureFailure, describe, is_infrastructure
 from bot.jobs import Jobs, Retention
 from bot.messages import Inbound, Outbound, check_inbound
+from bot.metrics import CORE_METRICS, Metrics
 from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
 from bot.privacy import mask_user_id
 from bot.router import Router, is_cancel_word, parse_command
@@ -63,6 +66,9 @@ class Troly:
         self.extensions = Extensions()
         self.jobs = Jobs()
         self.policies: dict[str, ChannelPolicy] = channel_policies(plugins)
+        self.metrics = Metrics(CORE_METRICS)
+        for definitions in hooks(plugins, "metric_definitions"):
+            self.metrics.define(definitions())
         self.router.command("huy", _cancel, description="Hủy thao tác đang làm dở")
         register_core_retention(self)
 
@@ -86,12 +92,15 @@ class Troly:
         (an adapter let a number through where text belongs) gets the apology instead of taking a core worker
         process down with it.
         """
+        started = time.perf_counter()
         try:
             return self._handle(inbound)
         except InfrastructureFailure:
             raise
         except Exception:
             return self._apologise(inbound)
+        finally:
+            self.metrics.observe("troly_core_seconds", time.perf_counter() - started)
 
     def _handle(self, inbound: Inbound) -> list[Outbound]:
         check_inbound(inbound)
@@ -180,20 +189,27 @@ class Troly:
         dialog = ctx.dialog
         if dialog is not None and dialog.name in router.dialogs:
             return router.run_dialog(ctx, dialog)
-        handler = router.text_handler_for(ctx.text)
+        handler = router.mode_handler_for(ctx) or router.text_handler_for(ctx.text)
         return handler(ctx) if handler else texts.NO_TEXT_HANDLER
 
     def _route_non_text(self, ctx: Context) -> Reply:
-        """Locations go to the active dialog first (a visit may ask for one); other media get a polite note."""
-        dialog = ctx.dialog
-        if ctx.inbound.location is not None:
-            if dialog is not None and dialog.name in self.router.dialogs:
-                return self.router.run_dialog(ctx, dialog)
+        """Locations and shared phone numbers go to the active dialog first (a visit may ask for a location, a
+        help request for a number), then to a plugin's mode; other media get a polite note."""
+        dialog, inbound = ctx.dialog, ctx.inbound
+        answers_dialog = inbound.location is not None or inbound.contact is not None
+        if answers_dialog and dialog is not None and dialog.name in self.router.dialogs:
+            return self.router.run_dialog(ctx, dialog)
+        mode = self.router.mode_handler_for(ctx) if inbound.location or inbound.attachments else None
+        if mode is not None:
+            return mode(ctx)
+        if inbound.location is not None:
             handler = self.router.events.get("location")
             return handler(ctx) if handler else texts.LOCATION_NOT_EXPECTED
-        if ctx.inbound.attachments:
+        if inbound.attachments:
             handler = self.router.events.get("attachment")
             return handler(ctx) if handler else texts.ATTACHMENT_NOT_SUPPORTED
+        if inbound.contact is not None:
+            return texts.CONTACT_NOT_EXPECTED
         return texts.EMPTY_MESSAGE
 
     def _apologise(self, inbound: Inbound) -> list[Outbound]:
@@ -204,6 +220,7 @@ class Troly:
         away: the channel delivers the message again.
         """
         log.exception("handler failed for %s message %s", _who(inbound), inbound.message_id or "-")
+        self.metrics.count("troly_handler_errors_total")
         try:
             with self.database.transaction() as session:
                 now = self.clock.now()
@@ -230,12 +247,27 @@ def create_app(settings: Settings, *, migrate: bool = True, clock: Clock | None 
 
 def open_database(settings: Settings, plugins: list[ModuleType] | None = None, *, migrate: bool = True) -> Database:
     """The configured database with the migrations of the configured plugins, upgraded unless told not to:
-    every command can run on a fresh data directory."""
+    every command can run on a fresh data directory. An unreachable or read-only database stops here with a
+    message for the operator (bot.errors), not at the first user's message."""
     if plugins is None:
         plugins = load_plugins(settings.plugins)
-    database = Database(settings.resolved_database_url, migrations=migration_dirs(plugins))
+    url = settings.resolved_database_url
+    database = Database(url, migrations=migration_dirs(plugins))
+    try:
+        database.ping()
+    except DBAPIError as error:
+        database.dispose()
+        message = read_only_message() if is_read_only(error) else unreachable_message(url, error)
+        raise OperatorError(message) from error
     if migrate:
-        database.upgrade()
+        try:
+            database.upgrade()
+            database.probe_write()
+        except DBAPIError as error:
+            database.dispose()
+            if is_read_only(error):
+                raise OperatorError(read_only_message()) from error
+            raise
     return database
 
 
@@ -323,7 +355,12 @@ def _rowcount(result: Any) -> int:
 
 
 def _cancel(ctx: Context) -> Reply:
+    """/huy ends the dialog; with none, a plugin may end a mode of its own (CANCEL_HOOKS) and say so."""
     if ctx.dialog is None:
+        for hook in ctx.troly.extensions[CANCEL_HOOKS]:
+            said = hook(ctx)
+            if said:
+                return said
         return texts.NOTHING_TO_CANCEL
     ctx.end_dialog()
     return texts.CANCELLED

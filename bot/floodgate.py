@@ -101,16 +101,16 @@ def _who(inbound: Inbound) -> str:
 class GatedRunner:
     """The server's core runner behind the flood gate: what `troly serve` hands channels as CORE_RUNNER."""
 
-    def __init__(self, inner: CoreRunner, gate: FloodGate) -> None:
-        self.inner = inner
+    def __init__(self, runner: CoreRunner, gate: FloodGate) -> None:
+        self.runner = runner
         self.gate = gate
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         instead = gate_reply(self.gate, inbound)
-        return instead if instead is not None else await self.inner.handle(inbound)
+        return instead if instead is not None else await self.runner.handle(inbound)
 
     def ready(self) -> bool:
-        return self.inner.ready()
+        return self.runner.ready()
 
     async def aclose(self, grace: float = STOP_GRACE) -> None:
-        await self.inner.aclose(grace)
+        await self.runner.aclose(grace)

@@ -1,4 +1,4 @@
-"""`troly serve`: one aiohttp server for every channel's webhook, plus /healthz and /readyz.
+"""`troly serve`: one aiohttp server for every channel's webhook, plus /healthz, /readyz and /metrics (Prometheus).
 
 The core builds the application, the senders and the reply queue; each channel plugin adds its routes and
 background tasks in `setup_web`, so the server knows nothing about Telegram or Zalo.
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.app import Troly, create_app
-from bot.commands import Commands
 from bot.floodgate import FloodGate, GatedRunner
 from bot.health import routes as health_routes
 from bot.httpguard import (
@@ -39,6 +39,7 @@ from bot.httpguard import (
     SlowBodies,
     connection_limit,
 )
+from bot.metered import MeteredRunner, ServerCollector, meter_sender
 from bot.plugins import hooks, make_senders
 from bot.push_delivery import PushDelivery, PushOptions
 from bot.replies import REPLIES, ReplyQueue
@@ -104,6 +105,8 @@ def create_web_app(troly: Troly, options: ServeOptions | None = None) -> web.App
     app.cleanup_ctx.append(_push_ctx)
     app.cleanup_ctx.append(_jobs_ctx)
     app.router.add_routes(health_routes(troly, lambda: app[SHUTDOWN].stopping))
+    app.router.add_get("/metrics", metrics)
+    troly.metrics.register_once("server", ServerCollector(troly))
     for setup_web in hooks(troly.plugins, "setup_web"):
         setup_web(troly, app)
     return app
@@ -119,9 +122,9 @@ async def _begin_stopping(app: web.Application) -> None:
 async def _core_ctx(app: web.Application) -> AsyncIterator[None]:
     """The core's runner (a thread, or worker processes) behind the flood gate, ready before the server listens."""
     troly = app[TROLY]
-    runner = await start_runner(troly)
     gate = FloodGate(troly.settings.user_burst, troly.settings.user_messages_per_minute)
-    troly[CORE_RUNNER] = GatedRunner(runner, gate)
+    runner = MeteredRunner(GatedRunner(await start_runner(troly), gate), troly.metrics)
+    troly[CORE_RUNNER] = runner
     yield
     await runner.aclose(app[SHUTDOWN].grace(WORKER_GRACE, reserve=0.5))
 
@@ -130,7 +133,7 @@ async def _senders_ctx(app: web.Application) -> AsyncIterator[None]:
     """The channels' senders and the reply queue in front of them (what it keeps at a stop, the push outbox's
     delivery loop of the next process sends)."""
     troly = app[TROLY]
-    senders = make_senders(troly)
+    senders = {channel: meter_sender(sender, troly.metrics) for channel, sender in make_senders(troly).items()}
     troly[SENDERS] = senders
     replies = ReplyQueue(troly.database, senders, troly.clock)
     troly[REPLIES] = replies
@@ -183,15 +186,12 @@ async def _run_jobs(troly: Troly, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=troly.settings.jobs_tick_seconds)
 
 
-def register_cli(commands: Commands) -> None:
-    commands.add(
-        "serve",
-        help="Chạy máy chủ nhận tin nhắn từ Telegram và Zalo (webhook) cùng /healthz và /readyz",
-        run=run_serve,
-        configure=lambda p: p.add_argument(
-            "--polling", action="store_true", help="Telegram: lấy tin bằng getUpdates thay vì webhook"
-        ),
-    )
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus' text format. Behind the reverse proxy this path is for the monitoring host only
+    (deploy/nginx/troly.conf); the workers' counts arrive with their replies (bot/metrics.py)."""
+    troly = request.app[TROLY]
+    body = await asyncio.to_thread(troly.metrics.exposition)  # collectors may query the database
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def run_serve(settings: Settings, args: argparse.Namespace) -> NoReturn:

@@ -1,10 +1,10 @@
 """One core worker process and the server's end of the pipe to it (used by bot.workers.ProcessRunner).
 
 The protocol is a duplex pipe of pickled objects: the worker sends `READY` once its app is built, then
-answers each `Inbound` with the `list[Outbound]` of `Troly.handle`, in order, or with `HandleFailed` when the
-database or the disk failed (the server then raises InfrastructureFailure, as `Troly.handle` would have);
-`None` asks it to stop. The server reads the pipe from its event loop (`add_reader`), so no thread of the
-server waits on it.
+answers each `Inbound` with the `list[Outbound]` of `Troly.handle` (or `HandleFailed` when the database or the
+disk failed: the server then raises InfrastructureFailure, as `Troly.handle` would have) and the metric events
+recorded meanwhile (bot/metrics.py), in order; `None` asks it to stop. The server reads the pipe from its event
+loop (`add_reader`), so no thread of the server waits on it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import signal
 from collections import deque
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -24,12 +25,16 @@ from bot.app import Troly, create_app
 from bot.failures import HandleFailed, InfrastructureFailure
 from bot.logs import configure_logging
 from bot.messages import Inbound, Outbound
+from bot.metrics import Event
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 READY = "ready"
 STOP_GRACE = 4.0  # seconds a worker gets to finish the message it is handling before it is killed
+
+
+MetricsSink = Callable[[list[Event]], None]
 
 
 class WorkerDied(Exception):
@@ -39,9 +44,10 @@ class WorkerDied(Exception):
 class WorkerProcess:
     """A spawned worker, the messages sent to it that await replies (it answers in order), and its pipe."""
 
-    def __init__(self, process: BaseProcess, connection: Connection) -> None:
+    def __init__(self, process: BaseProcess, connection: Connection, on_metrics: MetricsSink | None = None) -> None:
         self.process = process
         self.connection = connection
+        self.on_metrics = on_metrics
         self.waiting: deque[asyncio.Future[list[Outbound]]] = deque()
         self.alive = True
 
@@ -50,14 +56,16 @@ class WorkerProcess:
         return self.process.pid
 
     @classmethod
-    async def spawn(cls, settings: Settings, name: str, ready_timeout: float) -> WorkerProcess:
+    async def spawn(
+        cls, settings: Settings, name: str, ready_timeout: float, on_metrics: MetricsSink | None = None
+    ) -> WorkerProcess:
         """Start a worker and wait until it has built its app; RuntimeError if it dies or takes too long."""
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads and a loop
         ours, theirs = context.Pipe(duplex=True)
         process = context.Process(target=serve, args=(settings, theirs), name=name, daemon=True)
         await asyncio.to_thread(process.start)
         theirs.close()
-        worker = cls(process, ours)
+        worker = cls(process, ours, on_metrics)
         try:
             if not await asyncio.to_thread(ours.poll, ready_timeout):
                 raise RuntimeError(f"core worker {name} did not start within {ready_timeout:.0f} s")
@@ -81,7 +89,9 @@ class WorkerProcess:
         """Hand every reply that has arrived to its waiting message; False once the worker is gone."""
         try:
             while self.connection.poll():
-                replies = self.connection.recv()
+                replies, events = self.connection.recv()
+                if self.on_metrics is not None:
+                    self.on_metrics(events)
                 future = self.waiting.popleft()
                 if future.done():
                     continue
@@ -121,6 +131,7 @@ def serve(settings: Settings, connection: Connection) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging(settings)
     troly = create_app(settings, migrate=False)  # the server migrated before starting its workers
+    troly.metrics.ship()  # counted here, exposed by the server
     troly.prepare()
     connection.send(READY)
     try:
@@ -131,7 +142,8 @@ def serve(settings: Settings, connection: Connection) -> None:
                 return
             if inbound is None:
                 return
-            connection.send(_handle(troly, inbound))
+            replies = _handle(troly, inbound)
+            connection.send((replies, troly.metrics.drain()))
     finally:
         troly.close()
         _exit_now()

@@ -25,6 +25,7 @@ from bot import texts
 from bot.app import Troly
 from bot.failures import InfrastructureFailure
 from bot.messages import Inbound, Outbound
+from bot.metrics import Metrics
 from bot.services import ServiceKey
 from bot.settings import Settings
 from bot.worker_process import STOP_GRACE, WorkerDied, WorkerProcess
@@ -76,9 +77,10 @@ class ProcessRunner:
     with the worker (the one case where a user gets no answer; the log says so).
     """
 
-    def __init__(self, settings: Settings, size: int) -> None:
+    def __init__(self, settings: Settings, size: int, metrics: Metrics | None = None) -> None:
         self.settings = settings
         self.size = size
+        self.metrics = metrics or Metrics()  # the workers' counts are added here (bot/metrics.py)
         self.workers: list[WorkerProcess] = []
         self._slots = asyncio.Semaphore(size * QUEUE_PER_WORKER)
         self._someone_ready = asyncio.Event()
@@ -136,7 +138,8 @@ class ProcessRunner:
 
     async def _spawn(self) -> WorkerProcess:
         self._spawned += 1
-        return await WorkerProcess.spawn(self.settings, f"troly-core-{self._spawned}", READY_TIMEOUT)
+        name = f"troly-core-{self._spawned}"
+        return await WorkerProcess.spawn(self.settings, name, READY_TIMEOUT, self.metrics.apply)
 
     def _add(self, worker: WorkerProcess) -> None:
         asyncio.get_running_loop().add_reader(worker.connection.fileno(), self._on_readable, worker)
@@ -161,6 +164,7 @@ class ProcessRunner:
         if self._closing:
             return
         log.error("core worker pid %s ended (exit code %s); starting a new one", worker.pid, worker.process.exitcode)
+        self.metrics.count("troly_core_worker_restarts_total")
         task = asyncio.create_task(self._replace(worker), name="core-worker-replace")
         self._replacements.add(task)
         task.add_done_callback(self._replacements.discard)
@@ -186,6 +190,6 @@ async def start_runner(troly: Troly) -> CoreRunner:
     size = troly.settings.core_workers
     if size == 0:
         return ThreadRunner(troly)
-    runner = ProcessRunner(troly.settings, size)
+    runner = ProcessRunner(troly.settings, size, troly.metrics)
     await runner.start()
     return runner

@@ -72,6 +72,7 @@ class TelegramSender:
         self.budget = budget
         self._in_flight = asyncio.Semaphore(POOL_SIZE)
         self._bulk_in_flight = asyncio.Semaphore(POOL_SIZE // 2)
+        self.throttled = 0  # 429 answers received, read by /metrics (bot/metered.py)
 
     async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
         parts = render(message)
@@ -101,6 +102,7 @@ class TelegramSender:
                     return refused
                 result = await self._post_now(chat_id, part)
             if result.status is SendStatus.RATE_LIMITED:
+                self.throttled += 1
                 await self.budget.pause(result.retry_after or 1.0)
             if result.status not in RETRYABLE or not may_wait or attempt == ATTEMPTS:
                 return result

@@ -90,6 +90,7 @@ class ZaloSender:
         # Delays between attempts of a reply's part that Zalo did not take (rate limit, network); bulk sends
         # leave retrying to their worker.
         self.reply_retry_delays: tuple[float, ...] = (1.0, 5.0)
+        self.throttled = 0  # times Zalo said -32, read by /metrics (bot/metered.py)
 
     async def send(
         self, chat_id: str, message: Outbound, *, bulk: bool = False, retry_delays: Sequence[float] | None = None
@@ -187,6 +188,7 @@ class ZaloSender:
             await asyncio.to_thread(mark_blocked, self.database, CHANNEL, chat_id)
             log.info("zalo: %s marked blocked (%s)", who, result.detail)
         elif action is Action.BACK_OFF and code == -32:
+            self.throttled += 1
             await self.budget.pause(self.rate_limit_pause)
             log.warning("zalo: rate limited; pausing sends for %.1f s", self.rate_limit_pause)
         elif action is Action.CONFIGURE:

@@ -6,17 +6,16 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.writer_lock import WriterLock
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CORE_VERSIONS_DIR = MIGRATIONS_DIR / "versions"
@@ -70,18 +69,36 @@ class Database:
                 session.rollback()
 
     def upgrade(self, revision: str = "heads") -> None:
-        """Apply Alembic migrations (every branch's head by default)."""
+        """Apply Alembic migrations (every branch's head by default). Alembic is imported here, not with the
+        module: commands that never migrate (`troly ask`) start without it."""
+        from alembic import command
+
         with self.engine.begin() as connection:
             config = alembic_config(connection, self.migrations)
             command.upgrade(config, revision)
 
+    def ping(self) -> None:
+        """Connect and run a trivial query: an unreachable server or an unopenable file fails here."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def probe_write(self) -> None:
+        """A write that changes nothing, after migrating: a read-only database (file permissions, a replica,
+        default_transaction_read_only, missing privileges) fails here rather than on a user's first message."""
+        with self.transaction() as session:
+            session.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 1 = 0"))
+
     def current_revisions(self) -> set[str]:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as connection:
             return set(MigrationContext.configure(connection).get_current_heads())
 
     def is_up_to_date(self) -> bool:
         """Every head is applied. A feature branch that `depends_on` a core revision makes that revision an
         ancestor of the branch head, so Alembic records only the branch head: compare with ancestors too."""
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory.from_config(alembic_config(None, self.migrations))
         current = tuple(self.current_revisions())
         applied = {revision.revision for revision in script.iterate_revisions(current, "base")} if current else set()
@@ -96,6 +113,8 @@ class Database:
 def alembic_config(connection: Any = None, migrations: Sequence[Path] = ()) -> Config:
     """An Alembic configuration built in code, so no alembic.ini has to be found on disk: the core's versions
     and each loaded plugin's."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
@@ -120,7 +139,8 @@ def _sqlite_writer_lock(url: str) -> WriterLock | None:
 def _create_engine(url: str, *, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        # A server that never answers fails within seconds instead of the operating system's TCP timeout.
+        return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 10})
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})

@@ -2,7 +2,8 @@
 
 The BOM is there because Excel, which most ward offices open reports with, reads a CSV without one in the
 local code page and garbles every Vietnamese letter; LibreOffice and Python's "utf-8-sig" read it fine.
-Both go through bot.spreadsheets, so text members and users typed can never become a live formula.
+Both go through bot.spreadsheets, so text members and users typed can never become a live formula (and
+openpyxl is imported only when an XLSX is written).
 """
 
 from __future__ import annotations
