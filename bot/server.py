@@ -17,10 +17,11 @@ from sqlalchemy import text
 
 from bot.app import Troly, create_app
 from bot.commands import Commands
+from bot.lanes import start_lanes
 from bot.plugins import hooks, make_senders
 from bot.senders import SENDERS
 from bot.settings import Settings
-from bot.workers import CORE_RUNNER, start_runner
+from bot.workers import CORE_RUNNER
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,10 @@ def create_web_app(troly: Troly, options: ServeOptions | None = None) -> web.App
 
 
 async def _core_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The core's runner (a thread, or worker processes), ready before the server listens."""
+    """The core's runners (citizens' and reports' lanes: threads or worker processes), ready before the server
+    listens."""
     troly = app[TROLY]
-    runner = await start_runner(troly)
+    runner = await start_lanes(troly)
     troly[CORE_RUNNER] = runner
     yield
     await runner.aclose()

@@ -45,11 +45,11 @@ class WorkerProcess:
         return self.process.pid
 
     @classmethod
-    async def spawn(cls, settings: Settings, name: str, ready_timeout: float) -> WorkerProcess:
+    async def spawn(cls, settings: Settings, name: str, ready_timeout: float, *, prepare: bool = True) -> WorkerProcess:
         """Start a worker and wait until it has built its app; RuntimeError if it dies or takes too long."""
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads and a loop
         ours, theirs = context.Pipe(duplex=True)
-        process = context.Process(target=serve, args=(settings, theirs), name=name, daemon=True)
+        process = context.Process(target=serve, args=(settings, theirs, prepare), name=name, daemon=True)
         await asyncio.to_thread(process.start)
         theirs.close()
         worker = cls(process, ours)
@@ -103,7 +103,7 @@ class WorkerProcess:
             await asyncio.to_thread(self.process.join)
 
 
-def serve(settings: Settings, connection: Connection) -> None:
+def serve(settings: Settings, connection: Connection, prepare: bool = True) -> None:
     """The worker's main: build the app, then answer messages until asked to stop or the server is gone.
 
     Ctrl-C and SIGTERM are left to the server, which stops its workers once in-flight messages are answered.
@@ -112,7 +112,8 @@ def serve(settings: Settings, connection: Connection) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging(settings)
     troly = create_app(settings, migrate=False)  # the server migrated before starting its workers
-    troly.prepare()
+    if prepare:
+        troly.prepare()
     connection.send(READY)
     try:
         while True:

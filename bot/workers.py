@@ -68,9 +68,11 @@ class ProcessRunner:
     with the worker (the one case where a user gets no answer; the log says so).
     """
 
-    def __init__(self, settings: Settings, size: int) -> None:
+    def __init__(self, settings: Settings, size: int, *, prepare: bool = True, name: str = "troly-core") -> None:
         self.settings = settings
         self.size = size
+        self.prepare = prepare  # run the plugins' `prepare` in each worker (the reports lane needs no index)
+        self.name = name
         self.workers: list[WorkerProcess] = []
         self._slots = asyncio.Semaphore(size * QUEUE_PER_WORKER)
         self._someone_ready = asyncio.Event()
@@ -123,7 +125,8 @@ class ProcessRunner:
 
     async def _spawn(self) -> WorkerProcess:
         self._spawned += 1
-        return await WorkerProcess.spawn(self.settings, f"troly-core-{self._spawned}", READY_TIMEOUT)
+        name = f"{self.name}-{self._spawned}"
+        return await WorkerProcess.spawn(self.settings, name, READY_TIMEOUT, prepare=self.prepare)
 
     def _add(self, worker: WorkerProcess) -> None:
         asyncio.get_running_loop().add_reader(worker.connection.fileno(), self._on_readable, worker)

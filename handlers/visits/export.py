@@ -1,4 +1,8 @@
-"""One row per visit for `troly report visits`, written as CSV (UTF-8 with BOM) or XLSX.
+"""One row per visit for `troly report visits`, written as CSV (UTF-8 with BOM) or XLSX, streamed.
+
+A province's month is tens of thousands of visits: the rows come from one joined SELECT read in batches (a
+server-side cursor on PostgreSQL) and go straight to the file (openpyxl's write-only mode keeps a row in
+memory only until it is written), so memory stays flat whatever the size of the export.
 
 The BOM is there because Excel, which most ward offices open reports with, reads a CSV without one in the
 local code page and garbles every Vietnamese letter; LibreOffice and Python's "utf-8-sig" read it fine.
@@ -8,15 +12,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import date
+from typing import IO, Any
 
-from openpyxl import Workbook
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from bot.storage.models import Area, Team, User
 from handlers.visits.catalogue import OUTCOME_LABELS, Outcome, service_labels
-from handlers.visits.models import Visit
+from handlers.visits.models import Household, Visit
 from handlers.visits.records import VIETNAM
 from handlers.visits.reports import Scope, in_period
 
@@ -34,49 +39,89 @@ HEADER = (
     "Số người được hỗ trợ",
     "Ghi chú",
 )
+WIDTHS = (8, 17, 12, 20, 28, 20, 32, 22, 40, 10, 10, 40)
+BATCH = 2000  # rows fetched at a time
 Row = tuple[object, ...]
+COLUMNS: tuple[Any, ...] = (Visit.id, Visit.created_at, Area.code, Area.name, Team.name, User.display_name)
+COLUMNS += (Visit.member_id, Household.address, Household.head_name, Visit.service_list, Visit.outcome)
+COLUMNS += (Visit.people_helped, Visit.note)
 
 
 def visit_rows(session: Session, scope: Scope, start: date | None, end: date | None) -> Iterator[Row]:
-    """The scope's visits in the period, oldest first, as the cells of the report."""
-    query = select(Visit).where(*scope.conditions(), *in_period(start, end)).order_by(Visit.created_at, Visit.id)
-    options = (selectinload(Visit.household), selectinload(Visit.area), selectinload(Visit.team))
-    for visit in session.scalars(query.options(*options, selectinload(Visit.member))):
+    """The scope's visits in the period, oldest first, as the cells of the report, read `BATCH` at a time."""
+    query = (
+        select(*COLUMNS)
+        .join(Area, Area.id == Visit.area_id)
+        .outerjoin(Team, Team.id == Visit.team_id)
+        .join(User, User.id == Visit.member_id)
+        .join(Household, Household.id == Visit.household_id)
+        .where(*scope.conditions(), *in_period(start, end))
+        .order_by(Visit.created_at, Visit.id)
+    )
+    rows = session.execute(query, execution_options={"yield_per": BATCH})
+    for visit_id, at, code, area, team, member, member_id, address, head, services, outcome, people, note in rows:
         yield (
-            visit.id,
-            visit.created_at.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M"),
-            visit.area.code,
-            visit.area.name,
-            visit.team.name if visit.team else "",
-            visit.member.display_name or f"thành viên #{visit.member_id}",
-            visit.household.address,
-            visit.household.head_name,
-            "; ".join(service_labels(visit.service_codes)),
-            OUTCOME_LABELS[Outcome(visit.outcome)],
-            visit.people_helped,
-            visit.note,
+            visit_id,
+            at.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M"),
+            code,
+            area,
+            team or "",
+            member or f"thành viên #{member_id}",
+            address,
+            head,
+            "; ".join(service_labels(services.strip(",").split(","))),
+            OUTCOME_LABELS[Outcome(outcome)],
+            people,
+            note,
         )
 
 
-def to_csv(rows: Sequence[Row]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
+def write_csv(rows: Iterable[Row], target: IO[bytes]) -> int:
+    """Write the header and rows to a binary stream as they come; returns the number of rows."""
+    text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="", write_through=False)
+    writer = csv.writer(text)
     writer.writerow(HEADER)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def to_xlsx(rows: Sequence[Row]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Lượt thăm"
-    sheet.append(HEADER)
+    count = 0
     for row in rows:
-        sheet.append(list(row))
+        writer.writerow(row)
+        count += 1
+    text.flush()
+    text.detach()  # leave `target` open for the caller
+    return count
+
+
+def write_xlsx(rows: Iterable[Row], target: IO[bytes]) -> int:
+    """Write a workbook of one sheet row by row (write-only mode), with a bold frozen header; returns the rows."""
+    from openpyxl import Workbook  # imported when an export is asked for: it takes a while to import
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Lượt thăm")
     sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGHIJKL", (8, 17, 12, 20, 28, 20, 32, 22, 40, 10, 10, 40), strict=True):
-        sheet.column_dimensions[column].width = width
+    for column, width in enumerate(WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    bold = Font(bold=True)
+    header = [WriteOnlyCell(sheet, value=title) for title in HEADER]
+    for cell in header:
+        cell.font = bold
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        sheet.append(row)
+        count += 1
+    workbook.save(target)
+    return count
+
+
+def to_csv(rows: Iterable[Row]) -> bytes:
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_csv(rows, buffer)
+    return buffer.getvalue()
+
+
+def to_xlsx(rows: Iterable[Row]) -> bytes:
+    buffer = io.BytesIO()
+    write_xlsx(rows, buffer)
     return buffer.getvalue()

@@ -117,17 +117,43 @@ def in_period(start: date | None, end: date | None) -> list[ColumnElement[bool]]
 
 
 def collect(session: Session, scope: Scope, start: date | None, end: date | None) -> Stats:
-    """The counts for the scope between two local dates (inclusive; None: unbounded), in one statement."""
+    """The counts for the scope between two local dates (inclusive; None: unbounded).
+
+    Services are counted by grouping visits on their service list: a hundred-odd groups whatever the number of
+    visits, each adding its count to the codes it lists (measured faster on SQLite than one filter per code).
+    """
+    where = [*scope.conditions(), *in_period(start, end)]
     outcomes = [func.count().filter(Visit.outcome == outcome.value) for outcome in Outcome]
-    services = [func.count().filter(Visit.service_list.contains(f",{code},", autoescape=True)) for code in CODES]
-    totals = select(
-        func.count(), func.count(Visit.household_id.distinct()), func.sum(Visit.people_helped), *outcomes, *services
-    )
-    row = session.execute(totals.where(*scope.conditions(), *in_period(start, end))).one()
-    stats = Stats(visits=row[0], households=row[1], people=int(row[2] or 0))
-    stats.outcomes.update({outcome.value: n for outcome, n in zip(Outcome, row[3:6], strict=True) if n})
-    stats.services.update({code: n for code, n in zip(CODES, row[6:], strict=True) if n})
+    totals = session.execute(select(func.count(), func.sum(Visit.people_helped), *outcomes).where(*where)).one()
+    stats = Stats(visits=totals[0], people=int(totals[1] or 0))
+    if not stats.visits:
+        return stats
+    stats.outcomes.update({outcome.value: n for outcome, n in zip(Outcome, totals[2:], strict=True) if n})
+    lists = select(Visit.service_list, func.count()).where(*where).group_by(Visit.service_list)
+    for service_list, visits in session.execute(lists):
+        stats.services.update(dict.fromkeys(service_list.strip(",").split(","), visits))
+    del stats.services[""]  # visits without a service
+    stats.households = households_reached(session, scope, start, end)
     return stats
+
+
+def households_reached(session: Session, scope: Scope, start: date | None, end: date | None) -> int:
+    """Distinct households visited. Ever, in an area: those whose latest visit is kept on the household row
+    (an indexed count instead of a distinct count over every visit of the area)."""
+    if start is None and end is None and scope.by_area_only:
+        query = select(func.count()).select_from(Household).where(Household.last_outcome.is_not(None))
+        return int(session.scalar(query.where(*_household_area(scope))) or 0)
+    distinct = select(func.count(Visit.household_id.distinct()))
+    return int(session.scalar(distinct.where(*scope.conditions(), *in_period(start, end))) or 0)
+
+
+def _household_area(scope: Scope) -> list[ColumnElement[bool]]:
+    """The scope's area conditions on households (a household's visits are in the household's area)."""
+    if scope.area_ids is not None:
+        return [Household.area_id.in_(scope.area_ids)]
+    if scope.area_id is not None:
+        return [Household.area_id.in_(subtree(scope.area_id))]
+    return []
 
 
 def pending_follow_ups(session: Session, scope: Scope) -> int:
@@ -138,11 +164,7 @@ def pending_follow_ups(session: Session, scope: Scope) -> int:
     """
     if scope.by_area_only:
         query = select(func.count()).select_from(Household).where(Household.last_outcome == Outcome.LATER.value)
-        if scope.area_ids is not None:
-            query = query.where(Household.area_id.in_(scope.area_ids))
-        elif scope.area_id is not None:
-            query = query.where(Household.area_id.in_(subtree(scope.area_id)))
-        return int(session.scalar(query) or 0)
+        return int(session.scalar(query.where(*_household_area(scope))) or 0)
     later = aliased(Visit)
     newer = and_(
         later.household_id == Visit.household_id,
@@ -181,25 +203,46 @@ def weekly(session: Session, scope: Scope, today: date, weeks: int = TREND_WEEKS
 
 
 def by_sub_area(session: Session, scope: Scope, start: date | None, end: date | None) -> list[dict[str, Any]]:
-    """Visits and households per direct sub-area of the scope's root area (each with its own sub-areas)."""
+    """Visits and households per direct sub-area of the scope's root area (each with its own sub-areas).
+
+    Counted per area, then added up per sub-area: a household lies in one area, so its sub-area's distinct
+    count is the sum of its areas' (and the per-area grouping follows the area index, with no join).
+    """
     if scope.area_id is None or scope.area_ids is not None:
         return []
+    per_area = _per_area(session, scope, start, end)
     tops = subtree_tops(scope.area_id)
-    counts = (
-        select(tops.c.top, func.count(), func.count(Visit.household_id.distinct()))
-        .join(tops, tops.c.id == Visit.area_id)
-        .where(Visit.deleted_at.is_(None), *in_period(start, end))
-        .group_by(tops.c.top)
-    )
-    found = {top: (visits, households) for top, visits, households in session.execute(counts)}
+    totals: dict[int, list[int]] = {}
+    for area_id, top in session.execute(select(tops.c.id, tops.c.top)):
+        counts = per_area.get(area_id)
+        if counts is not None:
+            total = totals.setdefault(top, [0, 0])
+            total[0], total[1] = total[0] + counts[0], total[1] + counts[1]
     children = session.execute(
         select(Area.id, Area.code, Area.name).where(Area.parent_id == scope.area_id).order_by(Area.code)
     )
     rows = []
     for area_id, code, name in children:
-        visits, households = found.get(area_id, (0, 0))
+        visits, households = totals.get(area_id, (0, 0))
         rows.append({"code": code, "name": name, "visits": visits, "households": households})
     return rows
+
+
+def _per_area(session: Session, scope: Scope, start: date | None, end: date | None) -> dict[int, tuple[int, int]]:
+    """(visits, distinct households) per area of the scope; ever: households from their kept latest visit."""
+    where = [*scope.conditions(), *in_period(start, end)]
+    if start is None and end is None:
+        visits = select(Visit.area_id, func.count()).where(*where).group_by(Visit.area_id)
+        reached = (
+            select(Household.area_id, func.count())
+            .where(Household.last_outcome.is_not(None), *_household_area(scope))
+            .group_by(Household.area_id)
+        )
+        households: dict[int, int] = {area: count for area, count in session.execute(reached)}
+        return {area: (count, households.get(area, 0)) for area, count in session.execute(visits)}
+    counts = select(Visit.area_id, func.count(), func.count(Visit.household_id.distinct()))
+    grouped = session.execute(counts.where(*where).group_by(Visit.area_id))
+    return {area: (visits, households) for area, visits, households in grouped}
 
 
 def by_member(session: Session, scope: Scope, start: date | None, end: date | None) -> list[tuple[str, int]]:
