@@ -13,16 +13,19 @@ from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import texts
+from bot import outbox, texts
 from bot.channels import ChannelPolicy
+from bot.clock import Clock, SystemClock
 from bot.context import Context, Reply, as_replies
 from bot.dialogs import DialogStore
+from bot.extensions import Extensions
+from bot.jobs import Jobs, Retention
 from bot.messages import Inbound, Outbound
 from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
 from bot.privacy import mask_user_id
@@ -30,8 +33,7 @@ from bot.router import Command, Router, is_cancel_word, parse_command
 from bot.services import ServiceKey, ServiceRegistry
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import AuditLog, ProcessedMessage, User
-from bot.storage.types import utcnow
+from bot.storage.models import AuditLog, DialogState, ProcessedMessage, User
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -44,14 +46,20 @@ class DuplicateMessage(Exception):
 class Troly:
     """Everything a handler or adapter needs, created once per process by `create_app`."""
 
-    def __init__(self, settings: Settings, database: Database, plugins: list[ModuleType]) -> None:
+    def __init__(
+        self, settings: Settings, database: Database, plugins: list[ModuleType], clock: Clock | None = None
+    ) -> None:
         self.settings = settings
         self.database = database
         self.plugins = plugins
+        self.clock: Clock = clock or SystemClock()
         self.router = Router()
         self.services = ServiceRegistry()
+        self.extensions = Extensions()
+        self.jobs = Jobs()
         self.policies: dict[str, ChannelPolicy] = channel_policies(plugins)
         self.router.command("huy", _cancel, description="Hủy thao tác đang làm dở")
+        register_core_retention(self)
 
     def provide(self, key: ServiceKey[T], factory: Any) -> None:
         self.services.provide(key, factory)
@@ -79,7 +87,7 @@ class Troly:
         for attempt in (1, 2):
             try:
                 with self.database.transaction() as session:
-                    claim_message(session, inbound)
+                    claim_message(session, inbound, self.clock.now())
                     return self._dispatch(session, inbound, text, precomputed)
             except DuplicateMessage:
                 log.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
@@ -100,8 +108,9 @@ class Troly:
         return self.router.read_only_command(clean_text(inbound.text) if text is None else text)
 
     def _handle_read_only(self, inbound: Inbound, text: str, command: Command, args: str) -> list[Outbound] | None:
-        """Run a read-only command in a read-only session, then record the message (claim, sender, dialog) in a
-        short write transaction. None when the ordinary path must answer (an unknown sender, a role refused)."""
+        """Run a read-only command in a read-only session, then record the message (claim, sender, dialog, reply
+        hooks, audit rows) in a short write transaction. None when the ordinary path must answer (an unknown
+        sender, a role refused)."""
         timeout = timedelta(minutes=self.settings.dialog_timeout_minutes)
         try:
             with self.database.read_only() as session:
@@ -110,28 +119,30 @@ class Troly:
                 )
                 if user is None or (command.roles is not None and user.role not in command.roles):
                     return None
-                now = utcnow()
+                now = self.clock.now()
                 dialogs = DialogStore(session, inbound.channel, inbound.user_id, timeout, now)
-                ctx = Context(self, session, inbound, user, text, now, dialogs, args=args)
-                replies = as_replies(command.handler(ctx))
+                replies = as_replies(command.handler(Context(self, session, inbound, user, text, now, dialogs, args)))
                 audits = [row for row in session.new if isinstance(row, AuditLog)]  # written with the claim
         except Exception:
             return self._apologise(inbound)
         try:
             with self.database.transaction() as session:
-                claim_message(session, inbound)
-                now = utcnow()
-                upsert_user(session, inbound, now)
+                now = self.clock.now()
+                claim_message(session, inbound, now)
+                user = upsert_user(session, inbound, now)
                 dialogs = DialogStore(session, inbound.channel, inbound.user_id, timeout, now)
-                notices = self._leave_dialog(dialogs)
+                ctx = Context(self, session, inbound, user, text, now, dialogs, args)
+                ctx.notices = self._leave_dialog(dialogs)
                 session.add_all(audits)
+                for hook in self.router.reply_hooks:
+                    replies = hook(ctx, replies)
                 dialogs.remember_choices(replies)
         except DuplicateMessage:
             log.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
             return []
         except Exception:
             return self._apologise(inbound)
-        return [Outbound("\n".join(notices)), *replies] if notices else replies
+        return [Outbound("\n".join(ctx.notices)), *replies] if ctx.notices else replies
 
     def _leave_dialog(self, dialogs: DialogStore) -> list[str]:
         """A command ends the dialog in progress, as `_route` does: the notices that say so."""
@@ -172,13 +183,15 @@ class Troly:
     def _dispatch(
         self, session: Session, inbound: Inbound, text: str, precomputed: tuple[str, Any] | None
     ) -> list[Outbound]:
-        now = utcnow()
+        now = self.clock.now()
         user = upsert_user(session, inbound, now)
         timeout = timedelta(minutes=self.settings.dialog_timeout_minutes)
         dialogs = DialogStore(session, inbound.channel, inbound.user_id, timeout, now)
         text = dialogs.resolve_choice(text) if text else text
         ctx = Context(self, session, inbound, user, text, now, dialogs, precomputed_for=precomputed)
         replies = as_replies(self._route(ctx))
+        for hook in self.router.reply_hooks:
+            replies = hook(ctx, replies)
         if ctx.notices:
             replies.insert(0, Outbound("\n".join(ctx.notices)))
         dialogs.remember_choices(replies)
@@ -224,17 +237,17 @@ class Troly:
         log.exception("handler failed for %s message %s", _who(inbound), inbound.message_id or "-")
         try:
             with self.database.transaction() as session:
-                claim_message(session, inbound)
+                claim_message(session, inbound, self.clock.now())
         except Exception:
             log.warning("could not mark failed message %s as processed", inbound.message_id or "-")
         return [Outbound(texts.APOLOGY)]
 
 
-def create_app(settings: Settings, *, migrate: bool = True) -> Troly:
+def create_app(settings: Settings, *, migrate: bool = True, clock: Clock | None = None) -> Troly:
     """Build the app: load plugins, open the database (migrating it), let each plugin register its handlers."""
     plugins = load_plugins(settings.plugins)
     database = open_database(settings, plugins, migrate=migrate)
-    troly = Troly(settings, database, plugins)
+    troly = Troly(settings, database, plugins, clock)
     for setup in hooks(troly.plugins, "setup"):
         setup(troly)
     return troly
@@ -251,14 +264,14 @@ def open_database(settings: Settings, plugins: list[ModuleType] | None = None, *
     return database
 
 
-def claim_message(session: Session, inbound: Inbound) -> None:
+def claim_message(session: Session, inbound: Inbound, now: datetime) -> None:
     """Record the message id in this transaction; a second delivery fails here and changes nothing."""
     if not inbound.message_id:
         return
     table = cast(Table, ProcessedMessage.__table__)
     statement = (
         _insert_for(session)(table)
-        .values(channel=inbound.channel, message_id=inbound.message_id[:128], processed_at=utcnow())
+        .values(channel=inbound.channel, message_id=inbound.message_id[:128], processed_at=now)
         .on_conflict_do_nothing()
         .returning(table.c.message_id)
     )
@@ -307,6 +320,31 @@ def clean_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co"})
     return "".join(kept).strip()
+
+
+def register_core_retention(troly: Troly) -> None:
+    """The core's own growing tables: message ids outlive the channels' redelivery windows, then go."""
+    settings = troly.settings
+
+    def processed(session: Session, now: datetime) -> int:
+        cutoff = now - timedelta(days=settings.processed_retention_days)
+        return _rowcount(session.execute(delete(ProcessedMessage).where(ProcessedMessage.processed_at < cutoff)))
+
+    def dialogs(session: Session, now: datetime) -> int:
+        cutoff = now - timedelta(days=1, minutes=settings.dialog_timeout_minutes)
+        stale = DialogState.updated_at < cutoff
+        return _rowcount(session.execute(delete(DialogState).where(stale)))
+
+    def pushes(session: Session, now: datetime) -> int:
+        return outbox.prune_finished(session, now - timedelta(days=settings.push_retention_days))
+
+    troly.jobs.retain(Retention("processed_messages", "mã tin nhắn đã xử lý (chống xử lý trùng)", processed))
+    troly.jobs.retain(Retention("dialog_states", "trạng thái hội thoại đã hết hạn hơn một ngày", dialogs))
+    troly.jobs.retain(Retention("push_outbox", "tin nhắn chủ động đã gửi xong", pushes))
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _cancel(ctx: Context) -> Reply:

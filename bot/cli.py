@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot import cli_admin, server
+from bot import cli_admin, cli_jobs, server
 from bot.commands import Commands, help_of
 from bot.logs import configure_logging
 from bot.plugins import PluginError, hooks, load_plugins
@@ -24,6 +24,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     )
     commands = Commands(parser.add_subparsers(title="lệnh", metavar="LỆNH"))
     cli_admin.register_cli(commands)
+    cli_jobs.register_cli(commands)
     server.register_cli(commands)
     for register in hooks(load_plugins(settings.plugins), "register_cli"):
         register(commands)

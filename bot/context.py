@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from bot import outbox, texts
 from bot.dialogs import Dialog, DialogStore
+from bot.extensions import HELP_LINES
 from bot.messages import Inbound, Outbound
 from bot.storage.models import AuditLog, User
 
@@ -52,6 +54,32 @@ class Context:
 
     def end_dialog(self) -> None:
         self.dialogs.end()
+
+    def push(
+        self, user: User, message: Outbound, *, key: str | None = None, not_before: datetime | None = None
+    ) -> None:
+        """Send `message` to another user (or later to this one) once this message's transaction commits.
+
+        `key` makes it idempotent (queued once per key). Whether the channel still allows the push (Zalo's
+        window) is checked when it is sent; ask `can_reach(user)` first to tell the sender now.
+        """
+        outbox.push_to_user(self.session, user, message, now=self.now, key=key, not_before=not_before)
+
+    def can_reach(self, user: User) -> bool:
+        """Whether a message pushed to `user` now would be allowed by their channel (not blocked, in window)."""
+        if user.blocked:
+            return False
+        policy = self.troly.policies.get(user.channel)
+        return policy is None or policy.can_push(user.last_interaction_at, self.now)
+
+    def help_line(self) -> str:
+        """Where this user finds a person: the first plugin's text for them (an area's contact card), else the
+        generic sentence."""
+        for provider in self.troly.extensions[HELP_LINES]:
+            line = provider(self)
+            if line:
+                return line
+        return texts.HELP_LINE
 
     def audit(self, action: str, target: str = "", details: dict[str, Any] | None = None) -> None:
         """Record a privileged action by this user in the audit log, in the same transaction."""

@@ -8,10 +8,14 @@ from typing import Any
 
 from bot import texts
 from bot.context import Context, Reply
+from bot.messages import Outbound
 from bot.storage.models import Role
 from bot.textutil import fold
 
 Handler = Callable[[Context], Reply]
+# Runs after the handler, inside the same transaction, and may add to the replies (a rating, "still need a
+# person?", a log row): it receives every reply of the message and returns the replies to send.
+ReplyHook = Callable[[Context, list[Outbound]], list[Outbound]]
 
 EVENTS = ("follow", "unfollow", "location", "attachment")
 
@@ -36,6 +40,7 @@ class Router:
         self.text_handlers: list[tuple[Callable[[str], bool], Handler]] = []
         self.text_handler: Handler | None = None
         self.text_precompute: Callable[[str], Any] | None = None
+        self.reply_hooks: list[ReplyHook] = []
 
     def command(
         self,
@@ -77,6 +82,14 @@ class Router:
         """
         self.text_handler = handler
         self.text_precompute = precompute
+
+    def after(self, hook: ReplyHook) -> None:
+        """Let `hook` see (and add to) the replies of every message, in registration order.
+
+        Hooks read `Outbound.meta` to know what produced a reply; one that adds choices should add them to
+        the replies it recognises and leave the others alone.
+        """
+        self.reply_hooks.append(hook)
 
     def text_handler_for(self, text: str) -> Handler | None:
         for matches, handler in self.text_handlers:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from bot.app import Troly, create_app
 from bot.commands import Commands
 from bot.lanes import start_lanes
 from bot.plugins import hooks, make_senders
+from bot.push_delivery import PushDelivery, PushOptions
 from bot.senders import SENDERS
 from bot.settings import Settings
 from bot.workers import CORE_RUNNER
@@ -42,6 +44,8 @@ def create_web_app(troly: Troly, options: ServeOptions | None = None) -> web.App
     app[SERVE_OPTIONS] = options or ServeOptions()
     app.cleanup_ctx.append(_core_ctx)
     app.cleanup_ctx.append(_senders_ctx)
+    app.cleanup_ctx.append(_push_ctx)
+    app.cleanup_ctx.append(_jobs_ctx)
     app.router.add_get("/healthz", healthz)
     for setup_web in hooks(troly.plugins, "setup_web"):
         setup_web(troly, app)
@@ -66,6 +70,46 @@ async def _senders_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     for sender in senders.values():
         await sender.aclose()
+
+
+async def _push_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Deliver the push outbox (bot.outbox) through the senders while the server runs."""
+    troly = app[TROLY]
+    senders = troly[SENDERS] if SENDERS in troly else {}  # noqa: SIM401 - Troly is not a Mapping
+    if not senders:
+        yield
+        return
+    options = PushOptions(poll_seconds=troly.settings.push_poll_seconds)
+    delivery = PushDelivery(troly.database, senders, troly.policies, troly.clock, options)
+    stop = asyncio.Event()
+    task = asyncio.create_task(delivery.run(stop), name="push-delivery")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+async def _jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Run the plugins' scheduled jobs (bot.jobs) while the server runs; each run is claimed in the database."""
+    troly = app[TROLY]
+    stop = asyncio.Event()
+    task = asyncio.create_task(_run_jobs(troly, stop), name="jobs")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+async def _run_jobs(troly: Troly, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(troly.jobs.run_due, troly, troly.clock.now())
+        except Exception:  # the database is away: try again at the next tick
+            log.exception("scheduled jobs could not run")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=troly.settings.jobs_tick_seconds)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=6, ge=1, le=100)
     delivery_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
+    # Retention (bot.jobs: the daily "retention" job of `troly serve` and `troly prune`). Message ids must outlive
+    # the channels' redelivery (Telegram keeps an update for up to 24 h); finished push messages hold personal text.
+    processed_retention_days: int = Field(default=7, ge=2, le=3650)
+    push_retention_days: int = Field(default=30, ge=1, le=3650)
+    # `troly serve`: how often due jobs are looked for, and how often the push outbox is polled.
+    jobs_tick_seconds: float = Field(default=30.0, gt=0, le=3600)
+    push_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: Any) -> Any:

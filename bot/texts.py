@@ -27,6 +27,10 @@ ATTACHMENT_NOT_SUPPORTED = (
 )
 LOCATION_NOT_EXPECTED = "Mình đã nhận được vị trí của bạn, nhưng lúc này chưa cần đến nó. Bạn cần mình giúp gì ạ?"
 
+HELP_LINE = (
+    "Cần người hỗ trợ trực tiếp, bạn hãy liên hệ Tổ công nghệ số cộng đồng hoặc Công an xã/phường nơi bạn cư trú."
+)
+
 ROLE_NAMES = {
     "citizen": "người dân",
     "member": "thành viên Tổ công nghệ số cộng đồng",

@@ -8,10 +8,14 @@ loads it before it starts listening (`prepare`), so the first citizen never wait
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.app import Troly
 from bot.commands import Commands
 from bot.context import Context, Reply
+from bot.extensions import ANSWER_PROVIDERS, ProvidedAnswer
 from bot.messages import Choice, Outbound
+from bot.privacy import mask_personal
 from bot.services import ServiceKey
 from bot.settings import Settings
 from knowledge import formatting
@@ -20,6 +24,7 @@ from knowledge.corpus import GUIDE_KIND
 from knowledge.store import IndexSource, load_or_build
 
 ANSWERER: ServiceKey[Answerer] = ServiceKey("questions.answerer")
+PROVIDED_ANSWER_AT = 0.5  # an answer from another plugin must be at least this confident to be given
 MAX_CHOICE_VALUE_BYTES = 60
 
 
@@ -51,24 +56,52 @@ def make_answerer(settings: Settings) -> Answerer:
 
 
 def answer_question(ctx: Context) -> Reply:
-    """The answer retrieved before the transaction (`precompute` in setup), or retrieved now."""
+    """The answer retrieved before the transaction (`precompute` in setup), or retrieved now; an answer from
+    another plugin (ANSWER_PROVIDERS, e.g. a local answer for the user's area) wins when it is more confident."""
     answer = ctx.precomputed()
     if not isinstance(answer, Answer):
         answer = ctx.troly[ANSWERER].answer(ctx.text)
+    provided = best_provided(ctx)
+    if provided is not None and provided.score >= PROVIDED_ANSWER_AT and provided.score >= answer.score:
+        meta: dict[str, Any] = {"kind": "answer", "outcome": Outcome.ANSWER.value, "question": mask_personal(ctx.text)}
+        meta |= {"source_kind": provided.source.get("kind"), "source_id": provided.source.get("id")}
+        return Outbound(provided.text, choices=provided.choices, meta=meta | provided.meta | {"score": provided.score})
     return to_outbound(answer)
+
+
+def best_provided(ctx: Context) -> ProvidedAnswer | None:
+    answers = [provider(ctx, ctx.text) for provider in ctx.troly.extensions[ANSWER_PROVIDERS]]
+    return max((a for a in answers if a is not None), key=lambda a: a.score, default=None)
 
 
 def to_outbound(answer: Answer) -> Outbound:
     """The answer with the choices that fit its outcome: the full guide, the suggestions, or the topic menu."""
+    meta = answer_meta(answer)
     if answer.outcome is Outcome.ANSWER and answer.source is not None and answer.source.kind == GUIDE_KIND:
-        return Outbound(answer.text, choices=(Choice("Xem hướng dẫn đầy đủ", f"/huongdan {answer.source.id}"),))
+        choices: tuple[Choice, ...] = (Choice("Xem hướng dẫn đầy đủ", f"/huongdan {answer.source.id}"),)
+        return Outbound(answer.text, choices=choices, meta=meta)
     if answer.outcome is Outcome.SUGGEST and answer.source is not None:
         sources = [answer.source, *answer.alternatives][:3]
-        choices = [choice for choice in map(source_choice, sources) if choice is not None]
-        return Outbound(answer.text, choices=tuple(choices))
+        choices = tuple(choice for choice in map(source_choice, sources) if choice is not None)
+        return Outbound(answer.text, choices=choices, meta=meta)
     if answer.outcome is Outcome.FALLBACK:
-        return Outbound(answer.text, choices=(Choice("Danh sách chủ đề", "/huongdan"),))
-    return Outbound(answer.text)
+        return Outbound(answer.text, choices=(Choice("Danh sách chủ đề", "/huongdan"),), meta=meta)
+    return Outbound(answer.text, meta=meta)
+
+
+def answer_meta(answer: Answer) -> dict[str, Any]:
+    """What other plugins' reply hooks may read (ratings, the help desk, the question log)."""
+    source = answer.source
+    return {
+        "kind": "answer",
+        "outcome": answer.outcome.value,
+        "question": mask_personal(answer.question),
+        "topic": answer.topic,
+        "source_kind": source.kind if source else None,
+        "source_id": source.id if source else None,
+        "section": source.section if source else None,
+        "score": round(answer.score, 4),
+    }
 
 
 def source_choice(source: Source) -> Choice | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import getpass
 import sys
@@ -13,6 +14,8 @@ from typing import TextIO
 
 from bot.app import create_app
 from bot.messages import Inbound, Outbound
+from bot.push_delivery import PushDelivery
+from bot.senders import SendResult, SendStatus
 from bot.settings import Settings
 
 CHANNEL = "console"
@@ -28,16 +31,39 @@ def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     troly = create_app(settings)
     user = args.user or _login_name()
     interactive = sys.stdin.isatty()
+    image_dir = settings.data_dir / "console-images"
+    pushes = PushDelivery(troly.database, {CHANNEL: ConsoleSender(user, image_dir)}, troly.policies, troly.clock)
     try:
         if interactive:
             _enable_line_editing()
             print(BANNER)
         for line in _read_lines(interactive):
             replies = troly.handle(console_inbound(user, line))
-            write_replies(replies, sys.stdout, image_dir=settings.data_dir / "console-images")
+            write_replies(replies, sys.stdout, image_dir=image_dir)
+            asyncio.run(pushes.step())
     finally:
         troly.close()
     return 0
+
+
+class ConsoleSender:
+    """Prints messages pushed to console users (notifications, reminders) after the replies, naming the
+    recipient when it is not the person at the keyboard."""
+
+    channel = CHANNEL
+
+    def __init__(self, user: str, image_dir: Path) -> None:
+        self.user = user
+        self.image_dir = image_dir
+
+    async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
+        if chat_id != self.user:
+            sys.stdout.write(f"(tin gửi cho {chat_id})\n")
+        write_replies([message], sys.stdout, image_dir=self.image_dir)
+        return SendResult(SendStatus.SENT)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
 
 
 def console_inbound(user: str, line: str) -> Inbound:

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.storage.types import UTCDateTime, utcnow
@@ -152,3 +152,52 @@ class AuditLog(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class PushState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a delivery loop, committed before the send
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # blocked, or outside the channel's window when its turn came
+
+
+class PushMessage(Base):
+    """A message to a user that is not the reply to their own message: a notification to a team member, a
+    reminder, an alert to an operator. Written in the transaction that decided to send it (bot.outbox), sent
+    by the delivery loop of `troly serve`: a crash between the decision and the send loses nothing."""
+
+    __tablename__ = "push_outbox"
+    __table_args__ = (Index("ix_push_outbox_due", "state", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # choices, request_location, meta
+    image: Mapped[bytes | None] = mapped_column(LargeBinary)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=1)  # 0 before 1: replies owed before notices
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    state: Mapped[PushState] = mapped_column(_enum(PushState), default=PushState.QUEUED)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    worker_id: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class JobRun(Base):
+    """When each scheduled job last started, and who holds it now: with several `troly serve` processes on one
+    database, a job runs once per period, by whichever process claims it first (bot.jobs)."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    owner: Mapped[str] = mapped_column(String(64), default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")

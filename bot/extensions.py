@@ -1,0 +1,68 @@
+"""Extension points: typed lists that plugins add to and other plugins read, so features never import each other.
+
+A feature that wants to be extended declares (here, in the core) an `ExtensionPoint` with the type of what it
+accepts; any plugin adds to it in `setup(troly)` with `troly.extensions.add(POINT, item)`, and the feature reads
+`troly.extensions[POINT]`. Neither side imports the other, and a plugin left out simply adds nothing.
+
+The points a feature may use are declared at the bottom of this module, each with what it is for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from bot.messages import Choice
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+T = TypeVar("T")
+
+
+class ExtensionPoint(Generic[T]):
+    """Names a list of extensions and carries the type of its items."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ExtensionPoint({self.name!r})"
+
+
+class Extensions:
+    """What plugins added to each extension point, in the order they were added (plugin order)."""
+
+    def __init__(self) -> None:
+        self._items: dict[ExtensionPoint[Any], list[Any]] = {}
+
+    def add(self, point: ExtensionPoint[T], item: T) -> None:
+        self._items.setdefault(point, []).append(item)
+
+    def __getitem__(self, point: ExtensionPoint[T]) -> list[T]:
+        return list(self._items.get(point, ()))
+
+
+@dataclass(frozen=True, slots=True)
+class ProvidedAnswer:
+    """An answer from another source than the built-in guides and plans (for example a local answer that an
+    official published for their area). `score` is a confidence in [0, 1] comparable with the answerer's own;
+    `source` follows the `troly ask --json` contract ({"kind": "local", "id": ..., "title": ...})."""
+
+    text: str
+    score: float
+    source: dict[str, Any]
+    choices: tuple[Choice, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+# Free-text questions: each provider may answer a question for this user (area-aware) before the guides do.
+# handlers.questions consults them and keeps the most confident answer.
+ANSWER_PROVIDERS: ExtensionPoint[Callable[[Context, str], ProvidedAnswer | None]] = ExtensionPoint("answer_providers")
+
+# "Where to find a person": the first provider that returns a text for this user replaces the generic help
+# line in fallbacks, referrals and help replies (an area's contact card, for example).
+HELP_LINES: ExtensionPoint[Callable[[Context], str | None]] = ExtensionPoint("help_lines")
