@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from bot import texts
 from bot.messages import Inbound, Outbound
 from bot.senders import SENDERS
+from bot.worker_process import WorkerRole
 from bot.workers import CoreRunner, ProcessRunner, start_runner
 
 if TYPE_CHECKING:
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOTICE_AFTER = 1.0  # seconds a read-only command may take before the user is told it is being prepared
+REPORTS_NICE = 10  # a report yields the CPU to citizens' replies (on 2 cores it otherwise takes one whole)
+REPORTS = WorkerRole(name="troly-reports", prepare=False, nice=REPORTS_NICE)
 
 
 class LaneRunner:
@@ -71,7 +76,9 @@ class ReportThreadRunner:
 
     def __init__(self, troly: Troly) -> None:
         self.troly = troly
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="troly-reports")
+        self.executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="troly-reports", initializer=_lower_thread_priority
+        )
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         return await asyncio.get_running_loop().run_in_executor(self.executor, self.troly.handle, inbound)
@@ -80,13 +87,21 @@ class ReportThreadRunner:
         await asyncio.to_thread(self.executor.shutdown, wait=True)
 
 
+def _lower_thread_priority() -> None:
+    """Linux schedules threads one by one: the reports thread can yield the CPU as the reports process does."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + REPORTS_NICE)
+    except (OSError, AttributeError):
+        log.debug("cannot lower the reports thread's priority here")
+
+
 async def start_lanes(troly: Troly) -> CoreRunner:
     """The citizens' runner TROLY_CORE_WORKERS asks for (bot.workers.start_runner) and the reports lane beside
     it: one more worker process, which skips the plugins' `prepare` (it answers no free text)."""
     citizens = await start_runner(troly)
     if troly.settings.core_workers == 0:
         return LaneRunner(troly, citizens, ReportThreadRunner(troly))
-    reports = ProcessRunner(troly.settings, 1, prepare=False, name="troly-reports")
+    reports = ProcessRunner(troly.settings, 1, REPORTS)
     try:
         await reports.start()
     except BaseException:

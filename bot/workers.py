@@ -26,7 +26,7 @@ from bot.app import Troly
 from bot.messages import Inbound, Outbound
 from bot.services import ServiceKey
 from bot.settings import Settings
-from bot.worker_process import WorkerDied, WorkerProcess
+from bot.worker_process import CITIZENS, WorkerDied, WorkerProcess, WorkerRole
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,10 @@ class ProcessRunner:
     with the worker (the one case where a user gets no answer; the log says so).
     """
 
-    def __init__(self, settings: Settings, size: int, *, prepare: bool = True, name: str = "troly-core") -> None:
+    def __init__(self, settings: Settings, size: int, role: WorkerRole = CITIZENS) -> None:
         self.settings = settings
         self.size = size
-        self.prepare = prepare  # run the plugins' `prepare` in each worker (the reports lane needs no index)
-        self.name = name
+        self.role = role
         self.workers: list[WorkerProcess] = []
         self._slots = asyncio.Semaphore(size * QUEUE_PER_WORKER)
         self._someone_ready = asyncio.Event()
@@ -125,8 +124,8 @@ class ProcessRunner:
 
     async def _spawn(self) -> WorkerProcess:
         self._spawned += 1
-        name = f"{self.name}-{self._spawned}"
-        return await WorkerProcess.spawn(self.settings, name, READY_TIMEOUT, prepare=self.prepare)
+        name = f"{self.role.name}-{self._spawned}"
+        return await WorkerProcess.spawn(self.settings, name, READY_TIMEOUT, self.role)
 
     def _add(self, worker: WorkerProcess) -> None:
         asyncio.get_running_loop().add_reader(worker.connection.fileno(), self._on_readable, worker)

@@ -97,7 +97,7 @@ def enqueue_for(
         false(),
         case((can_push, null()), else_=literal(announcement.created_at, UTCDateTime())),
     ).where(*recipients)
-    session.execute(insert(OutboxItem).from_select(OUTBOX_COLUMNS, rows.order_by(User.id)))
+    session.execute(insert(OutboxItem).from_select(OUTBOX_COLUMNS, rows))
     # Counted, not taken from the rowcount: Python's sqlite3 reports none for a statement that starts with WITH.
     queued = select(func.count()).where(OutboxItem.announcement_id == announcement.id)
     return int(session.scalar(queued) or 0)
