@@ -152,7 +152,7 @@ async def with_reports(
 def server_env(fake: FakeTelegram, port: int, data_dir: str, database_url: str, args: argparse.Namespace) -> dict:
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": args.code or str(ROOT),
         "TROLY_DATA_DIR": data_dir,
         "TROLY_DATABASE_URL": database_url,
         "TROLY_PORT": str(port),
@@ -220,6 +220,7 @@ def main() -> None:
     parser.add_argument("--core-workers", type=int, default=None, help="TROLY_CORE_WORKERS (default: the default)")
     parser.add_argument("--official", type=int, default=500_000_000, help="Telegram id of a province official")
     parser.add_argument("--area", default="MP", help="the province's code")
+    parser.add_argument("--code", default="", help="serve and export with the troly checkout in this directory")
     args = parser.parse_args()
     with province(args) as url:
         asyncio.run(run(args, url))

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, text
 
 VIETNAM_OFFSET = timedelta(hours=7)
 SUBTREE = (
-    "WITH RECURSIVE sub(id) AS (SELECT CAST(:root AS INTEGER) UNION ALL SELECT a.id FROM areas a JOIN sub ON a.parent_id = sub.id) "
+    "WITH RECURSIVE sub(id) AS (SELECT CAST(:root AS INTEGER) "
+    "UNION ALL SELECT a.id FROM areas a JOIN sub ON a.parent_id = sub.id) "
 )
 TOTALS = (
     SUBTREE + "SELECT count(*), count(DISTINCT household_id), sum(people_helped), "
