@@ -103,10 +103,13 @@ async def exports(env: dict[str, str], area: str, month: tuple[date, date], stop
             args = ["report", "visits", "--area", area, *span, "--format", "xlsx", "-o", f"{folder}/thang.xlsx"]
             started = time.monotonic()
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", *args, env=env, stderr=asyncio.subprocess.DEVNULL
+                sys.executable, "-m", "bot", *args, env=env, stderr=asyncio.subprocess.PIPE
             )
-            if await process.wait() != 0:
-                raise SystemExit("the export failed")
+            _, errors = await process.communicate()
+            if process.returncode != 0:  # counted, not fatal: the code before issue 17 met "database is locked"
+                failed = errors.decode().strip().splitlines()
+                print(f"  export failed after {time.monotonic() - started:.1f} s: {failed[-1] if failed else '?'}")
+                continue
             seconds.append(time.monotonic() - started)
     return seconds
 

@@ -97,8 +97,11 @@ def _lower_thread_priority() -> None:
 
 async def start_lanes(troly: Troly) -> CoreRunner:
     """The citizens' runner TROLY_CORE_WORKERS asks for (bot.workers.start_runner) and the reports lane beside
-    it: one more worker process, which skips the plugins' `prepare` (it answers no free text)."""
+    it: one more worker process, which skips the plugins' `prepare` (it answers no free text) and runs at a
+    lower CPU priority."""
     citizens = await start_runner(troly)
+    if not any(command.read_only for command in troly.router.commands.values()):
+        return citizens  # no plugin has a report: no lane to keep apart
     if troly.settings.core_workers == 0:
         return LaneRunner(troly, citizens, ReportThreadRunner(troly))
     reports = ProcessRunner(troly.settings, 1, REPORTS)
