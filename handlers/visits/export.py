@@ -1,8 +1,8 @@
 """One row per visit for `troly report visits`, written as CSV (UTF-8 with BOM) or XLSX, streamed.
 
 A province's month is tens of thousands of visits: the rows come from one joined SELECT read in batches (a
-server-side cursor on PostgreSQL) and go straight to the file (openpyxl's write-only mode keeps a row in
-memory only until it is written), so memory stays flat whatever the size of the export.
+server-side cursor on PostgreSQL) and go straight to the file (handlers.visits.xlsx writes each row into the
+zip as it comes), so memory stays flat whatever the size of the export.
 
 The BOM is there because Excel, which most ward offices open reports with, reads a CSV without one in the
 local code page and garbles every Vietnamese letter; LibreOffice and Python's "utf-8-sig" read it fine.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import IO, Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Area, Team, User
+from handlers.visits import xlsx
 from handlers.visits.catalogue import OUTCOME_LABELS, service_labels
 from handlers.visits.models import Household, Visit
 from handlers.visits.records import VIETNAM
@@ -41,6 +42,7 @@ HEADER = (
     "Ghi chú",
 )
 WIDTHS = (8, 17, 12, 20, 28, 20, 32, 22, 40, 10, 10, 40)
+SHEET = "Lượt thăm"
 BATCH = 2000  # rows fetched at a time
 Row = tuple[object, ...]
 OUTCOMES = {outcome.value: label for outcome, label in OUTCOME_LABELS.items()}
@@ -64,7 +66,7 @@ def visit_rows(session: Session, scope: Scope, start: date | None, end: date | N
     for visit_id, at, code, area, team, member, member_id, address, head, services, outcome, people, note in rows:
         yield (
             visit_id,
-            at.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M"),
+            at.astimezone(VIETNAM).replace(tzinfo=None),  # local time: what a spreadsheet shows
             code,
             area,
             team or "",
@@ -91,7 +93,7 @@ def write_csv(rows: Iterable[Row], target: IO[bytes]) -> int:
     writer.writerow(HEADER)
     count = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([f"{cell:%Y-%m-%d %H:%M}" if isinstance(cell, datetime) else cell for cell in row])
         count += 1
     text.flush()
     text.detach()  # leave `target` open for the caller
@@ -99,28 +101,8 @@ def write_csv(rows: Iterable[Row], target: IO[bytes]) -> int:
 
 
 def write_xlsx(rows: Iterable[Row], target: IO[bytes]) -> int:
-    """Write a workbook of one sheet row by row (write-only mode), with a bold frozen header; returns the rows."""
-    from openpyxl import Workbook  # imported when an export is asked for: it takes a while to import
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Lượt thăm")
-    sheet.freeze_panes = "A2"
-    for column, width in enumerate(WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    bold = Font(bold=True)
-    header = [WriteOnlyCell(sheet, value=title) for title in HEADER]
-    for cell in header:
-        cell.font = bold
-    sheet.append(header)
-    count = 0
-    for row in rows:
-        sheet.append(row)
-        count += 1
-    workbook.save(target)
-    return count
+    """One sheet, a bold frozen header with a filter, times as real dates; rows written as they come."""
+    return xlsx.write_sheet(target, SHEET, HEADER, WIDTHS, rows)
 
 
 def to_csv(rows: Iterable[Row]) -> bytes:
