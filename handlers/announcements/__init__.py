@@ -22,7 +22,7 @@ def setup(troly: Troly) -> None:
     router.command("huydangky", subscriptions.unsubscribe_command, description="Ngừng nhận thông báo")
     router.dialog(subscriptions.DIALOG, subscriptions.subscribe_dialog)
     router.command("thongbao", compose.start, description="Gửi thông báo cho người dân", roles=OFFICIALS)
-    router.dialog(compose.DIALOG, compose.step)
+    router.dialog(compose.DIALOG, compose.step, roles=OFFICIALS)
     router.command(
         "ketquathongbao",
         results.show_results,

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.areas import subtree
+from bot.areas import subtree, subtree_ids
 from bot.context import Context, Reply
 from bot.messages import Choice, Outbound
 from bot.storage.models import Area
@@ -132,6 +132,9 @@ def _count(ctx: Context, data: dict[str, Any]) -> Preview:
 
 
 def _queue(ctx: Context, data: dict[str, Any]) -> Reply:
+    if ctx.user.area_id is None or data["area_id"] not in subtree_ids(ctx.session, ctx.user.area_id):
+        ctx.end_dialog()  # the official was moved to another area since choosing the recipients
+        return texts.AREA_CHANGED
     target, send_at = Target(data["target"]), _send_at(ctx, data)
     announcement = Announcement(
         text=data["text"],

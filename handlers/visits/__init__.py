@@ -24,8 +24,8 @@ def setup(troly: Troly) -> None:
     router.command(
         "baocao", summary.show_report, description="Xem báo cáo lượt thăm hộ dân", roles=REPORT_READERS, read_only=True
     )
-    router.dialog(dialog.NAME, dialog.handle)
-    router.dialog(actions.DELETE_DIALOG, actions.confirm_delete)
+    router.dialog(dialog.NAME, dialog.handle, roles=loggers)
+    router.dialog(actions.DELETE_DIALOG, actions.confirm_delete, roles=loggers)
     router.text(commands.stale_button, when=commands.is_stale_button)
 
 

@@ -1,8 +1,9 @@
 """One row per visit for `troly report visits`, written as CSV (UTF-8 with BOM) or XLSX, streamed.
 
 A province's month is tens of thousands of visits: the rows come from one joined SELECT read in batches (a
-server-side cursor on PostgreSQL) and go straight to the file (handlers.visits.xlsx writes each row into the
-zip as it comes), so memory stays flat whatever the size of the export.
+server-side cursor on PostgreSQL) and go straight to the file (bot.spreadsheets streams them, each row into the
+zip as it comes), so memory stays flat whatever the size of the export. Like every spreadsheet troly writes,
+text members and users typed can never become a live formula (bot.spreadsheets.safe_cell).
 
 The BOM is there because Excel, which most ward offices open reports with, reads a CSV without one in the
 local code page and garbles every Vietnamese letter; LibreOffice and Python's "utf-8-sig" read it fine.
@@ -10,18 +11,17 @@ local code page and garbles every Vietnamese letter; LibreOffice and Python's "u
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import spreadsheets
 from bot.storage.models import Area, Team, User
-from handlers.visits import xlsx
 from handlers.visits.catalogue import OUTCOME_LABELS, service_labels
 from handlers.visits.models import Household, Visit
 from handlers.visits.records import VIETNAM
@@ -87,22 +87,13 @@ def _services(service_list: str) -> str:
 
 
 def write_csv(rows: Iterable[Row], target: IO[bytes]) -> int:
-    """Write the header and rows to a binary stream as they come; returns the number of rows."""
-    text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="", write_through=False)
-    writer = csv.writer(text)
-    writer.writerow(HEADER)
-    count = 0
-    for row in rows:
-        writer.writerow([f"{cell:%Y-%m-%d %H:%M}" if isinstance(cell, datetime) else cell for cell in row])
-        count += 1
-    text.flush()
-    text.detach()  # leave `target` open for the caller
-    return count
+    """Write the header and rows to a binary stream as they come (formula-safe); returns the number of rows."""
+    return spreadsheets.write_csv(HEADER, rows, target)
 
 
 def write_xlsx(rows: Iterable[Row], target: IO[bytes]) -> int:
     """One sheet, a bold frozen header with a filter, times as real dates; rows written as they come."""
-    return xlsx.write_sheet(target, SHEET, HEADER, WIDTHS, rows)
+    return spreadsheets.write_xlsx(HEADER, rows, target, title=SHEET, widths=WIDTHS)
 
 
 def to_csv(rows: Iterable[Row]) -> bytes:

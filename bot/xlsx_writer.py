@@ -1,10 +1,11 @@
-"""A one-sheet XLSX written row by row into the zip as the rows come: the per-visit export of a whole province.
+"""A one-sheet XLSX written row by row into the zip as the rows come (bot.spreadsheets.write_xlsx calls it with
+formula-safe cells): a province's month of visits, or any long export, with flat memory.
 
-Why not openpyxl (which reads these files in the tests, and which other reports use): its write-only mode spent
-3.3-4.6 s of CPU on the 45,000 × 12 cells of a province's month on the reference machine, most of the 5 s the
-export may take; writing the same SpreadsheetML directly costs 0.4-0.8 s. The format is the small, stable
-subset every spreadsheet reads: inline strings, numbers, dates as serial numbers with a date format, a bold
-frozen header with a filter, column widths. Memory stays flat: only the zip's compressor buffers anything.
+Why not openpyxl (which reads these files in the tests, and writes the small styled reports): its write-only
+mode spent 3.3-4.6 s of CPU on the 45,000 × 12 cells of a province's month on the reference machine, most of
+the 5 s the export may take; writing the same SpreadsheetML directly costs 0.4-0.8 s. The format is the small,
+stable subset every spreadsheet program reads: inline strings, numbers, dates as serial numbers with a date
+format, a bold frozen header with a filter, column widths.
 """
 
 from __future__ import annotations

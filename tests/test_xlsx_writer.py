@@ -10,7 +10,7 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 
-from handlers.visits.xlsx import write_sheet
+from bot.xlsx_writer import write_sheet
 
 HEADER = ("Mã", "Thời gian", "Ghi chú", "Số người", "Tỷ lệ")
 
