@@ -7,9 +7,18 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.app import open_database
-from bot.areas import AreaImportError, area_by_code, import_areas, parse_areas_csv, render_tree
+from bot.app import Troly, create_app, open_database
+from bot.areas import (
+    AreaImportError,
+    area_by_code,
+    import_areas,
+    parse_areas_csv,
+    parse_population_csv,
+    render_tree,
+    set_population,
+)
 from bot.commands import Commands
+from bot.extensions import MEMBERSHIP_CHANGED
 from bot.invites import INVITABLE_ROLES, create_invite, default_team
 from bot.settings import Settings
 from bot.storage.models import Area, AuditLog, Role, User
@@ -22,8 +31,14 @@ def register_cli(commands: Commands) -> None:
     areas = commands.group("areas", help="Quản lý danh sách khu vực hành chính")
     areas.add(
         "import",
-        help="Nhập khu vực từ tệp CSV (code,name,level,parent_code)",
+        help="Nhập khu vực từ tệp CSV (code,name,level,parent_code, có thể thêm households,adults)",
         run=run_areas_import,
+        configure=lambda p: p.add_argument("file", type=Path, help="đường dẫn tệp CSV"),
+    )
+    areas.add(
+        "population",
+        help="Nhập số hộ và số người trưởng thành của các khu vực từ tệp CSV (code,households,adults)",
+        run=run_areas_population,
         configure=lambda p: p.add_argument("file", type=Path, help="đường dẫn tệp CSV"),
     )
     areas.add("list", help="Xem cây khu vực", run=run_areas_list)
@@ -69,6 +84,21 @@ def run_areas_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_areas_population(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        rows = parse_population_csv(args.file.read_text(encoding="utf-8"))
+        with open_database(settings).transaction() as session:
+            count = set_population(session, rows)
+    except OSError as error:
+        print(f"Không đọc được tệp {args.file}: {error.strerror}")
+        return 1
+    except (AreaImportError, UnicodeDecodeError) as error:
+        print(f"Không nhập gì cả, vì tệp có lỗi:\n{error}")
+        return 1
+    print(f"Đã cập nhật số dân của {count} khu vực.")
+    return 0
+
+
 def run_areas_list(settings: Settings, _args: argparse.Namespace) -> int:
     with open_database(settings).transaction() as session:
         tree = render_tree(session.scalars(select(Area)))
@@ -88,7 +118,15 @@ def run_users_grant(settings: Settings, args: argparse.Namespace) -> int:
     if role in {Role.MEMBER, Role.LEADER, Role.OFFICIAL} and not args.area:
         print(f"Vai trò {role.value} cần --area (mã khu vực).")
         return 1
-    with open_database(settings).transaction() as session:
+    troly = create_app(settings)  # the plugins' MEMBERSHIP_CHANGED hooks run in the same transaction
+    try:
+        return _grant(troly, args, role)
+    finally:
+        troly.close()
+
+
+def _grant(troly: Troly, args: argparse.Namespace, role: Role) -> int:
+    with troly.database.transaction() as session:
         area = area_by_code(session, args.area) if args.area else None
         if args.area and area is None:
             print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
@@ -110,6 +148,8 @@ def run_users_grant(settings: Settings, args: argparse.Namespace) -> int:
                 details={"role": role.value, "area": args.area},
             )
         )
+        for changed in troly.extensions[MEMBERSHIP_CHANGED]:
+            changed(session, user, troly.clock.now())
     print(f"Đã cấp vai trò {role.value} cho {args.channel}:{args.user_id}.")
     return 0
 

@@ -6,17 +6,16 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.writer_lock import WriterLock
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # A report beside the bot takes one core at most (no parallel workers), and is not compiled: JIT took 0.4 s of
@@ -57,13 +56,14 @@ class Database:
 
     @contextmanager
     def read_only(self) -> Iterator[Session]:
-        """A session for reading only (reports, exports): one consistent snapshot, and never the writer lock.
+        """A session for reading only (reports, exports, web pages): one consistent snapshot, never the writer lock.
 
         On SQLite, a deferred transaction on its own connections with `PRAGMA query_only`: WAL lets it read
         while writers commit, so a long export holds up no one. On PostgreSQL, a READ ONLY transaction at
         REPEATABLE READ (every query of a report sees the same data) that uses one core (READER_SETTINGS). A
-        write fails loudly on both. Nothing is committed; an in-memory SQLite database has no second
-        connection, so it reads in a write transaction.
+        write fails loudly on both. Nothing is committed, and the objects it loaded stay readable afterwards
+        (detached first, so the rollback does not expire them). An in-memory SQLite database has no second
+        connection: it reads in a write transaction.
         """
         if self._readers is None:
             with self.transaction() as session:
@@ -75,21 +75,46 @@ class Database:
                     session.execute(text(READER_SETTINGS))
                 yield session
             finally:
+                session.expunge_all()
                 session.rollback()
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """`read_only`, by the name the web console's pages use."""
+        with self.read_only() as session:
+            yield session
+
     def upgrade(self, revision: str = "heads") -> None:
-        """Apply Alembic migrations (every branch's head by default)."""
+        """Apply Alembic migrations (every branch's head by default). Alembic is imported here, not with the
+        module: commands that never migrate (`troly ask`) start without it."""
+        from alembic import command
+
         with self.engine.begin() as connection:
             config = alembic_config(connection, self.migrations)
             command.upgrade(config, revision)
 
+    def ping(self) -> None:
+        """Connect and run a trivial query: an unreachable server or an unopenable file fails here."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def probe_write(self) -> None:
+        """A write that changes nothing, after migrating: a read-only database (file permissions, a replica,
+        default_transaction_read_only, missing privileges) fails here rather than on a user's first message."""
+        with self.transaction() as session:
+            session.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 1 = 0"))
+
     def current_revisions(self) -> set[str]:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as connection:
             return set(MigrationContext.configure(connection).get_current_heads())
 
     def is_up_to_date(self) -> bool:
         """Every head is applied. A feature branch that `depends_on` a core revision makes that revision an
         ancestor of the branch head, so Alembic records only the branch head: compare with ancestors too."""
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory.from_config(alembic_config(None, self.migrations))
         current = tuple(self.current_revisions())
         applied = {revision.revision for revision in script.iterate_revisions(current, "base")} if current else set()
@@ -106,6 +131,8 @@ class Database:
 def alembic_config(connection: Any = None, migrations: Sequence[Path] = ()) -> Config:
     """An Alembic configuration built in code, so no alembic.ini has to be found on disk: the core's versions
     and each loaded plugin's."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
@@ -130,7 +157,8 @@ def _sqlite_writer_lock(url: str) -> WriterLock | None:
 def _create_engine(url: str, *, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        # A server that never answers fails within seconds instead of the operating system's TCP timeout.
+        return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 10})
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
@@ -175,5 +203,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin_immediate(connection: Any) -> None:
     """Take the write lock at BEGIN: a deferred transaction that later writes can fail with 'database is
-    locked' when another writer got there first, which busy_timeout cannot wait out."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    locked' when another writer got there first, which busy_timeout cannot wait out. Read-only sessions
+    (`Database.reading`) begin deferred instead, and never take it."""
+    read_only = connection.get_execution_options().get("troly_read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -9,11 +9,12 @@ from bot.app import Troly
 from bot.storage.models import Role
 from handlers.announcements import compose, results, subscriptions
 from handlers.announcements.cli import register_cli
+from handlers.announcements.console import console_pages
 from handlers.announcements.serve import delivery_context
 
 OFFICIALS = {Role.OFFICIAL, Role.ADMIN}
 
-__all__ = ["register_cli", "setup", "setup_web"]
+__all__ = ["console_pages", "register_cli", "setup", "setup_web"]
 
 
 def setup(troly: Troly) -> None:
