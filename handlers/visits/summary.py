@@ -11,6 +11,7 @@ from bot.extensions import REPORT_SECTIONS
 from bot.messages import Outbound
 from handlers.visits import reports
 from handlers.visits.catalogue import OUTCOME_LABELS, SERVICE_BY_CODE, Outcome
+from handlers.visits.chart import render_chart
 from handlers.visits.records import VIETNAM
 from handlers.visits.reports import Scope, Stats
 
@@ -41,8 +42,6 @@ def report_text(session: Session, scope: Scope, today: date) -> tuple[str, bytes
     lines.append(f"Hộ đang hẹn lại, cần quay lại: {reports.pending_follow_ups(session, scope)}")
     lines.append(_trend_line(trend))
     lines += _breakdown(session, scope, month_from, today)
-    from handlers.visits.chart import render_chart  # matplotlib takes a second to import: not for every CLI run
-
     return "\n".join(lines), render_chart(scope.title, trend, month.services)
 
 
