@@ -8,6 +8,7 @@ database work and CPU-bound retrieval, and async adapters call it in a worker th
 from __future__ import annotations
 
 import logging
+import time
 import unicodedata
 from datetime import datetime, timedelta
 from types import ModuleType
@@ -16,7 +17,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import outbox, texts
@@ -24,9 +25,11 @@ from bot.channels import ChannelPolicy
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Reply, as_replies
 from bot.dialogs import DialogStore
+from bot.errors import OperatorError, is_read_only, read_only_message, unreachable_message
 from bot.extensions import CANCEL_HOOKS, Extensions
 from bot.jobs import Jobs, Retention
 from bot.messages import Inbound, Outbound, check_inbound
+from bot.metrics import CORE_METRICS, Metrics
 from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
 from bot.privacy import mask_user_id
 from bot.router import Command, Router, is_cancel_word, parse_command
@@ -58,6 +61,9 @@ class Troly:
         self.extensions = Extensions()
         self.jobs = Jobs()
         self.policies: dict[str, ChannelPolicy] = channel_policies(plugins)
+        self.metrics = Metrics(CORE_METRICS)
+        for definitions in hooks(plugins, "metric_definitions"):
+            self.metrics.define(definitions())
         self.router.command("huy", _cancel, description="Hủy thao tác đang làm dở")
         register_core_retention(self)
 
@@ -80,10 +86,13 @@ class Troly:
         message (an adapter let a number through where text belongs) gets the apology instead of taking a
         core worker process down with it.
         """
+        started = time.perf_counter()
         try:
             return self._handle(inbound)
         except Exception:
             return self._apologise(inbound)
+        finally:
+            self.metrics.observe("troly_core_seconds", time.perf_counter() - started)
 
     def _handle(self, inbound: Inbound) -> list[Outbound]:
         check_inbound(inbound)
@@ -254,6 +263,7 @@ class Troly:
 
     def _apologise(self, inbound: Inbound) -> list[Outbound]:
         log.exception("handler failed for %s message %s", _who(inbound), inbound.message_id or "-")
+        self.metrics.count("troly_handler_errors_total")
         try:
             with self.database.transaction() as session:
                 claim_message(session, inbound, self.clock.now())
@@ -274,12 +284,27 @@ def create_app(settings: Settings, *, migrate: bool = True, clock: Clock | None 
 
 def open_database(settings: Settings, plugins: list[ModuleType] | None = None, *, migrate: bool = True) -> Database:
     """The configured database with the migrations of the configured plugins, upgraded unless told not to:
-    every command can run on a fresh data directory."""
+    every command can run on a fresh data directory. An unreachable or read-only database stops here with a
+    message for the operator (bot.errors), not at the first user's message."""
     if plugins is None:
         plugins = load_plugins(settings.plugins)
-    database = Database(settings.resolved_database_url, migrations=migration_dirs(plugins))
+    url = settings.resolved_database_url
+    database = Database(url, migrations=migration_dirs(plugins))
+    try:
+        database.ping()
+    except DBAPIError as error:
+        database.dispose()
+        message = read_only_message() if is_read_only(error) else unreachable_message(url, error)
+        raise OperatorError(message) from error
     if migrate:
-        database.upgrade()
+        try:
+            database.upgrade()
+            database.probe_write()
+        except DBAPIError as error:
+            database.dispose()
+            if is_read_only(error):
+                raise OperatorError(read_only_message()) from error
+            raise
     return database
 
 

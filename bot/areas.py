@@ -12,6 +12,7 @@ from sqlalchemy import CTE, Select, select
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Area, AreaLevel
+from bot.vocabulary import level_label, parse_level
 
 HEADER = ["code", "name", "level", "parent_code"]
 POPULATION = ["households", "adults"]  # optional extra columns of `areas import`, the file of `areas population`
@@ -52,18 +53,22 @@ def parse_areas_csv(text: str) -> list[AreaRow]:
         if len(cells) != len(header):
             problems.append(f"dòng {line}: cần {len(header)} cột, có {len(cells)}")
             continue
-        code, name, level, parent = (cell.strip() for cell in cells[:4])
+        code, name, level_text, parent = (cell.strip() for cell in cells[:4])
+        level = parse_level(level_text)
         figures = _population(line, cells[4:], problems)
         if not code or not name:
             problems.append(f"dòng {line}: thiếu mã hoặc tên")
-        elif level not in {item.value for item in AreaLevel}:
-            problems.append(f"dòng {line}: cấp '{level}' không hợp lệ (province, commune hoặc village)")
+        elif level is None:
+            problems.append(
+                f"dòng {line}: cấp '{level_text}' không hợp lệ (tỉnh, xã/phường, thôn/tổ dân phố; "
+                "hoặc province, commune, village)"
+            )
         elif code in seen:
             problems.append(f"dòng {line}: mã '{code}' bị lặp")
         else:
             seen.add(code)
             name = unicodedata.normalize("NFC", name)
-            rows.append(AreaRow(line, code, name, AreaLevel(level), parent, *figures))
+            rows.append(AreaRow(line, code, name, level, parent, *figures))
     if problems:
         raise AreaImportError(problems)
     return rows
@@ -154,7 +159,7 @@ def _parent_problem(row: AreaRow, existing: dict[str, Area], rows: list[AreaRow]
     if parent_level is None:
         return f"dòng {row.line}: không tìm thấy khu vực cấp trên '{row.parent_code}'"
     if _DEPTH[parent_level] != _DEPTH[row.level] - 1:
-        return f"dòng {row.line}: cấp trên của một {row.level.value} phải ở cấp ngay trên nó"
+        return f"dòng {row.line}: cấp trên của một {level_label(row.level)} phải ở cấp ngay trên nó"
     return None
 
 
@@ -197,7 +202,7 @@ def render_tree(areas: Iterable[Area]) -> str:
 
     def walk(parent_id: int | None, depth: int) -> None:
         for area in children.get(parent_id, []):
-            lines.append(f"{'  ' * depth}{area.code}  {area.name}  ({area.level.value})")
+            lines.append(f"{'  ' * depth}{area.code}  {area.name}  ({level_label(area.level)})")
             walk(area.id, depth + 1)
 
     walk(None, 0)

@@ -104,7 +104,7 @@ async def start_lanes(troly: Troly) -> CoreRunner:
         return citizens  # no plugin has a report: no lane to keep apart
     if troly.settings.core_workers == 0:
         return LaneRunner(troly, citizens, ReportThreadRunner(troly))
-    reports = ProcessRunner(troly.settings, 1, REPORTS)
+    reports = ProcessRunner(troly.settings, 1, troly.metrics, REPORTS)
     try:
         await reports.start()
     except BaseException:

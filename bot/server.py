@@ -1,4 +1,4 @@
-"""`troly serve`: one aiohttp server for every channel's webhook, plus /healthz.
+"""`troly serve`: one aiohttp server for every channel's webhook, plus /healthz and /metrics (Prometheus).
 
 The core builds the application and the senders; each channel plugin adds its routes and background tasks in
 `setup_web`, so the server knows nothing about Telegram or Zalo.
@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from bot.app import Troly, create_app
-from bot.commands import Commands
 from bot.lanes import start_lanes
+from bot.metered import MeteredRunner, ServerCollector, meter_sender
 from bot.plugins import hooks, make_senders
 from bot.push_delivery import PushDelivery, PushOptions
 from bot.senders import SENDERS
@@ -47,6 +48,8 @@ def create_web_app(troly: Troly, options: ServeOptions | None = None) -> web.App
     app.cleanup_ctx.append(_push_ctx)
     app.cleanup_ctx.append(_jobs_ctx)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    troly.metrics.register_once("server", ServerCollector(troly))
     for setup_web in hooks(troly.plugins, "setup_web"):
         setup_web(troly, app)
     return app
@@ -56,7 +59,7 @@ async def _core_ctx(app: web.Application) -> AsyncIterator[None]:
     """The core's runners (citizens' and reports' lanes: threads or worker processes), ready before the server
     listens."""
     troly = app[TROLY]
-    runner = await start_lanes(troly)
+    runner = MeteredRunner(await start_lanes(troly), troly.metrics)
     troly[CORE_RUNNER] = runner
     yield
     await runner.aclose()
@@ -64,7 +67,7 @@ async def _core_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _senders_ctx(app: web.Application) -> AsyncIterator[None]:
     troly = app[TROLY]
-    senders = make_senders(troly)
+    senders = {channel: meter_sender(sender, troly.metrics) for channel, sender in make_senders(troly).items()}
     troly[SENDERS] = senders
     log.info("channels configured: %s", ", ".join(sorted(senders)) or "none (console only)")
     yield
@@ -125,20 +128,17 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": True, "channels": channels})
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus' text format. Behind the reverse proxy this path is for the monitoring host only
+    (deploy/nginx/troly.conf); the workers' counts arrive with their replies (bot/metrics.py)."""
+    troly = request.app[TROLY]
+    body = await asyncio.to_thread(troly.metrics.exposition)  # collectors may query the database
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
 def _ping_database(troly: Troly) -> None:
     with troly.database.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
-
-
-def register_cli(commands: Commands) -> None:
-    commands.add(
-        "serve",
-        help="Chạy máy chủ nhận tin nhắn từ Telegram và Zalo (webhook) cùng /healthz",
-        run=run_serve,
-        configure=lambda p: p.add_argument(
-            "--polling", action="store_true", help="Telegram: lấy tin bằng getUpdates thay vì webhook"
-        ),
-    )
 
 
 def run_serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """One core worker process and the server's end of the pipe to it (used by bot.workers.ProcessRunner).
 
 The protocol is a duplex pipe of pickled objects: the worker sends `READY` once its app is built, then
-answers each `Inbound` with the `list[Outbound]` of `Troly.handle`, in order; `None` asks it to stop. The server
+answers each `Inbound` with the `list[Outbound]` of `Troly.handle` and the metric events recorded meanwhile
+(bot/metrics.py), in order; `None` asks it to stop. The server
 reads the pipe from its event loop (`add_reader`), so no thread of the server waits on it.
 """
 
@@ -14,6 +15,7 @@ import multiprocessing
 import os
 import signal
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -21,12 +23,16 @@ from multiprocessing.process import BaseProcess
 from bot.app import create_app
 from bot.logs import configure_logging
 from bot.messages import Inbound, Outbound
+from bot.metrics import Event
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 READY = "ready"
 STOP_GRACE = 30.0  # seconds a worker gets to finish the message it is handling before it is killed
+
+
+MetricsSink = Callable[[list[Event]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +62,10 @@ class WorkerDied(Exception):
 class WorkerProcess:
     """A spawned worker, the messages sent to it that await replies (it answers in order), and its pipe."""
 
-    def __init__(self, process: BaseProcess, connection: Connection) -> None:
+    def __init__(self, process: BaseProcess, connection: Connection, on_metrics: MetricsSink | None = None) -> None:
         self.process = process
         self.connection = connection
+        self.on_metrics = on_metrics
         self.waiting: deque[asyncio.Future[list[Outbound]]] = deque()
         self.alive = True
 
@@ -68,7 +75,12 @@ class WorkerProcess:
 
     @classmethod
     async def spawn(
-        cls, settings: Settings, name: str, ready_timeout: float, role: WorkerRole = CITIZENS
+        cls,
+        settings: Settings,
+        name: str,
+        ready_timeout: float,
+        on_metrics: MetricsSink | None = None,
+        role: WorkerRole = CITIZENS,
     ) -> WorkerProcess:
         """Start a worker and wait until it has built its app; RuntimeError if it dies or takes too long."""
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads and a loop
@@ -76,7 +88,7 @@ class WorkerProcess:
         process = context.Process(target=serve, args=(settings, theirs, role), name=name, daemon=True)
         await asyncio.to_thread(process.start)
         theirs.close()
-        worker = cls(process, ours)
+        worker = cls(process, ours, on_metrics)
         try:
             if not await asyncio.to_thread(ours.poll, ready_timeout):
                 raise RuntimeError(f"core worker {name} did not start within {ready_timeout:.0f} s")
@@ -100,7 +112,9 @@ class WorkerProcess:
         """Hand every reply that has arrived to its waiting message; False once the worker is gone."""
         try:
             while self.connection.poll():
-                replies = self.connection.recv()
+                replies, events = self.connection.recv()
+                if self.on_metrics is not None:
+                    self.on_metrics(events)
                 future = self.waiting.popleft()
                 if not future.done():
                     future.set_result(replies)
@@ -138,6 +152,7 @@ def serve(settings: Settings, connection: Connection, role: WorkerRole = CITIZEN
     if role.nice:
         lower_priority(role.nice)
     troly = create_app(settings, migrate=False)  # the server migrated before starting its workers
+    troly.metrics.ship()  # counted here, exposed by the server
     if role.prepare:
         troly.prepare()
     connection.send(READY)
@@ -149,6 +164,7 @@ def serve(settings: Settings, connection: Connection, role: WorkerRole = CITIZEN
                 return
             if inbound is None:
                 return
-            connection.send(troly.handle(inbound))
+            replies = troly.handle(inbound)
+            connection.send((replies, troly.metrics.drain()))
     finally:
         troly.close()

@@ -24,6 +24,7 @@ from typing import Protocol
 from bot import texts
 from bot.app import Troly
 from bot.messages import Inbound, Outbound
+from bot.metrics import Metrics
 from bot.services import ServiceKey
 from bot.settings import Settings
 from bot.worker_process import CITIZENS, WorkerDied, WorkerProcess, WorkerRole
@@ -68,9 +69,12 @@ class ProcessRunner:
     with the worker (the one case where a user gets no answer; the log says so).
     """
 
-    def __init__(self, settings: Settings, size: int, role: WorkerRole = CITIZENS) -> None:
+    def __init__(
+        self, settings: Settings, size: int, metrics: Metrics | None = None, role: WorkerRole = CITIZENS
+    ) -> None:
         self.settings = settings
         self.size = size
+        self.metrics = metrics or Metrics()  # the workers' counts are added here (bot/metrics.py)
         self.role = role
         self.workers: list[WorkerProcess] = []
         self._slots = asyncio.Semaphore(size * QUEUE_PER_WORKER)
@@ -125,7 +129,7 @@ class ProcessRunner:
     async def _spawn(self) -> WorkerProcess:
         self._spawned += 1
         name = f"{self.role.name}-{self._spawned}"
-        return await WorkerProcess.spawn(self.settings, name, READY_TIMEOUT, self.role)
+        return await WorkerProcess.spawn(self.settings, name, READY_TIMEOUT, self.metrics.apply, self.role)
 
     def _add(self, worker: WorkerProcess) -> None:
         asyncio.get_running_loop().add_reader(worker.connection.fileno(), self._on_readable, worker)
@@ -150,6 +154,7 @@ class ProcessRunner:
         if self._closing:
             return
         log.error("core worker pid %s ended (exit code %s); starting a new one", worker.pid, worker.process.exitcode)
+        self.metrics.count("troly_core_worker_restarts_total")
         task = asyncio.create_task(self._replace(worker), name="core-worker-replace")
         self._replacements.add(task)
         task.add_done_callback(self._replacements.discard)
@@ -175,6 +180,6 @@ async def start_runner(troly: Troly) -> CoreRunner:
     size = troly.settings.core_workers
     if size == 0:
         return ThreadRunner(troly)
-    runner = ProcessRunner(troly.settings, size)
+    runner = ProcessRunner(troly.settings, size, troly.metrics)
     await runner.start()
     return runner

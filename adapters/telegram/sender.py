@@ -71,6 +71,7 @@ class TelegramSender:
         self._replies_idle.set()
         self._bulk_turn = asyncio.Lock()
         self._in_flight = asyncio.Semaphore(POOL_SIZE)
+        self.throttled = 0  # 429 answers received, read by /metrics (bot/metered.py)
 
     async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
         parts = render(message)
@@ -97,6 +98,7 @@ class TelegramSender:
             await self._wait_turn(chat_id, bulk)
             result = await self._post(chat_id, part)
             if result.status is SendStatus.RATE_LIMITED:
+                self.throttled += 1
                 self._paused_until[chat_id] = time.monotonic() + (result.retry_after or 1.0)
             if result.status not in RETRYABLE or not may_wait or attempt == ATTEMPTS:
                 return result

@@ -1,4 +1,7 @@
-"""`troly zalo status` and `troly zalo refresh`: what an admin needs to see and fix the Zalo token chain."""
+"""`troly zalo status` and `troly zalo refresh`: what an admin needs to see and fix the Zalo token chain.
+
+The sender and the token manager (aiohttp) are imported by the commands, so registering them costs nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ import asyncio
 from sqlalchemy import select
 
 from adapters.zalo.models import ZaloToken
-from adapters.zalo.sender import sender_for
-from adapters.zalo.tokens import REFRESH_FAILED_ACTION, RefreshFailed
 from bot.app import create_app
 from bot.commands import Commands
 from bot.settings import Settings
@@ -23,6 +24,8 @@ def register(commands: Commands) -> None:
 
 
 def run_status(settings: Settings, _args: argparse.Namespace) -> int:
+    from adapters.zalo.tokens import REFRESH_FAILED_ACTION
+
     for name, value in _configured(settings).items():
         print(f"TROLY_{name.upper()}: {'đã đặt' if value else 'CHƯA ĐẶT'}")
     troly = create_app(settings)
@@ -48,6 +51,9 @@ def run_status(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def run_refresh(settings: Settings, _args: argparse.Namespace) -> int:
+    from adapters.zalo.sender import sender_for
+    from adapters.zalo.tokens import RefreshFailed
+
     troly = create_app(settings)
     sender = sender_for(troly)
     if sender is None:

@@ -84,6 +84,7 @@ class ZaloSender:
         )
         self.tokens = TokenManager(store, self.api.exchange)
         self.rate_limit_pause = 5.0  # seconds every send waits after Zalo says -32 (it gives no Retry-After)
+        self.throttled = 0  # times Zalo said -32, read by /metrics (bot/metered.py)
         self._limiter = smooth_limiter(settings.zalo_rate)
         self._pending_replies = 0
         self._replies_done = asyncio.Condition()
@@ -174,6 +175,7 @@ class ZaloSender:
             await asyncio.to_thread(mark_blocked, self.database, CHANNEL, chat_id)
             log.info("zalo: %s marked blocked (%s)", who, result.detail)
         elif action is Action.BACK_OFF and code == -32:
+            self.throttled += 1
             self._resume_at = max(self._resume_at, time.monotonic() + self.rate_limit_pause)
             log.warning("zalo: rate limited; pausing sends for %.1f s", self.rate_limit_pause)
         elif action is Action.CONFIGURE:

@@ -41,6 +41,7 @@ def register_cli(commands: Commands) -> None:
         help="Chạy tiến trình gửi thông báo (có thể chạy nhiều tiến trình cùng lúc với PostgreSQL)",
         run=run_deliver,
         configure=_configure_deliver,
+        service=True,
     )
 
 

@@ -45,8 +45,13 @@ def register(commands: Commands) -> None:
 
 
 def _configure_ingest(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="tệp kế hoạch")
+    parser.add_argument("paths", nargs="+", type=Path, metavar="TỆP", help="tệp kế hoạch")
     parser.add_argument("--title", help="tên tài liệu dùng khi trích dẫn (chỉ khi nhập một tệp)")
+    parser.add_argument(
+        "--first-run",
+        action="store_true",
+        help="chỉ nạp khi thư mục dữ liệu chưa có kế hoạch nào (make chat dùng cho lần chạy đầu)",
+    )
 
 
 def _configure_ask(parser: argparse.ArgumentParser) -> None:
@@ -67,10 +72,12 @@ def _configure_train(parser: argparse.ArgumentParser) -> None:
 
 
 def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    from handlers.questions import index_source
-    from knowledge.ingest import IngestError, ingest
+    from handlers.questions import dense_problems, index_source
+    from knowledge.ingest import IngestError, ingest, plans_dir
     from knowledge.store import build_index
 
+    if args.first_run and any(plans_dir(settings.data_dir).glob("*.txt")):
+        return 0  # `make chat` asks on every run; the plans were read the first time
     try:
         plans = ingest(list(args.paths), settings.data_dir, args.title)
     except IngestError as error:
@@ -80,17 +87,19 @@ def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
         sections = len({passage.section for passage in plan.passages})
         print(f"{plan.name}: «{plan.title}» – {len(plan.passages)} đoạn, {sections} mục")
     started = time.perf_counter()
-    index, _ = build_index(index_source(settings))
+    with dense_problems(settings):
+        index, _ = build_index(index_source(settings))
     print(f"Đã lập chỉ mục: {index.lexical.num_docs} văn bản trong {time.perf_counter() - started:.1f} giây")
     return 0
 
 
 def run_index(settings: Settings, _args: argparse.Namespace) -> int:
-    from handlers.questions import index_source
+    from handlers.questions import dense_problems, index_source
     from knowledge.store import build_index
 
     started = time.perf_counter()
-    index, knowledge = build_index(index_source(settings))
+    with dense_problems(settings):
+        index, knowledge = build_index(index_source(settings))
     elapsed = time.perf_counter() - started
     dense = index.meta.dense_model or "tắt"
     print(

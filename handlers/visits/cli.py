@@ -19,7 +19,6 @@ from bot.app import open_database
 from bot.areas import area_by_code
 from bot.commands import Commands
 from bot.settings import Settings
-from bot.worker_process import lower_priority
 from handlers.visits import export, reports
 from handlers.visits.catalogue import OUTCOME_LABELS, SERVICE_BY_CODE, Outcome
 from handlers.visits.reports import Scope
@@ -66,6 +65,8 @@ def _scope(settings: Settings, args: argparse.Namespace) -> Iterator[tuple[Sessi
         print("--from phải trước hoặc bằng --to.", file=sys.stderr)
         yield None
         return
+    from bot.worker_process import lower_priority  # the core workers' module: only when a report runs
+
     lower_priority(EXPORT_NICE)  # the bot's replies to citizens come first on a shared machine
     database = open_database(settings)
     try:
