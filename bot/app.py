@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -37,11 +37,11 @@ from bot.messages import Inbound, Outbound, check_inbound
 from bot.metrics import CORE_METRICS, Metrics
 from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
 from bot.privacy import mask_user_id
-from bot.router import Router, is_cancel_word, parse_command
+from bot.router import Command, Router, is_cancel_word, parse_command
 from bot.services import ServiceKey, ServiceRegistry
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import DialogState, ProcessedMessage, User
+from bot.storage.models import AuditLog, DialogState, ProcessedMessage, User
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -107,6 +107,11 @@ class Troly:
         text = clean_text(inbound.text)
         if len(text) > self.settings.max_message_chars:
             return [Outbound(texts.TOO_LONG.format(length=len(text), limit=self.settings.max_message_chars))]
+        read_only = self.read_only_command(inbound, text)
+        if read_only is not None:
+            replies = self._handle_read_only(inbound, text, *read_only)
+            if replies is not None:
+                return replies
         precomputed = self._precompute(inbound, text)
         for attempt in (1, 2):
             try:
@@ -125,6 +130,60 @@ class Troly:
                     raise InfrastructureFailure(describe(error)) from error
                 return self._apologise(inbound)
         raise AssertionError("unreachable")
+
+    def read_only_command(self, inbound: Inbound, text: str | None = None) -> tuple[Command, str] | None:
+        """The read-only command (bot.router) this message invokes, if any: where a runner sends it (bot.lanes)
+        and whether `handle` runs it outside the write transaction."""
+        if inbound.event != "message" or "/" not in inbound.text:  # the server asks this of every message
+            return None
+        return self.router.read_only_command(clean_text(inbound.text) if text is None else text)
+
+    def _handle_read_only(self, inbound: Inbound, text: str, command: Command, args: str) -> list[Outbound] | None:
+        """Run a read-only command in a read-only session, then record the message (claim, sender, dialog, reply
+        hooks, audit rows) in a short write transaction. None when the ordinary path must answer (an unknown
+        sender, a role refused)."""
+        timeout = timedelta(minutes=self.settings.dialog_timeout_minutes)
+        try:
+            with self.database.read_only() as session:
+                user = session.scalar(
+                    select(User).where(User.channel == inbound.channel, User.channel_user_id == inbound.user_id)
+                )
+                if user is None or (command.roles is not None and user.role not in command.roles):
+                    return None
+                now = self.clock.now()
+                dialogs = DialogStore(session, inbound.channel, inbound.user_id, timeout, now)
+                replies = as_replies(command.handler(Context(self, session, inbound, user, text, now, dialogs, args)))
+                audits = [row for row in session.new if isinstance(row, AuditLog)]  # written with the claim
+        except Exception:
+            return self._apologise(inbound)
+        try:
+            with self.database.transaction() as session:
+                now = self.clock.now()
+                claim_message(session, inbound, now)
+                user = upsert_user(session, inbound, now)
+                dialogs = DialogStore(session, inbound.channel, inbound.user_id, timeout, now)
+                ctx = Context(self, session, inbound, user, text, now, dialogs, args)
+                ctx.notices = self._leave_dialog(dialogs)
+                session.add_all(audits)
+                for hook in self.router.reply_hooks:
+                    replies = hook(ctx, replies)
+                dialogs.remember_choices(replies)
+        except DuplicateMessage:
+            log.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
+            return []
+        except Exception:
+            return self._apologise(inbound)
+        return [Outbound("\n".join(ctx.notices)), *replies] if ctx.notices else replies
+
+    def _leave_dialog(self, dialogs: DialogStore) -> list[str]:
+        """A command ends the dialog in progress, as `_route` does: the notices that say so."""
+        if dialogs.expired():
+            dialogs.end()
+            return [texts.DIALOG_EXPIRED.format(minutes=self.settings.dialog_timeout_minutes)]
+        if dialogs.active() is not None:
+            dialogs.end()
+            return [texts.DIALOG_INTERRUPTED]
+        return []
 
     def prepare(self) -> None:
         """Build what a long-running process needs before its first message (each plugin's `prepare`), such

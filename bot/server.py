@@ -39,6 +39,7 @@ from bot.httpguard import (
     SlowBodies,
     connection_limit,
 )
+from bot.lanes import start_lanes
 from bot.metered import MeteredRunner, ServerCollector, meter_sender
 from bot.plugins import hooks, make_senders
 from bot.push_delivery import PushDelivery, PushOptions
@@ -46,7 +47,7 @@ from bot.replies import REPLIES, ReplyQueue
 from bot.sendbudget import close_budgets
 from bot.senders import SENDERS
 from bot.settings import Settings
-from bot.workers import CORE_RUNNER, start_runner
+from bot.workers import CORE_RUNNER
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +121,11 @@ async def _begin_stopping(app: web.Application) -> None:
 
 
 async def _core_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The core's runner (a thread, or worker processes) behind the flood gate, ready before the server listens."""
+    """The core's runners (citizens' and reports' lanes: threads or worker processes) behind the flood gate,
+    ready before the server listens."""
     troly = app[TROLY]
     gate = FloodGate(troly.settings.user_burst, troly.settings.user_messages_per_minute)
-    runner = MeteredRunner(GatedRunner(await start_runner(troly), gate), troly.metrics)
+    runner = MeteredRunner(GatedRunner(await start_lanes(troly), gate), troly.metrics)
     troly[CORE_RUNNER] = runner
     yield
     await runner.aclose(app[SHUTDOWN].grace(WORKER_GRACE, reserve=0.5))

@@ -17,6 +17,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -35,6 +36,26 @@ STOP_GRACE = 4.0  # seconds a worker gets to finish the message it is handling b
 
 
 MetricsSink = Callable[[list[Event]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRole:
+    """What a core worker is for: citizens' messages (the default), or the reports lane (bot.lanes)."""
+
+    name: str = "troly-core"
+    prepare: bool = True  # run the plugins' `prepare` (the search index); the reports lane answers no free text
+    nice: int = 0  # added CPU niceness: the reports lane yields the processor to citizens' replies
+
+
+CITIZENS = WorkerRole()
+
+
+def lower_priority(increment: int) -> None:
+    """Yield the CPU to the rest of the machine (the kernel still gives it all when nobody else wants it)."""
+    try:
+        os.nice(increment)
+    except OSError as error:
+        log.warning("could not lower the CPU priority: %s", error)
 
 
 class WorkerDied(Exception):
@@ -57,12 +78,17 @@ class WorkerProcess:
 
     @classmethod
     async def spawn(
-        cls, settings: Settings, name: str, ready_timeout: float, on_metrics: MetricsSink | None = None
+        cls,
+        settings: Settings,
+        name: str,
+        ready_timeout: float,
+        on_metrics: MetricsSink | None = None,
+        role: WorkerRole = CITIZENS,
     ) -> WorkerProcess:
         """Start a worker and wait until it has built its app; RuntimeError if it dies or takes too long."""
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads and a loop
         ours, theirs = context.Pipe(duplex=True)
-        process = context.Process(target=serve, args=(settings, theirs), name=name, daemon=True)
+        process = context.Process(target=serve, args=(settings, theirs, role), name=name, daemon=True)
         await asyncio.to_thread(process.start)
         theirs.close()
         worker = cls(process, ours, on_metrics)
@@ -122,7 +148,7 @@ class WorkerProcess:
             await asyncio.to_thread(self.process.join)
 
 
-def serve(settings: Settings, connection: Connection) -> None:
+def serve(settings: Settings, connection: Connection, role: WorkerRole = CITIZENS) -> None:
     """The worker's main: build the app, then answer messages until asked to stop or the server is gone.
 
     Ctrl-C and SIGTERM are left to the server, which stops its workers once in-flight messages are answered.
@@ -130,9 +156,12 @@ def serve(settings: Settings, connection: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging(settings)
+    if role.nice:
+        lower_priority(role.nice)
     troly = create_app(settings, migrate=False)  # the server migrated before starting its workers
     troly.metrics.ship()  # counted here, exposed by the server
-    troly.prepare()
+    if role.prepare:
+        troly.prepare()
     connection.send(READY)
     try:
         while True:

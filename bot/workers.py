@@ -28,7 +28,7 @@ from bot.messages import Inbound, Outbound
 from bot.metrics import Metrics
 from bot.services import ServiceKey
 from bot.settings import Settings
-from bot.worker_process import STOP_GRACE, WorkerDied, WorkerProcess
+from bot.worker_process import CITIZENS, STOP_GRACE, WorkerDied, WorkerProcess, WorkerRole
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,13 @@ class ProcessRunner:
     with the worker (the one case where a user gets no answer; the log says so).
     """
 
-    def __init__(self, settings: Settings, size: int, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, settings: Settings, size: int, metrics: Metrics | None = None, role: WorkerRole = CITIZENS
+    ) -> None:
         self.settings = settings
         self.size = size
         self.metrics = metrics or Metrics()  # the workers' counts are added here (bot/metrics.py)
+        self.role = role
         self.workers: list[WorkerProcess] = []
         self._slots = asyncio.Semaphore(size * QUEUE_PER_WORKER)
         self._someone_ready = asyncio.Event()
@@ -138,8 +141,8 @@ class ProcessRunner:
 
     async def _spawn(self) -> WorkerProcess:
         self._spawned += 1
-        name = f"troly-core-{self._spawned}"
-        return await WorkerProcess.spawn(self.settings, name, READY_TIMEOUT, self.metrics.apply)
+        name = f"{self.role.name}-{self._spawned}"
+        return await WorkerProcess.spawn(self.settings, name, READY_TIMEOUT, self.metrics.apply, self.role)
 
     def _add(self, worker: WorkerProcess) -> None:
         asyncio.get_running_loop().add_reader(worker.connection.fileno(), self._on_readable, worker)

@@ -27,7 +27,13 @@ def setup(troly: Troly) -> None:
     router.dialog(subscriptions.DIALOG, subscriptions.subscribe_dialog)
     router.command("thongbao", compose.start, description="Gửi thông báo cho người dân", roles=OFFICIALS)
     router.dialog(compose.DIALOG, compose.step, roles=OFFICIALS)
-    router.command("ketquathongbao", results.show_results, description="Xem kết quả gửi thông báo", roles=OFFICIALS)
+    router.command(
+        "ketquathongbao",
+        results.show_results,
+        description="Xem kết quả gửi thông báo",
+        roles=OFFICIALS,
+        read_only=True,
+    )
 
 
 def setup_web(troly: Troly, app: web.Application) -> None:

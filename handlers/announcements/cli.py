@@ -18,8 +18,8 @@ from bot.storage.models import AuditLog
 from bot.storage.types import utcnow
 from handlers.announcements.compose import MAX_CHARS
 from handlers.announcements.models import Announcement, Target
-from handlers.announcements.outbox import cancel, enqueue
-from handlers.announcements.recipients import push_channels, recipients
+from handlers.announcements.outbox import cancel, enqueue_for
+from handlers.announcements.recipients import push_channels, who
 from handlers.announcements.status import load_status, render
 from handlers.announcements.timefmt import local_text, parse_iso
 from handlers.announcements.worker import DeliveryOptions, DeliveryWorker
@@ -92,12 +92,12 @@ def run_announce(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
                 return 1
             target = Target.TEAM if args.team_only else Target.SUBSCRIBERS
-            people = recipients(session, area.id, target)
             announcement = Announcement(
                 text=text, area_id=area.id, target=target, created_by_label="cli", created_at=now, send_at=send_at
             )
-            number = enqueue(session, announcement, people, push_channels(troly.plugins))
-            details = {"area": area.code, "target": target.value, "recipients": len(people), "send_at": str(send_at)}
+            queued = enqueue_for(session, announcement, who(area.id, target), push_channels(troly.plugins))
+            number = announcement.id
+            details = {"area": area.code, "target": target.value, "recipients": queued, "send_at": str(send_at)}
             session.add(
                 AuditLog(
                     at=now,
@@ -109,7 +109,7 @@ def run_announce(settings: Settings, args: argparse.Namespace) -> int:
             )
     finally:
         troly.close()
-    print(f"Đã xếp thông báo cho {len(people)} người nhận ở {area.name} ({area.code}), gửi lúc {local_text(send_at)}.")
+    print(f"Đã xếp thông báo cho {queued} người nhận ở {area.name} ({area.code}), gửi lúc {local_text(send_at)}.")
     print(f"Xem kết quả: troly announce status {number}")
     print(number)
     return 0

@@ -3,6 +3,7 @@ kept by a stopping process for the next one."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -56,11 +57,13 @@ def test_only_messages_are_gated_and_the_note_is_polite_vietnamese() -> None:
 def test_identical_error_lines_are_collapsed_and_counted() -> None:
     clock = Clock()
     repeat = RepeatFilter(window=10.0, clock=clock)
-    records = [_record("socket.accept() out of system resource", OSError(24, "Too many open files"))] * 1000
+    error = OSError(24, "Too many open files")
+    records = [_record("socket.accept() out of system resource", error) for _ in range(1000)]
     written = [record for record in records if repeat.filter(record)]
     assert len(written) == 1
     other = _record("another problem", None)
     assert repeat.filter(other)  # a different line is not held back
+    assert not repeat.filter(records[1]) and repeat.filter(records[0])  # a record is judged once for all handlers
     clock.now = 11.0
     again = _record("socket.accept() out of system resource", OSError(24, "Too many open files"))
     assert repeat.filter(again) and "repeated 999 times" in again.getMessage()
@@ -107,8 +110,9 @@ async def test_replies_a_stopping_process_could_not_send_are_sent_by_the_next(sq
     first = ReplyQueue(sqlite_app.database, {"loopback": stopping}, sqlite_app.clock)
     buttons = (Choice("Có", "co"), Choice("Không", "khong"))
     first.submit("loopback", "chat-1", "user-1", [Outbound("một"), Outbound("hai", choices=buttons), Outbound("ba")])
-    await first.settle()
-    await first.aclose(grace=1.0)
+    await asyncio.sleep(0.3)
+    assert len(stopping.attempts) == 2  # "hai" met the database away: it waits to be tried again
+    await first.aclose(grace=0.5)  # the process stops before that
     assert stopping.delivered == [("chat-1", "một")]
 
     following = ScriptedSender()  # the next process: its push delivery loop sends what was kept, in order
