@@ -17,7 +17,7 @@ Handler = Callable[[Context], Reply]
 # person?", a log row): it receives every reply of the message and returns the replies to send.
 ReplyHook = Callable[[Context, list[Outbound]], list[Outbound]]
 
-EVENTS = ("follow", "unfollow", "location", "attachment")
+EVENTS = ("follow", "unfollow", "location", "attachment", "reaction")
 
 
 @dataclass(frozen=True, slots=True)

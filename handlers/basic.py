@@ -58,9 +58,5 @@ def help_messages(ctx: Context) -> list[Outbound]:
         allowed = command.roles is None or ctx.user.role in command.roles
         if allowed:
             lines.append(f"/{command.name} – {command.description}")
-    lines += [
-        "",
-        "Khi cần người hỗ trợ trực tiếp, bạn hãy liên hệ Tổ công nghệ số cộng đồng "
-        "hoặc Công an xã/phường nơi bạn cư trú.",
-    ]
+    lines += ["", ctx.help_line()]
     return [Outbound("\n".join(lines))]

@@ -8,6 +8,7 @@ loads it before it starts listening (`prepare`), so the first citizen never wait
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.app import Troly
@@ -66,7 +67,17 @@ def answer_question(ctx: Context) -> Reply:
         meta: dict[str, Any] = {"kind": "answer", "outcome": Outcome.ANSWER.value, "question": mask_personal(ctx.text)}
         meta |= {"source_kind": provided.source.get("kind"), "source_id": provided.source.get("id")}
         return Outbound(provided.text, choices=provided.choices, meta=meta | provided.meta | {"score": provided.score})
-    return to_outbound(answer)
+    return with_help_line(ctx, to_outbound(answer))
+
+
+def with_help_line(ctx: Context, reply: Outbound) -> Outbound:
+    """The asker's own contact card (HELP_LINES, e.g. their ward's team) in place of the generic sentence."""
+    if formatting.HELP_LINE not in reply.text:
+        return reply
+    line = ctx.help_line()
+    if line == formatting.HELP_LINE:
+        return reply
+    return replace(reply, text=reply.text.replace(formatting.HELP_LINE, line))
 
 
 def best_provided(ctx: Context) -> ProvidedAnswer | None:
