@@ -14,7 +14,7 @@ from bot.settings import Settings
 from bot.storage.models import Area
 from bot.storage.types import utcnow
 from handlers.feedback.cli_common import CliError, add_output, day_argument, emit, find_area, reporting, session_for
-from handlers.feedback.contacts import card_text, save_card, valid_hotline
+from handlers.feedback.contacts import card_text, remove_card, save_card, valid_hotline
 from handlers.feedback.gaps import Cluster, find_gaps
 from handlers.feedback.models import ContactCard
 from handlers.feedback.satisfaction import build_report
@@ -151,6 +151,6 @@ def run_contact_remove(settings: Settings, args: argparse.Namespace) -> int:
         card = session.get(ContactCard, area.id)
         if card is None:
             raise CliError(f"{area.name} chưa có thông tin liên hệ riêng.")
-        session.delete(card)
+        remove_card(session, card, actor="cli", now=utcnow())
     print(f"Đã bỏ thông tin liên hệ riêng của {area.name}; người dân sẽ thấy thông tin của khu vực cấp trên.")
     return 0

@@ -83,6 +83,11 @@ def save_card(
     )  # fmt: skip
 
 
+def remove_card(session: Session, card: ContactCard, *, actor: str, now: datetime) -> None:
+    session.add(AuditLog(at=now, actor_label=actor[:64], action="contact_card.remove", target=f"area:{card.area_id}"))
+    session.delete(card)
+
+
 def show_contact(ctx: Context) -> Reply:
     """`/lienhe`: whom to contact; an official also sees their area's card and may change it (`/lienhe sua`)."""
     area = ctx.user.area if ctx.user.role in PUBLISHERS else None

@@ -116,7 +116,9 @@ def test_bad_local_answers_are_refused_with_reasons(lite_app: Troly) -> None:
         }
         for expected, draft in cases.items():
             try:
-                create(session, draft, status=AnswerStatus.PUBLISHED, actor=CLI, origin="test", now=lite_app.clock.now())
+                create(
+                    session, draft, status=AnswerStatus.PUBLISHED, actor=CLI, origin="test", now=lite_app.clock.now()
+                )
             except LocalAnswerError as error:
                 assert any(expected in problem for problem in error.problems), (expected, error.problems)
             else:

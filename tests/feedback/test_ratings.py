@@ -21,7 +21,7 @@ def _ask(app: Troly, user: str, question: str = QUESTION) -> tuple[int, Outbound
 
 
 def test_a_tap_rates_once_and_a_second_tap_changes_nothing(fb_app: Troly) -> None:
-    question_id, reply = _ask(fb_app, "c1")
+    question_id, _ = _ask(fb_app, "c1")
     assert "Cảm ơn bạn đã đánh giá" in joined(say(fb_app, f"/danhgia {question_id} co", user="c1"))
     assert "đã ghi nhận đánh giá" in joined(say(fb_app, f"/danhgia {question_id} co", user="c1"))
     (rating,) = ratings(fb_app)
