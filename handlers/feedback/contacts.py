@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import Context, Reply
@@ -20,9 +19,10 @@ from bot.messages import Choice, Outbound
 from bot.storage.models import Area, AuditLog
 from bot.textutil import fold
 from handlers.feedback import texts
+from handlers.feedback.local_answers import bump_version
 from handlers.feedback.local_index import LocalIndex
 from handlers.feedback.models import ContactCard
-from handlers.feedback.scope import PUBLISHERS, lineage, parent_map, user_area_id
+from handlers.feedback.scope import PUBLISHERS, user_area_id
 
 DIALOG = "feedback.contact"
 HOTLINE = re.compile(r"^\+?[\d .-]{8,20}$")
@@ -30,7 +30,16 @@ SKIP_WORDS = frozenset({"bo qua", "khong", "khong co"})
 LIMITS = {"team_name": 200, "meets": 300}
 
 
-def card_text(card: ContactCard) -> str:
+class CardFields(Protocol):
+    @property
+    def team_name(self) -> str: ...
+    @property
+    def meets(self) -> str: ...
+    @property
+    def hotline(self) -> str: ...
+
+
+def card_text(card: CardFields) -> str:
     line = texts.CARD_LINE.format(team=card.team_name)
     if card.meets:
         line += texts.CARD_MEETS.format(meets=card.meets)
@@ -39,22 +48,20 @@ def card_text(card: ContactCard) -> str:
     return line + "."
 
 
-def card_for(session: Session, area_id: int, parents: dict[int, int | None] | None = None) -> ContactCard | None:
-    """The card of the area or of the nearest area above it (`parents`: the area tree, if already at hand)."""
-    areas = lineage(area_id, parents if parents is not None and area_id in parents else parent_map(session))
-    cards = {card.area_id: card for card in session.scalars(select(ContactCard).where(ContactCard.area_id.in_(areas)))}
-    return next((cards[area] for area in areas if area in cards), None)
-
-
 def make_help_line(local_index: Callable[[], LocalIndex]) -> Callable[[Context], str | None]:
-    """HELP_LINES: the card for this user's area, if their area (or one above) has one. The area tree comes from
-    the local answers' snapshot, which every question has checked already; one small query remains."""
+    """HELP_LINES: the card of this user's area, or of the nearest area above it. Cards live in the local answers'
+    snapshot, whose version every question has checked already: no query of its own."""
 
     def help_line(ctx: Context) -> str | None:
         area_id = user_area_id(ctx.user)
         if area_id is None:
             return None
-        card = card_for(ctx.session, area_id, local_index().current(ctx.session).parents)
+        index = local_index()
+        snapshot = index.current(ctx.session)
+        if not snapshot.cards:
+            return None
+        index.learn_area(ctx.session, snapshot, area_id)
+        card = snapshot.card(area_id)
         return card_text(card) if card is not None else None
 
     return help_line
@@ -76,6 +83,7 @@ def save_card(
         session.add(card)
     card.team_name, card.meets, card.hotline = values["team_name"], values.get("meets", ""), values.get("hotline", "")
     card.updated_at, card.updated_by = now, actor[:200]
+    bump_version(session, now)  # every process's snapshot holds the cards
     details = {"area": area.code, **{key: values.get(key, "") for key in ("team_name", "meets", "hotline")}}
     session.add(
         AuditLog(at=now, actor_user_id=actor_id, actor_label=actor[:64], action="contact_card.set",
@@ -86,6 +94,7 @@ def save_card(
 def remove_card(session: Session, card: ContactCard, *, actor: str, now: datetime) -> None:
     session.add(AuditLog(at=now, actor_label=actor[:64], action="contact_card.remove", target=f"area:{card.area_id}"))
     session.delete(card)
+    bump_version(session, now)
 
 
 def show_contact(ctx: Context) -> Reply:

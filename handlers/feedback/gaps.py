@@ -21,7 +21,7 @@ from bot.storage.models import Area
 from handlers.feedback.local_index import LocalIndex, Snapshot
 from handlers.feedback.models import LoggedQuestion, Rating
 from handlers.feedback.scope import Scope, local_day
-from handlers.feedback.similarity import TextSpace, cluster
+from handlers.feedback.similarity import TextSpace, cluster, normalise
 
 GAP_OUTCOMES = ("fallback", "suggest")
 COVERED_AT = 0.5  # the confidence at which the questions feature gives a provided (local) answer
@@ -37,7 +37,6 @@ class GapQuestion:
     area_id: int | None
     area_code: str | None
     question: str
-    folded: str
     outcome: str
     source_kind: str | None
     source_id: str | None
@@ -116,7 +115,6 @@ def gap_questions(session: Session, scope: Scope, since: datetime | None) -> lis
             row.area_id,
             code,
             row.question,
-            row.folded,
             row.outcome,
             row.source_kind,
             row.source_id,
@@ -134,11 +132,12 @@ def find_gaps(
     snapshot = index.current(session)
     today = local_day(now)
     questions = [q for q in gap_questions(session, scope, since) if not is_covered(q, snapshot, today)]
-    texts = sorted({question.folded for question in questions})
+    folded = {text: normalise(text) for text in {question.question for question in questions}}
+    texts = sorted(set(folded.values()))
     labels = dict(zip(texts, cluster(texts, TextSpace([*index.background(), *texts])), strict=True))
     clusters: dict[int, Cluster] = {}
     for question in questions:
-        clusters.setdefault(labels[question.folded], Cluster()).questions.append(question)
+        clusters.setdefault(labels[folded[question.question]], Cluster()).questions.append(question)
     return sorted(clusters.values(), key=lambda c: (-c.askers, -c.count, -c.last_seen.timestamp()))
 
 

@@ -41,7 +41,6 @@ class LoggedQuestion(Base):
     asker: Mapped[str] = mapped_column(String(32))  # keyed hash of channel and user id (handlers.feedback.pseudonym)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
     question: Mapped[str] = mapped_column(String(QUESTION_CHARS))  # masked
-    folded: Mapped[str] = mapped_column(String(QUESTION_CHARS))  # normalised, for clustering
     outcome: Mapped[str] = mapped_column(String(16))  # answer | suggest | fallback | referral
     topic: Mapped[str | None] = mapped_column(String(64))
     source_kind: Mapped[str | None] = mapped_column(String(16))  # guide | plan | local

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
@@ -25,7 +25,6 @@ from handlers.feedback import texts
 from handlers.feedback.models import QUESTION_CHARS, LoggedQuestion, Rating
 from handlers.feedback.pseudonym import Pseudonymizer
 from handlers.feedback.scope import user_area_id
-from handlers.feedback.similarity import normalise
 
 RATED_OUTCOMES = frozenset({"answer", "referral"})  # a fallback or a "did you mean" is a gap, not an answer
 RATE_COMMAND = "danhgia"
@@ -40,13 +39,26 @@ def rating_choices(question_id: int) -> tuple[Choice, Choice]:
 
 
 def make_hook(pseudonyms: Callable[[], Pseudonymizer]) -> Callable[[Context, list[Outbound]], list[Outbound]]:
+    # Built once: statements with bound parameters are compiled once and then only executed (this runs for every
+    # question, and building an ORM statement per call costs more than the insert itself).
+    log = cast(Table, LoggedQuestion.__table__).insert().returning(LoggedQuestion.id)
+    ratings = cast(Table, Rating.__table__)
+    take_comment = (
+        ratings.update()
+        .where(ratings.c.asker == bindparam("who"), ratings.c.awaiting_until > bindparam("now"))
+        .values(comment=bindparam("question"), awaiting_until=None)
+    )
+
     def log_and_offer_rating(ctx: Context, replies: list[Outbound]) -> list[Outbound]:
         position = _last_answer(replies)
         if position is None:
             return replies
         reply = replies[position]
         asker = pseudonyms()(ctx.user.channel, ctx.user.channel_user_id)
-        question_id = record(ctx, reply.meta, asker)
+        values = row_values(ctx, reply.meta, asker)
+        question_id = int(ctx.session.execute(log, values).scalar_one())
+        # A question soon after "Chưa đúng" says what was missing: it becomes that rating's comment.
+        ctx.session.execute(take_comment, {"who": asker, "now": ctx.now, "question": values["question"]})
         if reply.meta.get("outcome") in RATED_OUTCOMES and not any(_is_rating(r) for r in replies):
             replies = list(replies)
             replies[position] = Outbound(
@@ -61,16 +73,14 @@ def make_hook(pseudonyms: Callable[[], Pseudonymizer]) -> Callable[[Context, lis
     return log_and_offer_rating
 
 
-def record(ctx: Context, meta: Mapping[str, Any], asker: str) -> int:
-    """Insert the log row (one statement) and take the question as the comment a "Chưa đúng" asked for."""
-    question = str(meta.get("question") or mask_personal(ctx.text))[:QUESTION_CHARS]
-    values = {
+def row_values(ctx: Context, meta: Mapping[str, Any], asker: str) -> dict[str, Any]:
+    """The log row: the masked question (as the answerer reports it), outcome, source, area and time."""
+    return {
         "asked_at": ctx.now,
         "channel": ctx.user.channel[:16],
         "asker": asker,
         "area_id": user_area_id(ctx.user),
-        "question": question,
-        "folded": normalise(question)[:QUESTION_CHARS],
+        "question": str(meta.get("question") or mask_personal(ctx.text))[:QUESTION_CHARS],
         "outcome": str(meta.get("outcome") or "")[:16],
         "topic": _short(meta.get("topic"), 64),
         "source_kind": _short(meta.get("source_kind"), 16),
@@ -78,11 +88,6 @@ def record(ctx: Context, meta: Mapping[str, Any], asker: str) -> int:
         "section": _short(meta.get("section"), 200),
         "score": float(meta.get("score") or 0.0),
     }
-    statement = insert(LoggedQuestion).values(values).returning(LoggedQuestion.id)
-    question_id = int(ctx.session.execute(statement).scalar_one())
-    waiting = (Rating.asker == asker, Rating.awaiting_until > ctx.now)
-    ctx.session.execute(update(Rating).where(*waiting).values(comment=question, awaiting_until=None))
-    return question_id
 
 
 def _last_answer(replies: list[Outbound]) -> int | None:

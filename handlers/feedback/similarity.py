@@ -93,39 +93,34 @@ class TextSpace:
         for text in fitted_on:
             frequency.update(grams(text).keys())
             documents += 1
-        self.vocabulary = {gram: position for position, gram in enumerate(sorted(frequency))}
-        self.idf = np.array(
-            [math.log((1 + documents) / (1 + frequency[gram])) + 1.0 for gram in sorted(frequency)], dtype=np.float64
-        )
+        self.idf = {gram: math.log((1 + documents) / (1 + count)) + 1.0 for gram, count in frequency.items()}
         self.unseen_idf = math.log(1 + documents) + 1.0
 
+    def weights(self, text: str) -> dict[str, float]:
+        """The unit-length weights of the text's known n-grams. Unseen n-grams cannot match any fitted text, but
+        they count in the norm, so a question with many new words scores lower."""
+        known: dict[str, float] = {}
+        norm = 0.0
+        for gram, count in grams(text).items():
+            weight = (1.0 + math.log(count)) * self.idf.get(gram, self.unseen_idf)
+            norm += weight * weight
+            if gram in self.idf:
+                known[gram] = weight
+        scale = 1.0 / math.sqrt(norm) if norm else 0.0
+        return {gram: weight * scale for gram, weight in known.items()}
+
     def vectors(self, texts: Sequence[str]) -> csr_matrix:
+        """The texts' weights as rows of a sparse matrix (columns: the fitted n-grams), for pairwise work."""
+        columns = {gram: position for position, gram in enumerate(self.idf)}
         rows: list[int] = []
-        columns: list[int] = []
+        cells: list[int] = []
         values: list[float] = []
         for row, text in enumerate(texts):
-            weights, unseen = self._weights(text)
-            norm = math.sqrt(sum(value * value for value in weights.values()) + unseen) or 1.0
-            for column, value in weights.items():
+            for gram, weight in self.weights(text).items():
                 rows.append(row)
-                columns.append(column)
-                values.append(value / norm)
-        shape = (len(texts), len(self.vocabulary))
-        return csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float64)
-
-    def _weights(self, text: str) -> tuple[dict[int, float], float]:
-        """The weights of the known n-grams, and the squared weight of the unseen ones: those cannot match any
-        fitted text, but they still count in the norm, so a question with many new words scores lower."""
-        weights: dict[int, float] = {}
-        unseen = 0.0
-        for gram, count in grams(text).items():
-            tf = 1.0 + math.log(count)
-            column = self.vocabulary.get(gram)
-            if column is None:
-                unseen += (tf * self.unseen_idf) ** 2
-            else:
-                weights[column] = tf * float(self.idf[column])
-        return weights, unseen
+                cells.append(columns[gram])
+                values.append(weight)
+        return csr_matrix((values, (rows, cells)), shape=(len(texts), len(columns)), dtype=np.float64)
 
 
 def cluster(texts: Sequence[str], space: TextSpace, distance: float = CLUSTER_DISTANCE) -> list[int]:

@@ -38,7 +38,7 @@ def test_an_answer_is_logged_masked_pseudonymised_with_its_area(fb_app: Troly) -
     with fb_app.database.transaction() as session:
         assert row.area_id == session.scalar(select(Area.id).where(Area.code == "22-MC"))
     assert (row.outcome, row.source_kind, row.channel, row.asked_at) == ("answer", "guide", "console", START)
-    assert row.topic and row.score >= 0.5 and row.folded
+    assert row.topic and row.score >= 0.5
     assert _rating_values(reply) == [f"/danhgia {row.id} co", f"/danhgia {row.id} khong"]
     assert [c.label for c in reply.choices][-2:] == ["👍 Hữu ích", "👎 Chưa đúng"]
 

@@ -40,7 +40,6 @@ def _question_log() -> None:
         sa.Column("asker", sa.String(32), nullable=False),
         sa.Column("area_id", sa.Integer, sa.ForeignKey("areas.id", ondelete="SET NULL")),
         sa.Column("question", sa.String(500), nullable=False),
-        sa.Column("folded", sa.String(500), nullable=False),
         sa.Column("outcome", sa.String(16), nullable=False),
         sa.Column("topic", sa.String(64)),
         sa.Column("source_kind", sa.String(16)),
