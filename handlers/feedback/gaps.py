@@ -4,14 +4,15 @@ A question is a gap when troly fell back ("I don't know"), could only suggest ("
 rated "Chưa đúng". It stops being one when a published local answer of its area now matches it (unless that very
 answer was disliked and has not been edited since). The rest are clustered by lexical similarity of their
 normalised text (handlers.feedback.similarity), and each cluster reports its size, distinct askers, examples,
-first and last time seen, areas and the comments left after "Chưa đúng".
+first and last time seen, areas and what the askers said was missing: after "Chưa đúng", the asker's next question
+within COMMENT_WINDOW (found here, when the report is made, so that logging a question stays one insert).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import false, or_, select
@@ -27,6 +28,7 @@ GAP_OUTCOMES = ("fallback", "suggest")
 COVERED_AT = 0.5  # the confidence at which the questions feature gives a provided (local) answer
 MAX_QUESTIONS = 5000  # the most recent gap questions clustered (the distance matrix grows with the square)
 MAX_EXAMPLES = 10
+COMMENT_WINDOW = timedelta(minutes=15)  # how long the next question counts as "what I needed to know"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,8 @@ class GapQuestion:
     source_kind: str | None
     source_id: str | None
     disliked: bool
-    comment: str
+    rated_at: datetime | None
+    comment: str = ""
 
 
 @dataclass
@@ -96,7 +99,7 @@ class Cluster:
 def gap_questions(session: Session, scope: Scope, since: datetime | None) -> list[GapQuestion]:
     disliked = Rating.helpful == false()
     query = (
-        select(LoggedQuestion, Area.code, Rating.helpful, Rating.comment)
+        select(LoggedQuestion, Area.code, Rating.helpful, Rating.rated_at)
         .outerjoin(Rating, Rating.question_id == LoggedQuestion.id)
         .outerjoin(Area, Area.id == LoggedQuestion.area_id)
         .where(or_(LoggedQuestion.outcome.in_(GAP_OUTCOMES), disliked))
@@ -107,7 +110,7 @@ def gap_questions(session: Session, scope: Scope, since: datetime | None) -> lis
         query = query.where(LoggedQuestion.area_id.in_(scope.area_ids))
     if since is not None:
         query = query.where(LoggedQuestion.asked_at >= since)
-    return [
+    found = [
         GapQuestion(
             row.id,
             row.asked_at,
@@ -119,10 +122,36 @@ def gap_questions(session: Session, scope: Scope, since: datetime | None) -> lis
             row.source_kind,
             row.source_id,
             helpful is False,
-            comment or "",
+            rated_at if helpful is False else None,
         )
-        for row, code, helpful, comment in session.execute(query)
+        for row, code, helpful, rated_at in session.execute(query)
     ]
+    said = comments(session, [(q.id, q.asker, q.rated_at) for q in found if q.rated_at is not None])
+    return [replace(q, comment=said[q.id]) if q.id in said else q for q in found]
+
+
+def comments(session: Session, disliked: list[tuple[int, str, datetime]]) -> dict[int, str]:
+    """For each (question id, asker, time of its "Chưa đúng"): the asker's next question within COMMENT_WINDOW."""
+    if not disliked:
+        return {}
+    askers = {asker for _, asker, _ in disliked}
+    since = min(rated_at for _, _, rated_at in disliked)
+    query = (
+        select(LoggedQuestion.id, LoggedQuestion.asker, LoggedQuestion.asked_at, LoggedQuestion.question)
+        .where(LoggedQuestion.asker.in_(askers), LoggedQuestion.asked_at >= since)
+        .order_by(LoggedQuestion.asked_at, LoggedQuestion.id)
+    )
+    later: dict[str, list[tuple[int, datetime, str]]] = {}
+    for number, asker, asked_at, question in session.execute(query):
+        later.setdefault(asker, []).append((number, asked_at, question))
+    found = {}
+    for question_id, asker, rated_at in disliked:
+        end = rated_at + COMMENT_WINDOW
+        within = (q for n, at, q in later.get(asker, ()) if n > question_id and rated_at <= at <= end)
+        comment = next(within, None)
+        if comment is not None:
+            found[question_id] = comment
+    return found
 
 
 def find_gaps(

@@ -55,16 +55,14 @@ class Rating(Base):
     """A citizen's "Hữu ích" / "Chưa đúng" for one logged answer (one per answer; a later tap changes it)."""
 
     __tablename__ = "feedback_ratings"
-    __table_args__ = (Index("ix_feedback_ratings_asker_waiting", "asker", "awaiting_until"),)
+    __table_args__ = (Index("ix_feedback_ratings_asker_rated", "asker", "rated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("feedback_questions.id", ondelete="CASCADE"), unique=True)
     asker: Mapped[str] = mapped_column(String(32))
     helpful: Mapped[bool]
     via: Mapped[str] = mapped_column(String(16))  # choice | reaction
-    comment: Mapped[str] = mapped_column(String(QUESTION_CHARS), default="")  # "Bạn cần biết thêm điều gì?"
-    rated_at: Mapped[datetime]
-    awaiting_until: Mapped[datetime | None]  # the next question until then is taken as the comment
+    rated_at: Mapped[datetime]  # the asker's next question soon after "Chưa đúng" says what was missing
 
     question: Mapped[LoggedQuestion] = relationship(back_populates="rating")
 

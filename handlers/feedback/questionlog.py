@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
@@ -42,12 +42,6 @@ def make_hook(pseudonyms: Callable[[], Pseudonymizer]) -> Callable[[Context, lis
     # Built once: statements with bound parameters are compiled once and then only executed (this runs for every
     # question, and building an ORM statement per call costs more than the insert itself).
     log = cast(Table, LoggedQuestion.__table__).insert().returning(LoggedQuestion.id)
-    ratings = cast(Table, Rating.__table__)
-    take_comment = (
-        ratings.update()
-        .where(ratings.c.asker == bindparam("who"), ratings.c.awaiting_until > bindparam("now"))
-        .values(comment=bindparam("question"), awaiting_until=None)
-    )
 
     def log_and_offer_rating(ctx: Context, replies: list[Outbound]) -> list[Outbound]:
         position = _last_answer(replies)
@@ -55,10 +49,7 @@ def make_hook(pseudonyms: Callable[[], Pseudonymizer]) -> Callable[[Context, lis
             return replies
         reply = replies[position]
         asker = pseudonyms()(ctx.user.channel, ctx.user.channel_user_id)
-        values = row_values(ctx, reply.meta, asker)
-        question_id = int(ctx.session.execute(log, values).scalar_one())
-        # A question soon after "Chưa đúng" says what was missing: it becomes that rating's comment.
-        ctx.session.execute(take_comment, {"who": asker, "now": ctx.now, "question": values["question"]})
+        question_id = int(ctx.session.execute(log, row_values(ctx, reply.meta, asker)).scalar_one())
         if reply.meta.get("outcome") in RATED_OUTCOMES and not any(_is_rating(r) for r in replies):
             replies = list(replies)
             replies[position] = Outbound(

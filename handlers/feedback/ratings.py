@@ -3,7 +3,8 @@
 Callback data and typed numbers can be forged or replayed: a rating is accepted only for a logged answer that was
 given to this very user (same pseudonym), once; a second tap with the same value changes nothing, a different
 one changes the rating. "Chưa đúng" asks one optional question: the user's next question within a few minutes is
-kept as the comment, and is answered as usual. The help desk is offered when that feature is installed.
+read as the comment (handlers.feedback.gaps), and is answered as usual. The help desk is offered when that
+feature is installed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from handlers.feedback.models import LoggedQuestion, Rating
 from handlers.feedback.pseudonym import Pseudonymizer
 from handlers.feedback.questionlog import HELPFUL, NOT_HELPFUL, RATED_OUTCOMES
 
-COMMENT_WINDOW = timedelta(minutes=15)  # how long the next question counts as "what I needed to know"
 REACTION_WINDOW = timedelta(hours=24)  # a reaction rates the latest answer given within this time
 HELP_DESK_COMMAND = "nhotro"
 
@@ -71,10 +71,9 @@ def save_rating(ctx: Context, question: LoggedQuestion, *, helpful: bool, via: s
     if rating is not None and rating.helpful == helpful:
         return texts.ALREADY_RATED
     if rating is None:
-        rating = Rating(question_id=question.id, asker=question.asker, helpful=helpful, via=via, comment="")
+        rating = Rating(question_id=question.id, asker=question.asker, helpful=helpful, via=via)
         ctx.session.add(rating)
     rating.helpful, rating.via, rating.rated_at = helpful, via, ctx.now
-    rating.awaiting_until = None if helpful else ctx.now + COMMENT_WINDOW
     ctx.session.flush()  # a double tap racing this one fails here (unique question_id); the core retries it once
     if helpful:
         return texts.THANKS_HELPFUL

@@ -50,7 +50,9 @@ async def test_telegram_buttons_rate_answers(tg_app: Troly, fake_telegram: FakeT
 
 
 @pytest.fixture
-async def zalo(make_settings: Callable[..., Settings], database_url: str) -> AsyncIterator[tuple[FakeZalo, ZaloHarness]]:
+async def zalo(
+    make_settings: Callable[..., Settings], database_url: str
+) -> AsyncIterator[tuple[FakeZalo, ZaloHarness]]:
     fake = await FakeZalo().start()
     harness = await ZaloHarness(make_settings(database_url=database_url, **zalo_settings(fake))).start()
     yield fake, harness

@@ -187,3 +187,14 @@ def test_officials_see_and_retire_answers_in_chat(lite_app: Troly) -> None:
     assert "Đã gỡ câu trả lời" in joined(say(lite_app, "1", user="official"))
     assert local_answers(lite_app)[0].status == "retired"
     assert "chỉ dành cho" in joined(say(lite_app, "/cautraloi", user="citizen"))
+
+
+def test_an_answer_too_long_for_one_message_is_refused_in_chat(lite_app: Troly) -> None:
+    grant(lite_app, "official", Role.OFFICIAL, "22-MC")
+    subscribe(lite_app, "c1", "22-MC")
+    say(lite_app, LOUDSPEAKER[0], user="c1")
+    say(lite_app, "/khoangtrong", user="official")
+    say(lite_app, "1", user="official")
+    refused = joined(say(lite_app, "Loa phát thanh. " * 110, user="official"))
+    assert "Chưa lưu được vì" in refused and "tối đa 1500 ký tự" in refused
+    assert "Theo UBND phường Móng Cái 1" in joined(say(lite_app, LOUDSPEAKER_ANSWER, user="official"))  # still asked

@@ -63,11 +63,9 @@ def _question_log() -> None:
         sa.Column("asker", sa.String(32), nullable=False),
         sa.Column("helpful", sa.Boolean, nullable=False),
         sa.Column("via", sa.String(16), nullable=False),
-        sa.Column("comment", sa.String(500), nullable=False),
         sa.Column("rated_at", TS, nullable=False),
-        sa.Column("awaiting_until", TS),
     )
-    op.create_index("ix_feedback_ratings_asker_waiting", "feedback_ratings", ["asker", "awaiting_until"])
+    op.create_index("ix_feedback_ratings_asker_rated", "feedback_ratings", ["asker", "rated_at"])
 
 
 def _local_answers() -> None:
