@@ -51,7 +51,7 @@ def show_gaps(ctx: Context) -> Reply:
         lines.append(texts.GAP_LINE.format(n=n, example=example, count=gap.count, askers=gap.askers, last=last))
     lines.append(texts.GAPS_FOOTER)
     ctx.start_dialog(DIALOG, "choose", {"clusters": [_remember(ctx, scope, gap) for gap in listed]})
-    choices = tuple(Choice(_clip(f"{n}. {gap.examples(1)[0]}", 60), str(n)) for n, gap in enumerate(listed, 1))
+    choices = tuple(Choice(_clip(gap.examples(1)[0], 60), str(n)) for n, gap in enumerate(listed, 1))
     return Outbound("\n".join(lines), choices=choices)
 
 

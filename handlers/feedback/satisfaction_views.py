@@ -34,28 +34,7 @@ def show_satisfaction(ctx: Context) -> Reply:
 def summary_text(report: Report, months: list[str]) -> str:
     lines: list[str] = []
     for month in months:
-        rows = [row for row in report.areas if row.month == month]
-        questions, answered = sum(r.questions for r in rows), sum(r.answered for r in rows)
-        rated, helpful = sum(r.rated for r in rows), sum(r.helpful for r in rows)
-        lines += [
-            texts.SATISFACTION_HEADER.format(area=report.area, month=_month_label(month)),
-            texts.SATISFACTION_LINE.format(
-                questions=questions,
-                answered=answered,
-                answered_share=_pct(answered, questions),
-                rated=rated,
-                helpful=helpful,
-                helpful_share=_pct(helpful, rated),
-            ),
-        ]
-        for label in report.extra_labels:
-            ratings = sum(r.extras.get(label, [0, 0])[0] for r in rows)
-            satisfied = sum(r.extras.get(label, [0, 0])[1] for r in rows)
-            share_text = _pct(satisfied, ratings)
-            lines.append(
-                texts.SATISFACTION_EXTRA.format(label=label, ratings=ratings, satisfied=satisfied, share=share_text)
-            )
-        lines.append("")
+        lines += [*_month_lines(report, month), ""]
     worst = [s for s in report.sources if s.ratings > s.helpful][:WORST_LISTED]
     if worst:
         lines.append(texts.SATISFACTION_WORST)
@@ -63,6 +42,33 @@ def summary_text(report: Report, months: list[str]) -> str:
     if report.due:
         lines.append(texts.SATISFACTION_REVIEWS.format(count=len(report.due)))
     return "\n".join(lines).strip()
+
+
+def _month_lines(report: Report, month: str) -> list[str]:
+    rows = [row for row in report.areas if row.month == month]
+    lines = [texts.SATISFACTION_HEADER.format(area=report.area, month=_month_label(month))]
+    questions, answered = sum(r.questions for r in rows), sum(r.answered for r in rows)
+    rated, helpful = sum(r.rated for r in rows), sum(r.helpful for r in rows)
+    if not questions and not any(r.extras for r in rows):
+        return [*lines, texts.NO_QUESTIONS_YET]
+    lines.append(
+        texts.SATISFACTION_LINE.format(
+            questions=questions,
+            answered=answered,
+            answered_share=_pct(answered, questions),
+            rated=rated,
+            helpful=helpful,
+            helpful_share=_pct(helpful, rated),
+        )
+    )
+    for label in report.extra_labels:
+        ratings = sum(r.extras.get(label, [0, 0])[0] for r in rows)
+        satisfied = sum(r.extras.get(label, [0, 0])[1] for r in rows)
+        share_text = _pct(satisfied, ratings)
+        lines.append(
+            texts.SATISFACTION_EXTRA.format(label=label, ratings=ratings, satisfied=satisfied, share=share_text)
+        )
+    return lines
 
 
 def _month_label(month: str) -> str:

@@ -113,3 +113,4 @@ SATISFACTION_EXTRA = "{label}: {ratings} đánh giá, hài lòng {satisfied} ({s
 SATISFACTION_WORST = "Câu trả lời bị chê nhiều nhất:"
 SATISFACTION_REVIEWS = "Hướng dẫn cần rà soát lại (quá 6 tháng): {count}. Xem: troly report satisfaction --help"
 NO_DATA = "chưa có"
+NO_QUESTIONS_YET = "Chưa có câu hỏi nào."
