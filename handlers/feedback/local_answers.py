@@ -62,6 +62,10 @@ def clean_questions(questions: Sequence[str]) -> list[str]:
     return kept
 
 
+def keys_of(questions: Sequence[str]) -> list[str]:
+    return [normalise(question) for question in questions]
+
+
 def answer_problems(answer: str) -> list[str]:
     answer = answer.strip()
     if not answer:
@@ -92,10 +96,10 @@ def problems_of(session: Session, draft: Draft, *, ignore_id: int | None = None)
 def duplicate_problems(session: Session, area_id: int, questions: Sequence[str], ignore_id: int | None) -> list[str]:
     """A question already answered (or proposed) in the same area would make two answers compete."""
     existing: dict[str, int] = {}
-    query = select(LocalAnswer).where(LocalAnswer.area_id == area_id, LocalAnswer.status.in_(LIVE))
-    for other in session.scalars(query):
-        if other.id != ignore_id:
-            existing.update({normalise(question): other.id for question in other.questions})
+    query = select(LocalAnswer.id, LocalAnswer.question_keys)
+    for other_id, keys in session.execute(query.where(LocalAnswer.area_id == area_id, LocalAnswer.status.in_(LIVE))):
+        if other_id != ignore_id:
+            existing.update({key: other_id for key in keys})
     return [
         texts.DUPLICATE_QUESTION.format(question=question[:60], id=existing[normalise(question)])
         for question in questions
@@ -113,6 +117,7 @@ def create(
         area_id=draft.area.id,
         status=status.value,
         questions=list(draft.questions),
+        question_keys=keys_of(draft.questions),
         answer=draft.answer.strip(),
         source=draft.source.strip(),
         valid_until=draft.valid_until,
@@ -147,6 +152,7 @@ def edit(session: Session, answer: LocalAnswer, draft: Draft, actor: Actor, now:
     if problems:
         raise LocalAnswerError(problems)
     answer.area_id, answer.questions = draft.area.id, list(draft.questions)
+    answer.question_keys = keys_of(draft.questions)
     answer.answer, answer.source, answer.valid_until = draft.answer.strip(), draft.source.strip(), draft.valid_until
     answer.reviewed_at = now
     _bump(answer, now)
@@ -168,6 +174,7 @@ def rollback(session: Session, answer: LocalAnswer, revision: int, actor: Actor,
         if problems:
             raise LocalAnswerError(problems)
     answer.status, answer.area_id, answer.questions = state["status"], int(state["area_id"]), list(state["questions"])
+    answer.question_keys = keys_of(answer.questions)
     answer.answer, answer.source = state["answer"], state["source"]
     answer.valid_until = date.fromisoformat(state["valid_until"]) if state["valid_until"] else None
     answer.reviewed_at = datetime.fromisoformat(state["reviewed_at"])

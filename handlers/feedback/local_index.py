@@ -146,9 +146,9 @@ def build_snapshot(session: Session, version: int, background: list[str]) -> Sna
         entry = Entry(answer.id, answer.area_id, code, title, answer.answer, answer.source, answer.reviewed_at,
                       answer.valid_until)  # fmt: skip
         snapshot.entries[entry.id] = entry
-        for question in answer.questions:
+        for key in answer.question_keys:
             snapshot.owners.append(entry.id)
-            variants.append((entry.area_id, normalise(question)))
+            variants.append((entry.area_id, key))
     if variants:
         snapshot.space = TextSpace([*background, *(text for _, text in variants)])
         for number, (area, text) in enumerate(variants):

@@ -77,6 +77,7 @@ class LocalAnswer(Base):
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     status: Mapped[str] = mapped_column(String(16))  # AnswerStatus
     questions: Mapped[list[str]] = mapped_column(JSON, default=list)  # question variants, as written
+    question_keys: Mapped[list[str]] = mapped_column(JSON, default=list)  # the same, normalised (similarity)
     answer: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(200))  # "UBND phường Móng Cái 1"
     valid_until: Mapped[date | None] = mapped_column(Date)

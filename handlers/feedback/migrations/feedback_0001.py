@@ -75,6 +75,7 @@ def _local_answers() -> None:
         sa.Column("area_id", sa.Integer, sa.ForeignKey("areas.id"), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("questions", sa.JSON, nullable=False),
+        sa.Column("question_keys", sa.JSON, nullable=False),
         sa.Column("answer", sa.Text, nullable=False),
         sa.Column("source", sa.String(200), nullable=False),
         sa.Column("valid_until", sa.Date),
