@@ -133,3 +133,19 @@ def test_an_xlsx_file_is_imported(fb_app: Troly, database_url: str, tmp_path: Pa
     assert "Đã nhập và đăng 1 câu trả lời" in _run(database_url, "import", str(path))
     reply = say(fb_app, SIXTH, user="c1")[0]
     assert reply.text.startswith(LOUDSPEAKER_ANSWER) and "Theo Ban văn hóa phường" in reply.text
+
+
+def test_ask_as_a_user_or_an_area_changes_nothing(lite_app: Troly, sqlite_url: str) -> None:
+    subscribe(lite_app, "c1", "22-MC-K1")
+    _run(sqlite_url, "add", "--area", "22-MC", "-q", LOUDSPEAKER[0], "--answer", LOUDSPEAKER_ANSWER)
+    env = {"TROLY_DATABASE_URL": sqlite_url}
+    as_user = troly("ask", "--json", "--user", "console:c1", SIXTH, env=env)
+    assert as_user.returncode == 0, as_user.stderr
+    assert json.loads(as_user.stdout)["source"]["kind"] == "local"
+    unknown = troly("ask", "--user", "telegram:404", SIXTH, env=env)
+    assert unknown.returncode == 1 and "Không có người dùng telegram:404" in unknown.stderr
+    assert troly("ask", "--area", "99", SIXTH, env=env).returncode == 1
+    with lite_app.database.transaction() as session:
+        from handlers.feedback.models import LoggedQuestion
+
+        assert session.scalar(select(func.count()).select_from(LoggedQuestion)) == 0  # asking from the CLI logs nothing
