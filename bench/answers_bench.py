@@ -38,16 +38,30 @@ def warm_latency(answer, questions: list[str], rounds: int = 3) -> tuple[float, 
     return percentiles(timings)
 
 
+def reply_lengths(answerer: Answerer, questions: list[str]) -> str:
+    """Characters of confident guide replies (median, max) and of every reply (max), against the 2000 limit."""
+    answers = [answerer.answer(question) for question in questions]
+    guide = sorted(len(answer.text) for answer in answers if answer.confident and answer.topic)
+    longest = max(len(answer.text) for answer in answers)
+    return (
+        f"guide replies: median {statistics.median(guide):.0f} chars, max {guide[-1]} ({len(guide)} replies); "
+        f"longest reply of any kind {longest} chars"
+    )
+
+
 def main(paths: list[str]) -> None:
     questions = [example.question for example in load_examples(default_devset())]
+    questions += [example.question for example in load_examples(default_devset().with_name("holdout.jsonl"))]
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         ingest([Path(p) for p in paths], data)
         started = time.perf_counter()
         index, knowledge = build_index(IndexSource(data))
         print(f"index build: {time.perf_counter() - started:.2f} s ({index.lexical.num_docs} documents)")
-        p50, p99 = warm_latency(Answerer(index, knowledge).answer, questions)
+        answerer = Answerer(index, knowledge)
+        p50, p99 = warm_latency(answerer.answer, questions)
         print(f"warm latency (full pipeline, {len(questions)} questions x3): p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+        print(reply_lengths(answerer, questions))
         env = {
             **os.environ,
             "TROLY_DATA_DIR": str(data),

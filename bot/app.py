@@ -26,7 +26,7 @@ from bot.context import Context, Reply, as_replies
 from bot.dialogs import DialogStore
 from bot.extensions import Extensions
 from bot.jobs import Jobs, Retention
-from bot.messages import Inbound, Outbound
+from bot.messages import Inbound, Outbound, check_inbound
 from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
 from bot.privacy import mask_user_id
 from bot.router import Router, is_cancel_word, parse_command
@@ -74,7 +74,19 @@ class Troly:
         return key in self.services
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Process one inbound message exactly once and return the replies to send to its chat."""
+        """Process one inbound message exactly once and return the replies to send to its chat.
+
+        Never raises: every step, from checking and cleaning the text on, is inside the guard, so a malformed
+        message (an adapter let a number through where text belongs) gets the apology instead of taking a
+        core worker process down with it.
+        """
+        try:
+            return self._handle(inbound)
+        except Exception:
+            return self._apologise(inbound)
+
+    def _handle(self, inbound: Inbound) -> list[Outbound]:
+        check_inbound(inbound)
         text = clean_text(inbound.text)
         if len(text) > self.settings.max_message_chars:
             return [Outbound(texts.TOO_LONG.format(length=len(text), limit=self.settings.max_message_chars))]
@@ -111,7 +123,7 @@ class Troly:
         or a greeting wastes the work, outside any lock. A failure here is left for the handler to meet again.
         """
         precompute = self.router.text_precompute
-        if precompute is None or inbound.event != "message" or not text or text.isdigit():
+        if precompute is None or inbound.event != "message" or not text or text.isdecimal():
             return None
         if parse_command(text) is not None or is_cancel_word(text):
             return None
@@ -157,7 +169,7 @@ class Troly:
             return router.run_command(ctx, name)
         dialog = ctx.dialog
         if dialog is not None and dialog.name in router.dialogs:
-            return router.dialogs[dialog.name](ctx)
+            return router.run_dialog(ctx, dialog)
         handler = router.text_handler_for(ctx.text)
         return handler(ctx) if handler else texts.NO_TEXT_HANDLER
 
@@ -166,7 +178,7 @@ class Troly:
         dialog = ctx.dialog
         if ctx.inbound.location is not None:
             if dialog is not None and dialog.name in self.router.dialogs:
-                return self.router.dialogs[dialog.name](ctx)
+                return self.router.run_dialog(ctx, dialog)
             handler = self.router.events.get("location")
             return handler(ctx) if handler else texts.LOCATION_NOT_EXPECTED
         if ctx.inbound.attachments:
@@ -233,7 +245,7 @@ def upsert_user(session: Session, inbound: Inbound, now: datetime) -> User:
         "channel": inbound.channel,
         "channel_user_id": inbound.user_id,
         "chat_id": inbound.chat_id,
-        "display_name": inbound.user_name[:200],
+        "display_name": clean_text(inbound.user_name)[:200],
         "created_at": now,
         "last_interaction_at": now if writes else None,
     }

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from bot.storage.models import Area, AreaLevel
 
 HEADER = ["code", "name", "level", "parent_code"]
+POPULATION = ["households", "adults"]  # optional extra columns of `areas import`, the file of `areas population`
+MAX_POPULATION = 100_000_000
 _DEPTH = {AreaLevel.PROVINCE: 0, AreaLevel.COMMUNE: 1, AreaLevel.VILLAGE: 2}
 
 
@@ -32,22 +34,26 @@ class AreaRow:
     name: str
     level: AreaLevel
     parent_code: str
+    households: int | None = None
+    adults: int | None = None
 
 
 def parse_areas_csv(text: str) -> list[AreaRow]:
-    """Parse and validate a `code,name,level,parent_code` file, collecting every problem at once."""
+    """Parse and validate a `code,name,level,parent_code[,households,adults]` file, collecting every problem."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = [cell.strip().lower() for cell in next(reader, [])]
-    if header != HEADER:
-        raise AreaImportError([f"dòng 1: tiêu đề phải là {','.join(HEADER)} (đang là {','.join(header)})"])
+    if header not in (HEADER, HEADER + POPULATION):
+        wanted = f"{','.join(HEADER)} (có thể thêm {','.join(POPULATION)})"
+        raise AreaImportError([f"dòng 1: tiêu đề phải là {wanted} (đang là {','.join(header)})"])
     rows, problems, seen = [], [], set()
     for line, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
-        if len(cells) != len(HEADER):
-            problems.append(f"dòng {line}: cần {len(HEADER)} cột, có {len(cells)}")
+        if len(cells) != len(header):
+            problems.append(f"dòng {line}: cần {len(header)} cột, có {len(cells)}")
             continue
-        code, name, level, parent = (cell.strip() for cell in cells)
+        code, name, level, parent = (cell.strip() for cell in cells[:4])
+        figures = _population(line, cells[4:], problems)
         if not code or not name:
             problems.append(f"dòng {line}: thiếu mã hoặc tên")
         elif level not in {item.value for item in AreaLevel}:
@@ -56,10 +62,61 @@ def parse_areas_csv(text: str) -> list[AreaRow]:
             problems.append(f"dòng {line}: mã '{code}' bị lặp")
         else:
             seen.add(code)
-            rows.append(AreaRow(line, code, unicodedata.normalize("NFC", name), AreaLevel(level), parent))
+            name = unicodedata.normalize("NFC", name)
+            rows.append(AreaRow(line, code, name, AreaLevel(level), parent, *figures))
     if problems:
         raise AreaImportError(problems)
     return rows
+
+
+def _population(line: int, cells: list[str], problems: list[str]) -> tuple[int | None, int | None]:
+    """(households, adults) from the optional columns; an empty cell means "not known"."""
+    values: list[int | None] = []
+    for name, cell in zip(POPULATION, cells, strict=False):
+        text = cell.strip().replace(".", "").replace(" ", "")
+        if not text:
+            values.append(None)
+        elif not text.isdigit() or int(text) > MAX_POPULATION:
+            problems.append(f"dòng {line}: {name} phải là số nguyên không âm (đang là '{cell.strip()}')")
+            values.append(None)
+        else:
+            values.append(int(text))
+    values += [None] * (len(POPULATION) - len(values))
+    return values[0], values[1]
+
+
+def parse_population_csv(text: str) -> list[tuple[int, str, int | None, int | None]]:
+    """Parse a `code,households,adults` file: (line, code, households, adults), every problem at once."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = [cell.strip().lower() for cell in next(reader, [])]
+    if header != ["code", *POPULATION]:
+        raise AreaImportError([f"dòng 1: tiêu đề phải là code,{','.join(POPULATION)} (đang là {','.join(header)})"])
+    rows, problems = [], []
+    for line, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != 3 or not cells[0].strip():
+            problems.append(f"dòng {line}: cần 3 cột code,households,adults và có mã khu vực")
+            continue
+        households, adults = _population(line, cells[1:], problems)
+        rows.append((line, cells[0].strip(), households, adults))
+    if problems:
+        raise AreaImportError(problems)
+    return rows
+
+
+def set_population(session: Session, rows: list[tuple[int, str, int | None, int | None]]) -> int:
+    """Store the figures (an empty cell keeps the figure already known); every code must exist. Returns count."""
+    by_code = {area.code: area for area in session.scalars(select(Area).where(Area.code.in_([r[1] for r in rows])))}
+    missing = [f"dòng {line}: không có khu vực mã '{code}'" for line, code, _, _ in rows if code not in by_code]
+    if missing:
+        raise AreaImportError(missing)
+    for _line, code, households, adults in rows:
+        area = by_code[code]
+        area.households = households if households is not None else area.households
+        area.adults = adults if adults is not None else area.adults
+    session.flush()
+    return len(rows)
 
 
 def import_areas(session: Session, rows: Iterable[AreaRow]) -> tuple[int, int]:
@@ -80,6 +137,8 @@ def import_areas(session: Session, rows: Iterable[AreaRow]) -> tuple[int, int]:
         else:
             updated += 1
         area.name, area.level = row.name, row.level
+        area.households = row.households if row.households is not None else area.households
+        area.adults = row.adults if row.adults is not None else area.adults
         area.parent = by_code[row.parent_code] if row.parent_code else None
     session.flush()
     return created, updated

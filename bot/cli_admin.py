@@ -8,7 +8,15 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.app import open_database
-from bot.areas import AreaImportError, area_by_code, import_areas, parse_areas_csv, render_tree
+from bot.areas import (
+    AreaImportError,
+    area_by_code,
+    import_areas,
+    parse_areas_csv,
+    parse_population_csv,
+    render_tree,
+    set_population,
+)
 from bot.commands import Commands
 from bot.invites import INVITABLE_ROLES, create_invite, default_team
 from bot.settings import Settings
@@ -22,8 +30,14 @@ def register_cli(commands: Commands) -> None:
     areas = commands.group("areas", help="Quản lý danh sách khu vực hành chính")
     areas.add(
         "import",
-        help="Nhập khu vực từ tệp CSV (code,name,level,parent_code)",
+        help="Nhập khu vực từ tệp CSV (code,name,level,parent_code, có thể thêm households,adults)",
         run=run_areas_import,
+        configure=lambda p: p.add_argument("file", type=Path, help="đường dẫn tệp CSV"),
+    )
+    areas.add(
+        "population",
+        help="Nhập số hộ và số người trưởng thành của các khu vực từ tệp CSV (code,households,adults)",
+        run=run_areas_population,
         configure=lambda p: p.add_argument("file", type=Path, help="đường dẫn tệp CSV"),
     )
     areas.add("list", help="Xem cây khu vực", run=run_areas_list)
@@ -66,6 +80,21 @@ def run_areas_import(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Không nhập gì cả, vì tệp có lỗi:\n{error}")
         return 1
     print(f"Đã nhập {created} khu vực mới, cập nhật {updated} khu vực.")
+    return 0
+
+
+def run_areas_population(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        rows = parse_population_csv(args.file.read_text(encoding="utf-8"))
+        with open_database(settings).transaction() as session:
+            count = set_population(session, rows)
+    except OSError as error:
+        print(f"Không đọc được tệp {args.file}: {error.strerror}")
+        return 1
+    except (AreaImportError, UnicodeDecodeError) as error:
+        print(f"Không nhập gì cả, vì tệp có lỗi:\n{error}")
+        return 1
+    print(f"Đã cập nhật số dân của {count} khu vực.")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -13,7 +13,7 @@ from bot import outbox, texts
 from bot.dialogs import Dialog, DialogStore
 from bot.extensions import HELP_LINES
 from bot.messages import Inbound, Outbound
-from bot.storage.models import AuditLog, User
+from bot.storage.models import AuditLog, Role, User
 
 if TYPE_CHECKING:
     from bot.app import Troly
@@ -35,6 +35,7 @@ class Context:
     args: str = ""
     notices: list[str] = field(default_factory=list)
     precomputed_for: tuple[str, Any] | None = field(default=None, repr=False)  # (text, the fallback's result)
+    command_roles: frozenset[Role] | None = None  # the roles the command being run requires (set by the router)
 
     def precomputed(self) -> Any:
         """What the fallback's `precompute` returned before the transaction for this very text, else None."""
@@ -46,8 +47,17 @@ class Context:
     def dialog(self) -> Dialog | None:
         return self.dialogs.active()
 
-    def start_dialog(self, name: str, step: str, data: dict[str, Any] | None = None) -> None:
-        self.dialogs.start(name, step, data)
+    def start_dialog(
+        self, name: str, step: str, data: dict[str, Any] | None = None, *, roles: Collection[Role] | None = None
+    ) -> None:
+        """Start (or restart) a dialog. It requires `roles`, by default those of the command that starts it (or,
+        restarted by its own step, those it had), and the core checks them again before every later step."""
+        if roles is None:
+            roles = self.command_roles
+        current = self.dialog
+        if roles is None and current is not None and current.name == name and current.roles is not None:
+            roles = [Role(role) for role in current.roles]
+        self.dialogs.start(name, step, data, roles)
 
     def update_dialog(self, step: str, data: dict[str, Any] | None = None) -> None:
         self.dialogs.update(step, data)

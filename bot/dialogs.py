@@ -2,10 +2,13 @@
 
 Keeping this in the database (not in a channel library's memory) lets any worker and any restart carry on a
 dialog, and lets a user answer "2" on Zalo or the console exactly as a Telegram user taps the second button.
+A dialog also remembers the roles it was started for (those of the command that started it), so the core can
+refuse a later step to someone who lost that role in between (bot.router.Router.run_dialog).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +17,9 @@ from sqlalchemy.orm import Session
 
 from bot.messages import Outbound
 from bot.storage.models import DialogState
+from bot.textutil import small_number
+
+ROLES_KEY = "_roles"  # kept in the stored data beside the handler's own keys, never shown to the handler
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +29,7 @@ class Dialog:
     name: str
     step: str
     data: dict[str, Any]
+    roles: frozenset[str] | None = None  # the roles the dialog was started for; None: anyone
 
 
 class DialogStore:
@@ -39,15 +46,22 @@ class DialogStore:
         row = self._row
         if row is None or row.name is None or self.expired():
             return None
-        return Dialog(name=row.name, step=row.step, data=dict(row.data))
+        data = dict(row.data)
+        roles = data.pop(ROLES_KEY, None)
+        return Dialog(row.name, row.step, data, frozenset(roles) if isinstance(roles, list) else None)
 
     def expired(self) -> bool:
         row = self._row
         return bool(row and row.name and row.expires_at and row.expires_at <= self._now)
 
-    def start(self, name: str, step: str, data: dict[str, Any] | None = None) -> None:
+    def start(
+        self, name: str, step: str, data: dict[str, Any] | None = None, roles: Collection[str] | None = None
+    ) -> None:
         row = self._ensure_row()
-        row.name, row.step, row.data = name, step, dict(data or {})
+        stored = dict(data or {})
+        if roles is not None:
+            stored[ROLES_KEY] = sorted(str(role) for role in roles)
+        row.name, row.step, row.data = name, step, stored
         self._touch(row)
 
     def update(self, step: str, data: dict[str, Any] | None = None) -> None:
@@ -56,7 +70,8 @@ class DialogStore:
             raise RuntimeError("update() without an active dialog")
         row.step = step
         if data is not None:
-            row.data = dict(data)
+            roles = row.data.get(ROLES_KEY)
+            row.data = {**data, ROLES_KEY: roles} if roles is not None else dict(data)
         self._touch(row)
 
     def end(self) -> None:
@@ -67,9 +82,9 @@ class DialogStore:
     def resolve_choice(self, text: str) -> str:
         """Turn "2" into the value of the second choice last offered, when there was one."""
         values = list(self._row.choices.get("values", [])) if self._row else []
-        stripped = text.strip().rstrip(".)")
-        if values and stripped.isdigit() and 1 <= int(stripped) <= len(values):
-            return str(values[int(stripped) - 1])
+        number = small_number(text.strip().rstrip(".)"))
+        if values and number is not None and 1 <= number <= len(values):
+            return str(values[number - 1])
         return text
 
     def remember_choices(self, replies: list[Outbound]) -> None:

@@ -6,6 +6,7 @@ in whatever the channel supports. Handlers only ever see these types; the raw pa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,3 +68,26 @@ class Outbound:
     request_location: bool = False
     image: bytes | None = field(default=None, repr=False)
     meta: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+def check_inbound(inbound: Inbound) -> None:
+    """TypeError unless every field has the type the core relies on.
+
+    Dataclasses do not check types at run time, and a channel payload may hold a number where text belongs:
+    adapters validate what they read, and the core calls this before touching a message, as a backstop.
+    """
+    for name in ("channel", "user_id", "chat_id", "text", "message_id", "user_name", "event"):
+        value = getattr(inbound, name)
+        if not isinstance(value, str):
+            raise TypeError(f"Inbound.{name} is {type(value).__name__}, not str")
+    location = inbound.location
+    if location is not None and not (_coordinate(location.latitude, 90) and _coordinate(location.longitude, 180)):
+        raise TypeError("Inbound.location is not a pair of real coordinates")
+    if not isinstance(inbound.attachments, tuple) or not all(isinstance(a, Attachment) for a in inbound.attachments):
+        raise TypeError("Inbound.attachments is not a tuple of Attachment")
+
+
+def _coordinate(value: object, bound: float) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and abs(value) <= bound

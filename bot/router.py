@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 from bot import texts
 from bot.context import Context, Reply
+from bot.dialogs import Dialog
 from bot.messages import Outbound
 from bot.storage.models import Role
 from bot.textutil import fold
@@ -16,6 +18,8 @@ Handler = Callable[[Context], Reply]
 # Runs after the handler, inside the same transaction, and may add to the replies (a rating, "still need a
 # person?", a log row): it receives every reply of the message and returns the replies to send.
 ReplyHook = Callable[[Context, list[Outbound]], list[Outbound]]
+
+log = logging.getLogger(__name__)
 
 EVENTS = ("follow", "unfollow", "location", "attachment", "reaction")
 
@@ -35,6 +39,7 @@ class Router:
     def __init__(self) -> None:
         self.commands: dict[str, Command] = {}
         self.dialogs: dict[str, Handler] = {}
+        self.dialog_roles: dict[str, frozenset[Role]] = {}
         self.events: dict[str, Handler] = {}
         self.text_handlers: list[tuple[Callable[[str], bool], Handler]] = []
         self.text_handler: Handler | None = None
@@ -56,8 +61,15 @@ class Router:
         allowed = frozenset(roles) if roles is not None else None
         self.commands[key] = Command(key, handler, description, allowed, menu)
 
-    def dialog(self, name: str, handler: Handler) -> None:
+    def dialog(self, name: str, handler: Handler, *, roles: Collection[Role] | None = None) -> None:
+        """Every message of an active dialog `name` goes to `handler`, while the user holds one of `roles`.
+
+        Besides these, a dialog keeps the roles of the command that started it (Context.start_dialog), and
+        both are checked again at every step: a user demoted halfway through can no longer act.
+        """
         self.dialogs[name] = handler
+        if roles is not None:
+            self.dialog_roles[name] = frozenset(roles)
 
     def event(self, kind: str, handler: Handler) -> None:
         if kind not in EVENTS:
@@ -103,7 +115,19 @@ class Router:
         if command.roles is not None and ctx.user.role not in command.roles:
             names = ", ".join(texts.ROLE_NAMES[role.value] for role in sorted(command.roles))
             return texts.NOT_ALLOWED.format(roles=names)
+        ctx.command_roles = command.roles
         return command.handler(ctx)
+
+    def run_dialog(self, ctx: Context, dialog: Dialog) -> Reply:
+        """The dialog's next step, if the user (whose row was read in this very transaction) still holds a
+        role the dialog requires; otherwise the dialog ends and nothing it would have done happens."""
+        role = ctx.user.role.value
+        required = (self.dialog_roles.get(dialog.name), dialog.roles)
+        if any(roles is not None and role not in roles for roles in required):
+            ctx.end_dialog()
+            log.warning("dialog %s ended: user %s no longer holds its role (now %s)", dialog.name, ctx.user.id, role)
+            return texts.DIALOG_ROLE_CHANGED
+        return self.dialogs[dialog.name](ctx)
 
 
 def parse_command(text: str) -> tuple[str, str] | None:

@@ -28,6 +28,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.visits",
     "handlers.announcements",
     "handlers.follow",
+    "handlers.dashboard",
     "handlers.feedback",
     "handlers.questions",
     "adapters.console",
@@ -66,6 +67,8 @@ class Settings(BaseSettings):
     # `troly serve`: processes that run the core beside the web server (bot.workers); 0 runs it in a thread
     # of the server (less memory, about half the throughput). On the 2-core reference machine 1 measured best.
     core_workers: int = Field(default=1, ge=0, le=32)
+    # The web console (handlers.dashboard): a session ends after this long without a request.
+    web_idle_minutes: int = Field(default=30, ge=5, le=24 * 60)
 
     telegram_token: SecretStr = SecretStr("")
     telegram_api_url: str = "https://api.telegram.org/bot"

@@ -15,6 +15,10 @@ NOT_ALLOWED = "Xin lỗi, chức năng này chỉ dành cho {roles}. Nếu bạn
 CANCELLED = "Đã hủy thao tác đang làm dở. Không có gì được lưu."
 NOTHING_TO_CANCEL = "Hiện không có thao tác nào đang làm dở để hủy."
 DIALOG_INTERRUPTED = "Mình đã dừng thao tác đang làm dở (không lưu gì) để làm theo lệnh mới của bạn."
+DIALOG_ROLE_CHANGED = (
+    "Vai trò của bạn vừa được thay đổi, nên thao tác đang làm dở đã dừng lại; không có gì được lưu hay gửi đi. "
+    "Bạn gửi /trogiup để xem những việc bạn làm được nhé."
+)
 DIALOG_EXPIRED = (
     "Thao tác bạn làm dở trước đó đã hết hạn sau {minutes} phút không có trả lời, nên mình đã hủy và không lưu gì. "
     "Bạn có thể bắt đầu lại bất cứ lúc nào."

@@ -10,3 +10,14 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return " ".join(stripped.split())
+
+
+def small_number(text: str, max_digits: int = 6) -> int | None:
+    """The number a person typed as a choice, a count or an id, or None.
+
+    Only decimal digits count: "²" and "①" are `isdigit()` but `int()` refuses them. The length is capped
+    because a 30-digit "choice" or "id" would overflow every database integer on its way to a query.
+    """
+    if not text or len(text) > max_digits or not text.isdecimal():
+        return None
+    return int(text)

@@ -59,6 +59,7 @@ ABBREVIATIONS = _entries(
     ("dvc dvctt", "dịch vụ công"),
     ("dvcqg", "dịch vụ công quốc gia"),
     ("cks", "chữ ký số"),
+    ("đdđt dddt ddđt đddt", "định danh điện tử"),
     ("gplx", "giấy phép lái xe"),
     ("bhyt", "bảo hiểm y tế"),
     ("bhxh", "bảo hiểm xã hội"),

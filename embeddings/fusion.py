@@ -25,6 +25,8 @@ class FusionConfig:
     group_weight: float = 1.0
     unnamed_penalty: float = 0.3  # groups the question does not name, when it names one
     ungrouped_penalty: float = 0.6  # documents outside any group (guides), when the question names a group
+    coverage_boost: float = 0.5  # rank by BM25 × (boost + coverage); 0 ranks by BM25 alone
+    rest_weight: float = 0.1  # a target's other documents add this share of their BM25 to its best one's
 
 
 def ranks(scores: FloatArray, floor: float) -> FloatArray:

@@ -9,7 +9,7 @@ Nothing is pickled: BM25 arrays are .npy with allow_pickle=False, FAISS uses its
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ class Document:
     text: str
     noisy: bool = False
     group: str | None = None  # documents of one source (a plan file) share a group
+    prior: float = 1.0  # multiplies the document's BM25 score (plan passages with figures rank before openings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class IndexMeta:
     groups: list[str] = field(default_factory=list)
     doc_groups: list[int] = field(default_factory=list)
     group_names: dict[str, list[str]] = field(default_factory=dict)
+    doc_priors: list[float] = field(default_factory=list)
     dense_model: str | None = None
     fusion: FusionConfig = field(default_factory=FusionConfig)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -91,6 +93,8 @@ class HybridIndex:
         self.dense = dense if encoder is not None else None
         self.encoder = encoder
         self._doc_targets = np.asarray(meta.doc_targets, dtype=np.int64)
+        priors = meta.doc_priors or [1.0] * len(meta.doc_targets)
+        self._doc_priors = np.asarray(priors, dtype=np.float32)
 
     @classmethod
     def build(
@@ -128,6 +132,7 @@ class HybridIndex:
             doc_targets=[number[doc.target] for doc in documents],
             groups=groups,
             doc_groups=[-1 if doc.group is None else group_number[doc.group] for doc in documents],
+            doc_priors=[doc.prior for doc in documents],
             group_names={
                 group: [" ".join(analyze(name).folded) for name in names]
                 for group, names in (group_names or {}).items()
@@ -146,14 +151,25 @@ class HybridIndex:
     def parse(self, text: str) -> Query:
         return parse_query(text, self.corrector)
 
-    def search(self, text: str, k: int = 5, use_dense: bool = True) -> SearchResult:
+    def search(
+        self, text: str, k: int = 5, use_dense: bool = True, groups: Collection[str] | None = None
+    ) -> SearchResult:
+        """The best targets for a text; `groups`, when given, keeps only those groups' documents (and those
+        without a group): a question about Móng Cái is answered from Móng Cái's plans or from the guides."""
         query = self.parse(text)
-        lexical = self._per_target(self._group_weighted(self.lexical.scores(query.terms), query))
+        doc_scores = self._group_weighted(self.lexical.scores(query.terms), query) * self._doc_priors
+        if groups is not None:
+            doc_scores = doc_scores * self._group_mask(groups)
+        lexical = self._per_target(doc_scores, rest=self.meta.fusion.rest_weight)
         coverage = self._per_target(self._coverage(query.content))
         # a one-word question has no pairs: its pair coverage is its word coverage
         phrase = self._per_target(self._coverage(query.phrases)) if query.phrases else coverage
         dense = self._dense_scores(query) if use_dense else None
-        fused = rank_fusion(lexical, dense, self.meta.fusion)
+        # BM25 alone favours a short document that shares one rare word; weighing in how much of the
+        # question the target covers orders the candidates better (measured on the dev set, docs/answers.md)
+        boost = self.meta.fusion.coverage_boost
+        ranking = lexical * (boost + coverage) if boost > 0 else lexical
+        fused = rank_fusion(ranking, dense, self.meta.fusion)
         order = np.argsort(-fused, kind="stable")[:k]
         hits = [
             Hit(
@@ -189,6 +205,14 @@ class HybridIndex:
             factors *= penalty
         return doc_scores * factors[self._doc_groups]
 
+    def _group_mask(self, groups: Collection[str]) -> FloatArray:
+        allowed = np.zeros(len(self.meta.groups) + 1, dtype=np.float32)
+        allowed[-1] = 1.0  # documents without a group
+        for number, group in enumerate(self.meta.groups):
+            if group in groups:
+                allowed[number] = 1.0
+        return allowed[self._doc_groups]
+
     def _named_groups(self, query: Query) -> list[int]:
         text = f" {' '.join(query.folded)} "
         return [
@@ -197,10 +221,16 @@ class HybridIndex:
             if any(f" {name} " in text for name in self.meta.group_names.get(group, ()))
         ]
 
-    def _per_target(self, doc_scores: FloatArray) -> FloatArray:
+    def _per_target(self, doc_scores: FloatArray, rest: float = 0.0) -> FloatArray:
+        """A target's score: its best document's, plus `rest` times its other documents' (a guide that several
+        of its example questions match is likelier than one that a single short question matches)."""
         best = np.zeros(len(self.meta.targets), dtype=np.float32)
         np.maximum.at(best, self._doc_targets, doc_scores)
-        return best
+        if rest <= 0:
+            return best
+        total = np.zeros(len(self.meta.targets), dtype=np.float32)
+        np.add.at(total, self._doc_targets, doc_scores)
+        return best + rest * (total - best)
 
     def _coverage(self, content: list[tuple[str, float]]) -> FloatArray:
         """Share of the query's terms (IDF-weighted, corrected words discounted) each document contains."""

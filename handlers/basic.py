@@ -1,13 +1,17 @@
-"""Greeting, /start and /trogiup: what a newcomer sees first."""
+"""Greeting, /start, /trogiup and small talk: what a newcomer sees first, and what "cảm ơn" or "ok" gets.
+
+Small talk (thanks, greetings, goodbyes, "ok", insults, emoji) is recognised by knowledge.smalltalk and answered
+with a short natural reply instead of a search; the first greeting also introduces the bot.
+"""
 
 from __future__ import annotations
 
 from bot.app import Troly
 from bot.context import Context, Reply
 from bot.messages import Outbound
-from bot.textutil import fold
+from knowledge import smalltalk
 
-GREETINGS = ("xin chao", "chao", "hello", "hi", "helo", "alo", "a lo", "hey", "chao ban", "chao bot")
+SMALLTALK_META = {"kind": "smalltalk"}
 
 INTRO = (
     "Xin chào{name}! Mình là troly, trợ lý số của Tổ công nghệ số cộng đồng. "
@@ -20,18 +24,30 @@ ASK_HINT = "Bạn cứ gõ câu hỏi như khi nói chuyện, có dấu hay khô
 def setup(troly: Troly) -> None:
     troly.router.command("start", start, description="Bắt đầu trò chuyện với trợ lý", menu=False)
     troly.router.command("trogiup", show_help, description="Xem trợ lý giúp được những gì")
-    troly.router.text(greet, when=is_greeting)
+    troly.router.text(small_talk, when=is_small_talk)
+
+
+def is_small_talk(text: str) -> bool:
+    """A whole message that only says hello, thanks, ok, bye, praises, insults or is emoji."""
+    return smalltalk.classify(text) is not None
 
 
 def is_greeting(text: str) -> bool:
-    """Short messages that only say hello ("xin chào", "chao ban", "hi bot")."""
-    folded = fold(text).strip(" !.?,~")
-    return len(folded.split()) <= 4 and any(folded == word or folded.startswith(word + " ") for word in GREETINGS)
+    return smalltalk.classify(text) is smalltalk.Kind.GREETING
+
+
+def small_talk(ctx: Context) -> Outbound:
+    """Greetings introduce the bot; the rest get a short reply (knowledge.smalltalk.REPLIES)."""
+    kind = smalltalk.classify(ctx.text)
+    if kind is smalltalk.Kind.GREETING or kind is None:
+        return greet(ctx)
+    return Outbound(smalltalk.reply(kind), meta=SMALLTALK_META)
 
 
 def greet(ctx: Context) -> Outbound:
     name = f" {ctx.user.display_name}" if ctx.user.display_name else ""
-    return Outbound(f"{INTRO.format(name=name)}\n\n{ASK_HINT}\nGửi /trogiup để xem tất cả các chức năng.")
+    text = f"{INTRO.format(name=name)}\n\n{ASK_HINT}\nGửi /trogiup để xem tất cả các chức năng."
+    return Outbound(text, meta=SMALLTALK_META)
 
 
 def start(ctx: Context) -> Reply:

@@ -1,14 +1,16 @@
-"""Answer texts as a citizen sees them: plain text (adapters escape it), Vietnamese, within Zalo's 2000 chars.
+"""Answer texts as a citizen sees them: plain text (adapters escape it), Vietnamese, short enough for a phone.
 
-A guide answer is its title, summary and steps, with a pointer to the full guide; a plan answer quotes the
-passage (trimmed around the words of the question) and cites the document and its section.
+A guide answer leads with the one sentence that answers the question, then the most useful part of the section
+it came from, within about 600 characters; the whole guide is one tap away ("Xem đầy đủ"). A plan answer quotes
+the passage (trimmed around the words of the question) and cites the document and its section. Referrals name
+the kind of office that handles the question; nothing here invents a phone number, an address or a fee.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from embeddings.text import analyze
@@ -17,13 +19,28 @@ from knowledge.plans import Passage
 if TYPE_CHECKING:
     from knowledge.answers import Source
     from knowledge.corpus import GuideCard
+    from knowledge.referrals import Domain
 
 MAX_CHARS = 2000
-MAX_QUOTE_CHARS = 700
+MAX_QUOTE_CHARS = 640
+SECOND_QUOTE_CHARS = 360
+MAX_GARBLE = 0.35  # an OCR passage with more unreadable words than this is cited, not quoted
+ANSWER_BUDGET = 600
 HELP_LINE = (
     "Cần người hỗ trợ trực tiếp, bạn hãy liên hệ Tổ công nghệ số cộng đồng hoặc Công an xã/phường nơi bạn cư trú."
 )
-_SECTION = re.compile(r"^\*\*(.+?)\*\*\s*$", re.MULTILINE)
+SCAM_LEAD = "Đây là lừa đảo."
+OCR_NOTE = "(Trích từ bản quét của văn bản; dấu tiếng Việt được khôi phục tự động nên có thể còn sai sót.)"
+PRIVACY_NOTE = (
+    "Lưu ý: mình không tra cứu được hồ sơ cá nhân, và bạn đừng gửi số căn cước, số định danh hay số điện thoại "
+    "vào đây. Mình đã không lưu các số đó."
+)
+GROUP_TITLES = {
+    "vneid": "VNeID và định danh điện tử",
+    "cks": "Chữ ký số",
+    "dvc": "Dịch vụ công trực tuyến",
+    "khac": "Khác (thanh toán, lừa đảo, hỗ trợ)",
+}
 _EMPHASIS = re.compile(r"\*{1,3}([^*\n]+?)\*{1,3}")
 _MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 
@@ -37,62 +54,93 @@ def plain(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def sections(body: str) -> dict[str, str]:
-    """A guide body's sections by their bold headings ("Cần chuẩn bị", "Các bước", ...); "" is the intro."""
-    parts = _SECTION.split(body)
-    result = {"": parts[0].strip()}
-    for heading, content in zip(parts[1::2], parts[2::2], strict=False):
-        result[heading.strip().rstrip(":")] = content.strip()
-    return result
+_BARE_MARKER = re.compile(r"[\s•*\-]*(?:\d+[.)])?[\s.]*")
 
 
-def guide_answer(guide: GuideCard) -> str:
-    """Title, summary and steps; the whole guide is one command away."""
-    parts = sections(guide.body)
-    steps = next((text for name, text in parts.items() if name.lower().startswith("các bước")), "")
-    lines = [guide.title.upper(), "", guide.summary]
-    if steps:
-        lines += ["", "Các bước:", plain(steps)]
-    footer = f"Xem hướng dẫn đầy đủ (cần chuẩn bị gì, lỗi thường gặp): /huongdan {guide.id}\n{HELP_LINE}"
-    return _fit("\n".join(lines), footer)
+def guide_reply(lead: str, rest: str, budget: int = ANSWER_BUDGET) -> str:
+    """The lead sentence, then as many whole lines of the rest as fit the budget."""
+    lead = plain(lead)
+    rest = plain(rest).replace(lead, "")
+    # The lead is cut out of its section; a list item that held only the lead leaves a bare "3." behind.
+    lines = [line.strip() for line in rest.splitlines() if not _BARE_MARKER.fullmatch(line)]
+    kept: list[str] = []
+    size = len(lead)
+    for line in lines:
+        if size + len(line) + 1 > budget:
+            if kept:
+                kept.append("…")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join([lead, *kept]) if kept else lead
 
 
 def full_guide(guide: GuideCard) -> str:
-    """The whole guide, for /huongdan <id>."""
+    """The whole guide, for /huongdan <id> and "Xem đầy đủ"."""
     return f"{guide.title.upper()}\n\n{plain(guide.body)}"
 
 
-def plan_answer(passage: Passage, query_words: set[str]) -> str:
-    quote = trim_passage(passage.text, query_words)
-    text = f"Theo {passage.title}:\n\n«{quote}»"
-    return _fit(text, f"(Nguồn: {passage.citation})")
+def plan_answer(
+    passage: Passage,
+    query_words: Mapping[str, float],
+    ocr: bool = False,
+    note: str = "",
+    limit: int = MAX_QUOTE_CHARS,
+    also: Passage | None = None,
+) -> str:
+    """The best passage quoted and cited; `also`, a nearly as good passage of the same document, quoted after
+    it more briefly (the figure asked for is often in the next passage)."""
+    if ocr and passage.garble > MAX_GARBLE:
+        return (
+            f"Đoạn liên quan trong {passage.title} là bản quét khó đọc, nên mình không trích nguyên văn để tránh "
+            f"sai. Bạn xem trực tiếp văn bản, {passage.citation.removeprefix(passage.title + ', ')}."
+        )
+    quote = trim_passage(passage.text, query_words, limit)
+    lead = f"{note}\n\n" if note else ""
+    text = f"{lead}Theo {passage.title}:\n«{quote}»"
+    footer = f"(Nguồn: {passage.citation})"
+    if also is not None and not (ocr and also.garble > MAX_GARBLE):
+        more = trim_passage(also.text, query_words, SECOND_QUOTE_CHARS)
+        footer += f"\n\nCùng văn bản, mục {also.cited or also.section_label or 'mở đầu'}:\n«{more}»"
+    if ocr:
+        footer += f"\n{OCR_NOTE}"
+    return _fit(text, footer)
 
 
-def trim_passage(text: str, query_words: set[str], limit: int = MAX_QUOTE_CHARS) -> str:
-    """The passage, or when too long the run of its lines/sentences that best covers the question's words.
+def trim_passage(text: str, query_words: Mapping[str, float], limit: int = MAX_QUOTE_CHARS) -> str:
+    """The passage, or when too long a run of its lines/sentences around the one that best answers.
 
-    A window scores the distinct question words it contains, each weighted by how rare it is among the
-    passage's sentences, so the sentence with the specific words ("rất hài lòng") beats generic ones.
+    Each line or sentence scores the distinct question words it holds, each by its weight (IDF) divided by
+    how many of the passage's pieces hold it ("GRDP" beats "kinh tế số"); the quote starts at the best piece
+    (with the piece before it when that is a short lead-in ending with ":") and runs on while it fits.
     """
     text = plain(text)
     if len(text) <= limit:
         return text
     pieces = [piece for line in text.splitlines() for piece in _sentences(line, limit)]
-    words = [query_words & set(analyze(piece).folded) for piece in pieces]
+    words = [query_words.keys() & set(analyze(piece).folded) for piece in pieces]
     spread = Counter(word for found in words for word in found)
-    best_start, best_end, best_score = 0, 1, -1.0
-    for start in range(len(pieces)):
-        end, size, covered = start, 0, set()
-        while end < len(pieces) and size + len(pieces[end]) <= limit:
-            size, end = size + len(pieces[end]) + 1, end + 1
-            covered |= words[end - 1]
-        score = sum(1.0 / spread[word] for word in covered)
-        if score > best_score:
-            best_start, best_end, best_score = start, max(end, start + 1), score
-    quote = "\n".join(piece[:limit] for piece in pieces[best_start:best_end])
-    prefix = "… " if best_start > 0 else ""
-    suffix = " …" if best_end < len(pieces) else ""
+    scores = [sum(query_words[word] / spread[word] for word in found) for found in words]
+    best = max(range(len(pieces)), key=lambda i: (scores[i], -i))
+    start = best - 1 if best > 0 and pieces[best - 1].rstrip().endswith(":") and len(pieces[best - 1]) < 120 else best
+    end, size = start, 0
+    while end < len(pieces) and size + len(pieces[end]) <= limit:
+        size, end = size + len(pieces[end]) + 1, end + 1
+    if end == start:
+        end = start + 1
+    while start > 0 and size + len(pieces[start - 1]) <= limit and end == len(pieces):
+        start -= 1  # room left at the end of the passage: show what comes before
+        size += len(pieces[start]) + 1
+    quote = "\n".join(_cut(piece, limit) for piece in pieces[start:end])
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(pieces) else ""
     return prefix + quote + suffix
+
+
+def _cut(piece: str, limit: int) -> str:
+    if len(piece) <= limit:
+        return piece
+    return piece[: piece.rfind(" ", 0, limit - 1)].rstrip(" ,;") + " …"
 
 
 def _sentences(line: str, limit: int) -> list[str]:
@@ -105,16 +153,56 @@ def _sentences(line: str, limit: int) -> list[str]:
 def suggestion_text(choices: Sequence[Source]) -> str:
     lines = ["Mình chưa chắc đã hiểu đúng câu hỏi của bạn. Có phải bạn muốn hỏi về:"]
     lines += [f"{number}. {choice_label(source)}" for number, source in enumerate(choices, start=1)]
-    lines += ["", "Bạn gõ số thứ tự để xem, hoặc hỏi lại rõ hơn nhé."]
+    lines += ["", "Bạn chọn một mục, hoặc hỏi lại rõ hơn nhé."]
     return "\n".join(lines)
 
 
 def fallback_text() -> str:
     return (
-        "Mình chưa có câu trả lời chắc chắn cho câu hỏi này. "
-        "Bạn có thể xem danh sách chủ đề mình hướng dẫn được (/huongdan), hoặc hỏi lại với vài từ khóa "
-        "như «VNeID», «chữ ký số», «dịch vụ công».\n"
+        "Mình chưa có câu trả lời chắc chắn cho câu hỏi này. Bạn có thể xem các chủ đề mình hướng dẫn được "
+        "(/huongdan), hoặc hỏi lại với vài từ khóa như «VNeID», «chữ ký số», «dịch vụ công».\n"
         f"{HELP_LINE}"
+    )
+
+
+def referral_text(domain: Domain) -> str:
+    """An honest "not my topic" that names the kind of office handling it."""
+    return (
+        f"Câu hỏi về {domain.name} nằm ngoài các hướng dẫn của mình, nên mình không trả lời để tránh sai. "
+        f"Bạn nên hỏi {domain.office}.\n"
+        "Mình giúp được các việc về VNeID, chữ ký số, dịch vụ công trực tuyến và thanh toán số (/huongdan)."
+    )
+
+
+def uncovered_intent_text(what: str, guide: GuideCard, office: str) -> str:
+    """The guide is the right topic but says nothing about what was asked (a cost, a duration)."""
+    return (
+        f"Mình chưa có thông tin chắc chắn về {what} của việc này, nên không đoán. "
+        f"Bạn hỏi {_without_verb(office)} để biết chính xác.\n"
+        f"Hướng dẫn liên quan: «{guide.title}» (bấm «Xem đầy đủ»)."
+    )
+
+
+def _without_verb(office: str) -> str:
+    """A guide's help section often opens with "Hỏi ..." itself: do not say "hỏi hỏi"."""
+    return re.sub(r"^(?:hỏi|liên hệ)\s+", "", office.strip(), flags=re.IGNORECASE)
+
+
+def no_plan_text(place: str, loaded: Sequence[str], related: str = "") -> str:
+    lines = [f"Mình chưa có kế hoạch chuyển đổi số của {place}."]
+    if related:
+        lines.append(related)
+    if loaded:
+        lines += ["", "Các tài liệu mình đã có:", *(f"• {_short(title, 110)}" for title in loaded)]
+    lines += ["", "Kế hoạch của địa phương thường được đăng trên cổng thông tin của UBND tỉnh/thành phố."]
+    return "\n".join(lines)
+
+
+def which_place_text(places: Sequence[str]) -> str:
+    listing = ", ".join(places)
+    return (
+        "Bạn muốn hỏi kế hoạch của địa phương nào? Mình đang có tài liệu của: "
+        f"{listing}. Bạn chọn một nơi, hoặc hỏi kèm tên địa phương nhé."
     )
 
 
@@ -122,18 +210,32 @@ def choice_label(source: Source) -> str:
     if source.document is None:
         return source.title
     section = source.section.split(" › ")[-1] if source.section else "phần mở đầu"
-    return f"{section} ({_short(source.title, 60)})"
+    return f"{_short(section, 40)} ({_short(source.title, 50)})"
 
 
-def topic_menu(guides: Iterable[GuideCard]) -> str:
-    lines = ["Các chủ đề mình hướng dẫn được (gõ lệnh bên cạnh để xem):"]
-    lines += [f"• {guide.title}: /huongdan {guide.id}" for guide in guides]
-    lines += ["", HELP_LINE]
+def guide_label(guide: GuideCard) -> str:
+    return guide.short or _short(guide.title, 32)
+
+
+def group_menu_text(counts: dict[str, int]) -> str:
+    lines = ["Mình hướng dẫn được các nhóm chủ đề sau, bạn chọn một nhóm:"]
+    lines += [f"• {GROUP_TITLES[group]} ({n})" for group, n in counts.items()]
+    lines += ["", "Hoặc cứ gõ câu hỏi, ví dụ «cài VNeID thế nào»."]
+    return "\n".join(lines)
+
+
+def group_text(group: str, guides: Iterable[GuideCard]) -> str:
+    lines = [f"{GROUP_TITLES.get(group, group)}:"]
+    lines += [f"• {guide_label(guide)}" for guide in guides]
+    lines += ["", "Bạn chọn một mục để xem hướng dẫn."]
     return "\n".join(lines)
 
 
 def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:") + "…"
 
 
 def _fit(text: str, footer: str, limit: int = MAX_CHARS) -> str:
@@ -142,4 +244,4 @@ def _fit(text: str, footer: str, limit: int = MAX_CHARS) -> str:
     if len(text) > room:
         cut = text.rfind("\n", 0, room - 2)
         text = text[: cut if cut > room // 2 else room - 2].rstrip() + "\n…"
-    return f"{text}\n\n{footer}"
+    return f"{text}\n{footer}"

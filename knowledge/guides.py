@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 REQUIRED_FIELDS = ("id", "title", "summary", "questions")
+MAX_SHORT_CHARS = 32  # a menu button's label on a phone
 
 
 class GuideError(ValueError):
@@ -28,6 +29,9 @@ class Guide:
     tags: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     reviewed: str = ""
+    short: str = ""  # a label that fits a phone's menu button ("Cài VNeID")
+    group: str = ""  # the menu group: vneid, cks, dvc or khac
+    faq: tuple[tuple[str, str], ...] = ()  # (question, one-sentence answer) pairs that lead replies
 
 
 def default_guides_dir() -> Path:
@@ -50,6 +54,8 @@ def parse_guide(text: str, name: str = "<guide>") -> Guide:
     missing = [key for key in REQUIRED_FIELDS if not meta.get(key)]
     if missing:
         raise GuideError(f"{name}: missing {', '.join(missing)}")
+    if len(_text(meta.get("short") or "")) > MAX_SHORT_CHARS:
+        raise GuideError(f"{name}: short label longer than {MAX_SHORT_CHARS} characters")
     return Guide(
         id=str(meta["id"]).strip(),
         title=_text(meta["title"]),
@@ -59,7 +65,28 @@ def parse_guide(text: str, name: str = "<guide>") -> Guide:
         tags=_texts(meta.get("tags") or ()),
         sources=_texts(meta.get("sources") or ()),
         reviewed=_date(meta.get("reviewed")),
+        short=_text(meta.get("short") or ""),
+        group=_text(meta.get("group") or _default_group(str(meta["id"]))),
+        faq=_faq(meta.get("faq") or (), name),
     )
+
+
+GROUPS = ("vneid", "cks", "dvc", "khac")
+
+
+def _default_group(guide_id: str) -> str:
+    prefix = guide_id.split("-", 1)[0]
+    return prefix if prefix in GROUPS else "khac"
+
+
+def _faq(items: Any, name: str) -> tuple[tuple[str, str], ...]:
+    """`faq:` is a list of {q: ..., a: ...}: a question people ask and the one sentence that answers it."""
+    pairs = []
+    for item in items:
+        if not isinstance(item, dict) or not item.get("q") or not item.get("a"):
+            raise GuideError(f"{name}: every faq entry needs q and a")
+        pairs.append((_text(item["q"]), _text(item["a"])))
+    return tuple(pairs)
 
 
 def load_guides(directory: Path | None = None) -> list[Guide]:

@@ -29,6 +29,7 @@ _DOCUMENT_TYPES = (
 _FOLDED_TYPES = {fold(kind).upper(): kind for kind in _DOCUMENT_TYPES}
 _NOT_TITLE = re.compile(r"^(Căn cứ|Can c|Thực hiện|Thuc hien|ỦY BAN|UY BAN|Số|S6|-{3,})", re.IGNORECASE)
 _OCR_DIGITS = str.maketrans({"0": "o", "1": "l", "4": "a", "6": "o", "8": "b"})
+_TRAILER = re.compile(r"^\W*N[ơo]i\s+nh\w{1,2}n\s*:", re.IGNORECASE)  # "Nơi nhận:", OCR's "Noi nhin:"
 _MIXED_TOKEN = re.compile(r"\b(?=\w*[^\W\d_])(?=\w*\d)\w+\b")
 
 
@@ -42,6 +43,7 @@ class Passage:
     line: int  # first line in the source file
     text: str
     cited: str = ""  # the part of the section path a citation names ("2.4. Về phát triển xã hội số")
+    garble: float = 0.0  # for OCR text: share of words the diacritics model could not read
 
     @property
     def section_label(self) -> str:
@@ -63,11 +65,11 @@ class PlanDocument:
     noisy: bool  # OCR text without reliable diacritics
 
 
-def split_plan(text: str, name: str, title: str | None = None) -> PlanDocument:
-    """Split a plan's text into passages under their section paths."""
+def split_plan(text: str, name: str, title: str | None = None, noisy: bool | None = None) -> PlanDocument:
+    """Split a plan's text into passages under their section paths (`noisy`: OCR text, detected if None)."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     all_units = units(text)
-    noisy = is_noisy(text)
+    noisy = is_noisy(text) if noisy is None else noisy
     detected = detect_title(all_units)
     if detected and noisy:
         detected = repair_ocr(detected)
@@ -103,6 +105,8 @@ def _passages(all_units: list[Unit], name: str, title: str) -> list[Passage]:
         body.clear()
 
     for unit in all_units:
+        if _TRAILER.match(unit.text):
+            break  # the recipients list and signatures close the document: nothing to quote
         if not unit.text or set(unit.text) <= set("-_=*"):
             continue
         heading = heading_of(unit)

@@ -21,11 +21,12 @@ from embeddings.index import FORMAT_VERSION, HybridIndex
 from knowledge.corpus import Knowledge, build_corpus
 from knowledge.guides import default_guides_dir, load_guides
 from knowledge.ingest import load_plans, plans_dir
+from knowledge.places import Gazetteer
 
 log = logging.getLogger(__name__)
 KNOWLEDGE_FILE = "knowledge.json"
 # Bump when what gets indexed changes (document fields, tokenisation), so existing indexes are rebuilt.
-CORPUS_VERSION = 2
+CORPUS_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ def fingerprint(source: IndexSource) -> str:
     digest = hashlib.sha256(f"format={FORMAT_VERSION}.{CORPUS_VERSION};model={source.model_path()}".encode())
     digest.update(repr(source.fusion).encode())
     paths = sorted((source.guides_dir or default_guides_dir()).glob("*.md"))
+    paths += sorted((default_guides_dir().parent / "data").glob("*.yaml"))
     paths += sorted(plans_dir(source.data_dir).glob("*.txt")) + sorted(plans_dir(source.data_dir).glob("*.json"))
     for path in paths:
         digest.update(path.name.encode())
@@ -62,7 +64,9 @@ def build_index(source: IndexSource, encoder: Encoder | None = None) -> tuple[Hy
     """Build the index from the guides and ingested plans and save it in the data directory."""
     started = time.perf_counter()
     guides = load_guides(source.guides_dir)
-    documents, knowledge, names = build_corpus(guides, load_plans(source.data_dir))
+    references = [f"{guide.title}\n{guide.summary}\n{guide.body}\n" + "\n".join(guide.questions) for guide in guides]
+    references.append("\n".join(place.name for place in Gazetteer.load().places.values()))
+    documents, knowledge, names = build_corpus(guides, load_plans(source.data_dir, references))
     model_path = source.model_path()
     if encoder is None and model_path is not None:
         encoder = load_encoder(model_path)

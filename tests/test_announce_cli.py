@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from bot.app import create_app
 from bot.settings import Settings
 from bot.storage.models import AuditLog
 from handlers.announcements.models import Announcement
+from handlers.announcements.timefmt import VIETNAM
 from tests.announce_helpers import PLUGINS, add_residents, import_sample
 from tests.test_cli import troly
 
@@ -52,12 +54,35 @@ def test_announce_queues_and_reports_status(make_settings: Callable[..., Setting
 def test_announce_at_a_vietnam_time(make_settings: Callable[..., Settings]) -> None:
     app = create_app(make_settings(plugins=PLUGINS))
     import_sample(app)
-    queued = troly("announce", "--area", "31-HB", "--text", "Họp dân", "--at", "2031-01-02T08:30", env=ENV)
+    day = (datetime.now(VIETNAM) + timedelta(days=10)).date()
+    queued = troly("announce", "--area", "31-HB", "--text", "Họp dân", "--at", f"{day.isoformat()}T08:30", env=ENV)
     assert queued.returncode == 0, queued.stderr
-    assert "08:30 ngày 02/01/2031" in queued.stdout
+    assert f"08:30 ngày {day.strftime('%d/%m/%Y')}" in queued.stdout
     with app.database.transaction() as session:
         announcement = session.scalar(select(Announcement))
-        assert announcement is not None and announcement.send_at.isoformat() == "2031-01-02T01:30:00+00:00"
+        assert announcement is not None and announcement.send_at.isoformat() == f"{day.isoformat()}T01:30:00+00:00"
+    app.close()
+
+
+def test_announce_at_refuses_times_long_past_or_too_far_ahead(make_settings: Callable[..., Settings]) -> None:
+    app = create_app(make_settings(plugins=PLUGINS))
+    import_sample(app)
+    now = datetime.now(VIETNAM)
+    for typed, said in [
+        ("9999-12-31", "xa quá: chỉ hẹn được trong vòng 366 ngày tới"),
+        ((now + timedelta(days=400)).date().isoformat(), "xa quá"),
+        ("1970-01-01", "đã qua"),
+        ((now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), "đã qua"),
+        ("9999-12-31T23:59-12:00", "Không hiểu thời điểm"),  # past year 9999 in UTC
+    ]:
+        refused = troly("announce", "--area", "22-MC", "--text", "Họp dân", "--at", typed, env=ENV)
+        assert refused.returncode == 1 and said in refused.stdout, (typed, refused.stdout)
+    just_now = troly(
+        "announce", "--area", "22-MC", "--text", "Họp dân", "--at", now.strftime("%Y-%m-%dT%H:%M"), env=ENV
+    )
+    assert just_now.returncode == 0, just_now.stdout  # a time typed a moment ago (within 5 minutes) is "now"
+    with app.database.transaction() as session:
+        assert len(session.scalars(select(Announcement)).all()) == 1
     app.close()
 
 

@@ -65,7 +65,8 @@ def test_invite_makes_a_member_of_the_right_area_once(app: Troly) -> None:
         members = {u.channel_user_id: u for u in session.scalars(select(User))}
         assert members["vol1"].role is Role.MEMBER and members["vol1"].area.code == "22-MC-K1"  # type: ignore[union-attr]
         assert members["vol2"].role is Role.CITIZEN
-        assert session.scalar(select(func.count()).select_from(AuditLog)) == 1
+        actions = session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
+        assert actions == ["invite.redeem", "invite.redeem_failed"]
 
 
 def test_expired_unknown_and_missing_codes_are_refused(app: Troly) -> None:

@@ -80,7 +80,7 @@ def test_migration_matches_the_models(database_url: str) -> None:
 
     database = Database(database_url, migrations=migration_dirs(load_plugins(DEFAULT_PLUGINS)))
     database.upgrade()
-    assert "visits_0001" in database.current_revisions()
+    assert database.is_up_to_date()  # visits_0001 is an ancestor of the recorded heads (visits_rollup depends on it)
     with database.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     ours = [difference for difference in differences if any(f"'{table}'" in repr(difference) for table in VISIT_TABLES)]

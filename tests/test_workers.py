@@ -47,8 +47,10 @@ async def test_workers_answer_as_the_core_does_and_handle_each_message_once(
     assert len(answered) == 40  # each message id once, though every one arrived twice at the same time
     reference = create_app(make_settings(database_url="sqlite:///" + str(settings.data_dir / "reference.db")))
     expected = joined(reference.handle(inbound(question)))
+    again = joined(reference.handle(inbound(question)))  # the help line goes with a user's first answer only
     reference.close()
-    assert all(joined(reply) == expected for reply in answered)
+    assert all(joined(reply) in (expected, again) for reply in answered)
+    assert sum(joined(reply) == expected for reply in answered) == 10  # one first answer per user
     check = create_app(settings, migrate=False)
     with check.database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(ProcessedMessage)) == 40

@@ -6,6 +6,8 @@ de-duplication (it commits the id together with the handler's effects).
 
 from __future__ import annotations
 
+import math
+
 from telegram import ChatMember, Message, Update, User
 
 from bot.messages import Attachment, EventKind, Inbound, Location
@@ -37,7 +39,7 @@ def message_inbound(update: Update) -> Inbound | None:
     location = _location(message)
     kinds = [kind for attribute, kind in _MEDIA if getattr(message, attribute, None)]
     attachments = (Attachment(kinds[0]),) if kinds else ()
-    text = message.text or message.caption or ""
+    text = _text(message.text) or _text(message.caption)
     if not text and location is None and not attachments:
         return None
     return _inbound(update, user, str(message.chat.id), text, location=location, attachments=attachments)
@@ -46,7 +48,7 @@ def message_inbound(update: Update) -> Inbound | None:
 def choice_inbound(update: Update) -> Inbound | None:
     """A tapped inline button: its callback data comes back to the core as the user's text."""
     query = update.callback_query
-    if query is None or not query.data:
+    if query is None or not query.data or not isinstance(query.data, str):
         return None
     chat_id = str(query.message.chat.id) if query.message is not None else str(query.from_user.id)
     return _inbound(update, query.from_user, chat_id, query.data)
@@ -93,5 +95,19 @@ def _inbound(
 
 
 def _location(message: Message) -> Location | None:
+    """The coordinates sent, when they are real ones (the webhook checks them; polling trusts Telegram)."""
     found = message.location or (message.venue.location if message.venue else None)
-    return Location(found.latitude, found.longitude) if found else None
+    if found is None:
+        return None
+    try:
+        latitude, longitude = float(found.latitude), float(found.longitude)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not (math.isfinite(latitude) and math.isfinite(longitude) and abs(latitude) <= 90 and abs(longitude) <= 180):
+        return None
+    return Location(latitude, longitude)
+
+
+def _text(value: object) -> str:
+    """Text, or "" when the field holds something else: the core only ever gets strings."""
+    return value if isinstance(value, str) else ""

@@ -8,7 +8,6 @@ committed the update (replies go out in the background). Unknown update types ar
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -20,8 +19,10 @@ from telegram import Update
 
 from adapters.telegram.inbound import CHANNEL
 from adapters.telegram.lifecycle import WEBHOOK_PATH, TelegramRunner
+from adapters.telegram.payload import update_problem
 from adapters.telegram.sender import TelegramSender
 from bot.app import Troly
+from bot.payloads import PayloadError, load_json
 from bot.senders import SENDERS
 from bot.server import SERVE_OPTIONS, TROLY
 
@@ -76,7 +77,8 @@ async def _telegram_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def webhook(request: web.Request) -> web.Response:
     state = request.app[TELEGRAM]
-    given = request.headers.get(SECRET_HEADER, "").encode()
+    # aiohttp keeps bytes that are not UTF-8 as surrogates: encoded back, they simply do not match.
+    given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
     if not state.secret or not hmac.compare_digest(given, state.secret):
         return web.json_response({"ok": False, "error": "forbidden"}, status=403)
     if request.content_length is not None and request.content_length > MAX_BODY:
@@ -105,12 +107,16 @@ async def webhook(request: web.Request) -> web.Response:
 
 def _as_update_data(body: bytes) -> dict[str, Any] | None:
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = load_json(body)
+    except PayloadError:
         return None
     if not isinstance(data, dict):
         return None
     update_id = data.get("update_id")
-    if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
+    if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**63:
+        return None
+    problem = update_problem(data)
+    if problem is not None:
+        log.warning("Telegram: update %s refused: %s", update_id, problem)
         return None
     return data

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.messages import Attachment, Inbound, Location
+from bot.payloads import MAX_DEPTH, deeper_than
 
 CHANNEL = "zalo"
 MAX_ID_CHARS = 64
@@ -36,7 +37,11 @@ class MalformedEvent(ValueError):
 
 def parse_event(payload: Mapping[str, Any]) -> Inbound | None:
     """The inbound message for a known user event; None for events we ignore (OA echoes, seen receipts…)."""
-    name = str(payload.get("event_name", ""))
+    if deeper_than(payload, MAX_DEPTH):
+        raise MalformedEvent(f"nested more than {MAX_DEPTH} levels")
+    name = payload.get("event_name")
+    if not isinstance(name, str):
+        raise MalformedEvent("event_name is not text")
     if name in FOLLOW_EVENTS:
         user_id = _id(payload.get("follower"), "follower")
         return _inbound(payload, user_id, event_id(payload, name, user_id), event=FOLLOW_EVENTS[name])
@@ -69,7 +74,7 @@ def _inbound(payload: Mapping[str, Any], user_id: str, message_id: str, **fields
         chat_id=user_id,
         message_id=message_id,
         sent_at=_sent_at(payload.get("timestamp")),
-        raw=payload,
+        raw={"event_name": payload.get("event_name"), "message_id": message_id},  # for logs; cheap to pickle
         **fields,
     )
 
@@ -83,7 +88,7 @@ def _message(payload: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _msg_id(message: Mapping[str, Any]) -> str:
     value = message.get("msg_id")
-    if value is None or isinstance(value, bool) or not str(value).strip():
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
         raise MalformedEvent("message without msg_id")
     return str(value).strip()[:128]
 
@@ -101,7 +106,10 @@ def _id(holder: Any, what: str) -> str:
 def _location(message: Mapping[str, Any]) -> Location:
     """Zalo puts coordinates in attachments[].payload.coordinates (latitude/longitude, sometimes lat/long)."""
     candidates: list[Any] = [message.get("location")]
-    for attachment in message.get("attachments") or ():
+    attachments = message.get("attachments") or []
+    if not isinstance(attachments, list):
+        raise MalformedEvent("attachments is not a list")
+    for attachment in attachments:
         if isinstance(attachment, Mapping) and isinstance(attachment.get("payload"), Mapping):
             candidates.append(attachment["payload"].get("coordinates"))
     for found in candidates:
@@ -114,11 +122,11 @@ def _location(message: Mapping[str, Any]) -> Location:
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (ValueError, OverflowError):  # "abc"; an integer too large for a float
         return None
     return number if number == number and abs(number) != float("inf") else None
 

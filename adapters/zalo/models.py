@@ -1,8 +1,9 @@
 """The Zalo token pair, kept in the database because Zalo's refresh tokens are single-use.
 
 Losing the newest refresh token (a crash after a refresh, a restart that falls back to the environment)
-breaks the chain for good and needs an OA admin to authorise the app again, so the pair lives here and
-every refresh rewrites it in the same transaction that holds the row lock.
+breaks the chain for good and needs an OA admin to authorise the app again, so the pair lives here. A
+refresh first takes a lease on the row (a short transaction), calls Zalo holding no lock, then stores the
+new pair with a compare-and-swap on the lease and the refresh token it used (adapters/zalo/tokens.py).
 """
 
 from __future__ import annotations
@@ -30,3 +31,6 @@ class ZaloToken(Base):
     seed_fingerprint: Mapped[str] = mapped_column(String(64))
     refreshed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who is refreshing now, and until when the others wait for them (a process that died lets it lapse).
+    lease_owner: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None]

@@ -1,126 +1,52 @@
 """Zalo access tokens: loaded from the database, refreshed before expiry or when Zalo refuses them.
 
 Refresh tokens are single-use and rotate, so a refresh must never run twice at once and its result must be
-stored before it is used: an `asyncio.Lock` serialises refreshes in this process, and the refresh runs
-inside one database transaction holding the token row (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's
-`BEGIN IMMEDIATE` takes the write lock) so `troly serve` and `troly deliver` never refresh at the same
-time. Whoever gets the lock second sees a different access token in the row and just uses it.
+stored before it is used. An `asyncio.Lock` serialises refreshes in this process; across processes (`troly
+serve`, `troly deliver`, on one machine or several) a refresh takes a **lease** on the token row in a short
+transaction, calls Zalo holding no database lock (on SQLite a lock held during the call would stop every
+writer of every process for as long as Zalo takes), then stores the new pair with a compare-and-swap: only
+if it still holds the lease and the row still has the refresh token it used (adapters/zalo/token_store.py).
+Whoever finds the lease taken waits for the holder's token instead of refreshing; a holder that died lets
+its lease lapse.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from adapters.zalo.models import ZaloToken
-from bot.storage.db import Database
-from bot.storage.models import AuditLog
+from adapters.zalo.token_store import (
+    LEASE,
+    REFRESH_FAILED_ACTION,
+    Claim,
+    CurrentToken,
+    RefreshFailed,
+    TokenPair,
+    TokenStore,
+    fingerprint,
+)
+from bot.redaction import redact_also
 from bot.storage.types import utcnow
+
+__all__ = [
+    "REFRESH_FAILED_ACTION",
+    "CurrentToken",
+    "RefreshFailed",
+    "TokenManager",
+    "TokenPair",
+    "TokenStore",
+    "fingerprint",
+    "parse_token_answer",
+]
 
 log = logging.getLogger(__name__)
 
-REFRESH_FAILED_ACTION = "zalo.token_refresh_failed"
-
-
-class RefreshFailed(Exception):
-    """Zalo did not give us a new token pair; sends cannot continue until it does."""
-
-
-@dataclass(frozen=True, slots=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    expires_in: float | None = None  # seconds, from Zalo's answer
-
-
-@dataclass(frozen=True, slots=True)
-class CurrentToken:
-    access_token: str
-    expires_at: datetime | None
-
-
-Exchange = Callable[[str], TokenPair]  # refresh token → new pair (blocking; runs in the refresh transaction)
-
-
-def fingerprint(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-class TokenStore:
-    """The database side: the one row per app, seeded from the settings' bootstrap pair."""
-
-    def __init__(self, database: Database, app_id: str, seed_access: str, seed_refresh: str) -> None:
-        self.database = database
-        self.app_id = app_id
-        self._seed = (seed_access, seed_refresh)
-
-    def load(self) -> CurrentToken:
-        for attempt in (1, 2):
-            try:
-                with self.database.transaction() as session:
-                    row = self._row(session, lock=False)
-                    return CurrentToken(row.access_token, row.expires_at)
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def refresh(self, used_access_token: str | None, exchange: Exchange) -> CurrentToken:
-        """Refresh under the row lock, unless someone already replaced `used_access_token`; commit, then return."""
-        with self.database.transaction() as session:
-            row = self._row(session, lock=True)
-            if used_access_token is not None and row.access_token != used_access_token:
-                return CurrentToken(row.access_token, row.expires_at)
-            pair = exchange(row.refresh_token)
-            now = utcnow()
-            row.access_token, row.refresh_token = pair.access_token, pair.refresh_token
-            row.expires_at = now + timedelta(seconds=pair.expires_in) if pair.expires_in else None
-            row.refreshed_at = row.updated_at = now
-            return CurrentToken(row.access_token, row.expires_at)
-
-    def record_failure(self, reason: str) -> None:
-        """Leave a trace admins can query (`audit_log.action = 'zalo.token_refresh_failed'`)."""
-        with self.database.transaction() as session:
-            session.add(
-                AuditLog(
-                    at=utcnow(),
-                    actor_label="system:zalo",
-                    action=REFRESH_FAILED_ACTION,
-                    target=f"zalo_app:{self.app_id}",
-                    details={"reason": reason[:500]},
-                )
-            )
-
-    def _row(self, session: Session, *, lock: bool) -> ZaloToken:
-        query = select(ZaloToken).where(ZaloToken.app_id == self.app_id)
-        row = session.scalar(query.with_for_update() if lock else query)
-        seed_access, seed_refresh = self._seed
-        seed_print = fingerprint(seed_refresh) if seed_refresh else ""
-        if row is None:
-            if not (seed_access and seed_refresh):
-                raise RefreshFailed("no Zalo token pair stored and none in the settings")
-            row = ZaloToken(app_id=self.app_id, seed_fingerprint=seed_print)
-            session.add(row)
-            log.info("Zalo: token chain started from the pair in the settings")
-        elif not seed_print or row.seed_fingerprint == seed_print:
-            return row
-        else:  # a new bootstrap pair in the settings (an admin authorised the app again): restart from it
-            log.warning("Zalo: the settings hold a new token pair; the stored chain is replaced by it")
-        row.access_token, row.refresh_token, row.seed_fingerprint = seed_access, seed_refresh, seed_print
-        row.expires_at, row.refreshed_at, row.updated_at = None, None, utcnow()
-        session.flush()
-        return row
+STORE_ATTEMPTS = 3
 
 
 class TokenManager:
@@ -134,12 +60,14 @@ class TokenManager:
         margin: timedelta = timedelta(minutes=30),
         failure_cooldown: float = 60.0,
         timeout: float = 30.0,
+        wait_interval: float = 0.2,
     ) -> None:
         self.store = store
         self._exchange = exchange
         self.margin = margin
         self.failure_cooldown = failure_cooldown
         self.timeout = timeout
+        self.wait_interval = wait_interval  # how often a process waiting for another's lease looks again
         self._current: CurrentToken | None = None
         self._lock = asyncio.Lock()
         self._failed_at: float | None = None
@@ -148,7 +76,7 @@ class TokenManager:
         """The token to call Zalo with, refreshed first when it expires within the margin."""
         current = self._current
         if current is None:
-            current = self._current = await asyncio.to_thread(self.store.load)
+            current = self._current = _remembered(await asyncio.to_thread(self.store.load))
         if self.due(current, self.margin):
             current = await self.refresh(current.access_token)
         return current.access_token
@@ -159,7 +87,7 @@ class TokenManager:
 
     async def current(self) -> CurrentToken:
         if self._current is None:
-            self._current = await asyncio.to_thread(self.store.load)
+            self._current = _remembered(await asyncio.to_thread(self.store.load))
         return self._current
 
     async def refresh(self, used_access_token: str | None) -> CurrentToken:
@@ -170,20 +98,61 @@ class TokenManager:
                 return current
             if self._failed_at is not None and time.monotonic() - self._failed_at < self.failure_cooldown:
                 raise RefreshFailed("the last Zalo token refresh failed moments ago; waiting before trying again")
-            loop = asyncio.get_running_loop()
-
-            def exchange(refresh_token: str) -> TokenPair:
-                future: Future[TokenPair] = asyncio.run_coroutine_threadsafe(self._exchange(refresh_token), loop)
-                return future.result(self.timeout)
-
+            owner = uuid.uuid4().hex
             try:
-                self._current = await asyncio.to_thread(self.store.refresh, used_access_token, exchange)
+                claim = await self._claim(used_access_token, owner)
+                if claim.fresh is not None:
+                    self._current = _remembered(claim.fresh)
+                    return claim.fresh
+                assert claim.refresh_token is not None
+                self._current = _remembered(await self._exchange_and_store(owner, claim.refresh_token))
             except Exception as error:
                 await self._report(error)
                 raise RefreshFailed(str(error) or type(error).__name__) from error
             self._failed_at = None
             log.info("Zalo access token refreshed; valid until %s", self._current.expires_at)
             return self._current
+
+    async def _claim(self, used_access_token: str | None, owner: str) -> Claim:
+        """The lease, or the token another process refreshed while this one waited for that process's lease."""
+        give_up = time.monotonic() + LEASE.total_seconds() + self.timeout
+        while True:
+            claim = await asyncio.to_thread(self.store.claim, used_access_token, owner)
+            if claim.busy_until is None:
+                return claim
+            if time.monotonic() > give_up:
+                raise RefreshFailed("another process has been refreshing the Zalo token for too long")
+            await asyncio.sleep(self.wait_interval)
+
+    async def _exchange_and_store(self, owner: str, refresh_token: str) -> CurrentToken:
+        """Call Zalo holding the lease but no database lock, then store the pair (compare-and-swap)."""
+        try:
+            pair = await asyncio.wait_for(self._exchange(refresh_token), self.timeout)
+        except BaseException:
+            await self._release(owner)
+            raise
+        redact_also(pair.access_token)
+        redact_also(pair.refresh_token)
+        for attempt in range(1, STORE_ATTEMPTS + 1):  # Zalo has already rotated: losing this pair breaks the chain
+            try:
+                stored = await asyncio.to_thread(self.store.complete, owner, refresh_token, pair)
+                break
+            except Exception:
+                if attempt == STORE_ATTEMPTS:
+                    log.critical("Zalo: the refreshed token pair could not be stored; authorise the app again")
+                    raise
+                log.exception("Zalo: storing the refreshed token pair failed (attempt %d); retrying", attempt)
+                await asyncio.sleep(attempt)
+        if stored is None:
+            log.error("Zalo: another process took the token lease over during this refresh; using its token")
+            stored = await asyncio.to_thread(self.store.load)
+        return stored
+
+    async def _release(self, owner: str) -> None:
+        try:
+            await asyncio.to_thread(self.store.release, owner)
+        except Exception:
+            log.warning("Zalo: could not release the token lease; it lapses after %s", LEASE)
 
     async def _report(self, error: Exception) -> None:
         self._failed_at = time.monotonic()
@@ -198,6 +167,12 @@ class TokenManager:
             await asyncio.to_thread(self.store.record_failure, reason)
         except Exception:
             log.exception("could not write the Zalo token failure to the audit log")
+
+
+def _remembered(current: CurrentToken) -> CurrentToken:
+    """The token, now also hidden from every log line (it was not in the settings)."""
+    redact_also(current.access_token)
+    return current
 
 
 def parse_token_answer(data: Any) -> TokenPair:

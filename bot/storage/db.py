@@ -50,6 +50,18 @@ class Database:
         with self._writer or nullcontext(), self.sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reports and web pages that only read: no writer lock, and on SQLite a deferred BEGIN
+        (in WAL mode a reader neither waits for nor blocks the writer). Whatever it did is rolled back; the
+        objects it loaded stay readable afterwards (detached first, so the rollback does not expire them)."""
+        with self.sessions(bind=self.engine.execution_options(troly_read_only=True)) as session:
+            try:
+                yield session
+            finally:
+                session.expunge_all()
+                session.rollback()
+
     def upgrade(self, revision: str = "heads") -> None:
         """Apply Alembic migrations (every branch's head by default)."""
         with self.engine.begin() as connection:
@@ -123,5 +135,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin_immediate(connection: Any) -> None:
     """Take the write lock at BEGIN: a deferred transaction that later writes can fail with 'database is
-    locked' when another writer got there first, which busy_timeout cannot wait out."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    locked' when another writer got there first, which busy_timeout cannot wait out. Read-only sessions
+    (`Database.reading`) begin deferred instead, and never take it."""
+    read_only = connection.get_execution_options().get("troly_read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

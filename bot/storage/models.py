@@ -54,6 +54,9 @@ class Area(Base):
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[AreaLevel] = mapped_column(_enum(AreaLevel))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    # Population figures, the denominators of the plan's targets (None: not known for this area itself).
+    households: Mapped[int | None] = mapped_column(Integer)
+    adults: Mapped[int | None] = mapped_column(Integer)
 
     parent: Mapped[Area | None] = relationship(remote_side=[id])
 

@@ -9,11 +9,12 @@ from bot.app import Troly
 from bot.storage.models import Role
 from handlers.announcements import compose, results, subscriptions
 from handlers.announcements.cli import register_cli
+from handlers.announcements.console import console_pages
 from handlers.announcements.serve import delivery_context
 
 OFFICIALS = {Role.OFFICIAL, Role.ADMIN}
 
-__all__ = ["register_cli", "setup", "setup_web"]
+__all__ = ["console_pages", "register_cli", "setup", "setup_web"]
 
 
 def setup(troly: Troly) -> None:
@@ -22,7 +23,7 @@ def setup(troly: Troly) -> None:
     router.command("huydangky", subscriptions.unsubscribe_command, description="Ngừng nhận thông báo")
     router.dialog(subscriptions.DIALOG, subscriptions.subscribe_dialog)
     router.command("thongbao", compose.start, description="Gửi thông báo cho người dân", roles=OFFICIALS)
-    router.dialog(compose.DIALOG, compose.step)
+    router.dialog(compose.DIALOG, compose.step, roles=OFFICIALS)
     router.command("ketquathongbao", results.show_results, description="Xem kết quả gửi thông báo", roles=OFFICIALS)
 
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import signal
+from datetime import datetime, timedelta
 
 from bot.app import Troly, create_app
 from bot.areas import area_by_code
@@ -21,6 +22,11 @@ from handlers.announcements.recipients import push_channels, recipients
 from handlers.announcements.status import load_status, render
 from handlers.announcements.timefmt import local_text, parse_iso
 from handlers.announcements.worker import DeliveryOptions, DeliveryWorker
+
+# `--at` may lag a few minutes behind the clock (typed "now", a slow script); it may not be long past, nor more
+# than a year ahead (the chat dialog allows 60 days; an operator may plan further, but not decades).
+AT_PAST_TOLERANCE = timedelta(minutes=5)
+AT_MAX_AHEAD = timedelta(days=366)
 
 
 def register_cli(commands: Commands) -> None:
@@ -41,7 +47,9 @@ def register_cli(commands: Commands) -> None:
 def _configure_announce(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--area", help="mã khu vực nhận thông báo (gồm cả các khu vực trực thuộc)")
     parser.add_argument("--text", help="nội dung thông báo")
-    parser.add_argument("--at", help="thời điểm gửi, ISO 8601 (không ghi múi giờ thì hiểu là giờ Việt Nam)")
+    parser.add_argument(
+        "--at", help="thời điểm gửi, ISO 8601 (không ghi múi giờ thì hiểu là giờ Việt Nam), trong vòng 366 ngày tới"
+    )
     parser.add_argument("--team-only", action="store_true", help="chỉ gửi cho thành viên Tổ công nghệ số")
     sub = parser.add_subparsers(dest="announce_command", title="lệnh", metavar="LỆNH")
     status = sub.add_parser("status", help="Xem kết quả gửi một thông báo", description="Xem kết quả gửi")
@@ -71,10 +79,8 @@ def run_announce(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Nội dung thông báo phải có từ 1 đến {MAX_CHARS} ký tự (đang có {len(text)}).")
         return 1
     now = utcnow()
-    try:
-        send_at = parse_iso(args.at) if args.at else now
-    except ValueError:
-        print(f"Không hiểu thời điểm --at {args.at!r}; dùng dạng 2026-12-25T08:00 (giờ Việt Nam).")
+    send_at = _send_time(args.at, now) if args.at else now
+    if send_at is None:
         return 1
     troly = create_app(settings)
     try:
@@ -105,6 +111,29 @@ def run_announce(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Xem kết quả: troly announce status {number}")
     print(number)
     return 0
+
+
+def _send_time(typed: str, now: datetime) -> datetime | None:
+    """`--at` as a UTC time, or None after saying what is wrong: not a time, long past, or too far ahead (a
+    mistyped year such as 9999 or 1970 would otherwise queue an announcement nobody ever receives, or send
+    one at once that was meant for later)."""
+    try:
+        moment = parse_iso(typed)
+    except (ValueError, OverflowError):
+        print(f"Không hiểu thời điểm --at {typed!r}; dùng dạng 2026-12-25T08:00 (giờ Việt Nam).")
+        return None
+    if moment < now - AT_PAST_TOLERANCE:
+        print(
+            f"Thời điểm --at {typed} ({local_text(moment)}) đã qua. Bỏ --at để gửi ngay, hoặc chọn một thời điểm sau."
+        )
+        return None
+    if moment > now + AT_MAX_AHEAD:
+        print(
+            f"Thời điểm --at {typed} xa quá: chỉ hẹn được trong vòng {AT_MAX_AHEAD.days} ngày tới "
+            f"(đến {local_text(now + AT_MAX_AHEAD)}). Bạn kiểm tra lại năm nhé."
+        )
+        return None
+    return moment
 
 
 def run_status(settings: Settings, args: argparse.Namespace) -> int:

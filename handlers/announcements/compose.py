@@ -131,6 +131,9 @@ def _count(ctx: Context, data: dict[str, Any]) -> Preview:
 
 
 def _queue(ctx: Context, data: dict[str, Any]) -> Reply:
+    if ctx.user.area_id is None or data["area_id"] not in subtree_ids(ctx.session, ctx.user.area_id):
+        ctx.end_dialog()  # the official was moved to another area since choosing the recipients
+        return texts.AREA_CHANGED
     target, send_at = Target(data["target"]), _send_at(ctx, data)
     people = recipients(ctx.session, data["area_id"], target)
     announcement = Announcement(

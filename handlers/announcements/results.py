@@ -7,6 +7,7 @@ from sqlalchemy import select
 from bot.areas import subtree_ids
 from bot.context import Context, Reply
 from bot.storage.models import Role
+from bot.textutil import small_number
 from handlers.announcements import texts
 from handlers.announcements.models import Announcement
 from handlers.announcements.status import load_status, render
@@ -21,13 +22,14 @@ def show_results(ctx: Context) -> Reply:
         query = query.where(Announcement.area_id.in_(subtree_ids(ctx.session, ctx.user.area_id)))
     wanted = ctx.args.strip().lstrip("#")
     if wanted:
-        if not wanted.isdigit():
+        number = small_number(wanted, max_digits=9)  # ids fit a 32-bit integer column
+        if number is None:
             return texts.NO_ANNOUNCEMENT.format(detail=f" số {wanted[:20]}")
-        query = query.where(Announcement.id == int(wanted))
+        query = query.where(Announcement.id == number)
     else:
         query = query.where(Announcement.created_by_id == ctx.user.id)
     found = ctx.session.scalar(query)
     status = load_status(ctx.session, found) if found is not None else None
     if status is None:
-        return texts.NO_ANNOUNCEMENT.format(detail=f" số {wanted}" if wanted else "")
+        return texts.NO_ANNOUNCEMENT.format(detail=f" số {wanted[:20]}" if wanted else "")
     return render(status)

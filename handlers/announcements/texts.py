@@ -18,6 +18,10 @@ ASK_TARGET = "Bạn muốn gửi cho ai?"
 TARGET_AREA = "Người dân đăng ký ở {area}"
 TARGET_TEAM = "Chỉ thành viên Tổ công nghệ số cộng đồng"
 TARGET_UNKNOWN = "Mình chưa rõ bạn chọn nhóm nào, hoặc khu vực đó ngoài phạm vi bạn phụ trách. "
+AREA_CHANGED = (
+    "Khu vực bạn phụ trách vừa được thay đổi, nên thông báo này không được gửi. "
+    "Bạn gửi lại /thongbao nếu vẫn cần gửi cho khu vực mới của mình."
+)
 NOBODY = "Chưa có ai trong nhóm này để nhận thông báo. Bạn chọn nhóm khác, hoặc gửi /huy để thôi."
 PREVIEW_HEADER = "Xem trước: người nhận sẽ thấy đúng nội dung dưới đây."
 ASK_TIME = (

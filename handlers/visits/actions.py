@@ -51,6 +51,7 @@ def data_from_visit(visit: Visit) -> dict[str, Any]:
     location = [visit.latitude, visit.longitude] if visit.latitude is not None else None
     return {
         "edit_id": visit.id,
+        "edit_household_id": visit.household_id,
         "household_id": visit.household_id,
         "address": visit.household.address,
         "head_name": visit.household.head_name,
@@ -66,24 +67,32 @@ def save_from_dialog(ctx: Context, data: dict[str, Any]) -> Reply:
     ctx.end_dialog()
     draft = draft_from_data(data)
     if data.get("edit_id"):
-        return update(ctx, int(data["edit_id"]), draft, data.get("location"))
+        return update(ctx, int(data["edit_id"]), draft, data.get("location"), rename=bool(data.get("rename")))
     point = data.get("location")
     return save(ctx, draft, Location(point[0], point[1]) if point else None)
 
 
-def update(ctx: Context, visit_id: int | None, draft: VisitDraft, location: list[float] | None = None) -> Reply:
-    """Correct the member's last visit (`visit_id` None: whichever is last), keeping before/after in the audit."""
+def update(
+    ctx: Context, visit_id: int | None, draft: VisitDraft, location: list[float] | None = None, *, rename: bool = False
+) -> Reply:
+    """Correct the member's last visit (`visit_id` None: whichever is last), keeping before/after in the audit;
+    `rename`: the member chose to correct the spelling of the visit's household itself."""
     try:
         visit = records.editable_last_visit(ctx.session, ctx.user.id, ctx.now)
         if visit_id is not None and visit.id != visit_id:
             raise VisitRefused("Lượt thăm bạn đang sửa không còn là lượt gần nhất, nên mình không lưu thay đổi.")
-        before = records.snapshot(visit)
-        records.apply_changes(ctx.session, ctx.user, visit, draft, ctx.now)
+        before, place = records.snapshot(visit), (visit.latitude, visit.longitude)
+        correction = records.apply_changes(ctx.session, ctx.user, visit, draft, ctx.now, rename=rename)
         if location is not None or visit_id is not None:
             visit.latitude, visit.longitude = (location[0], location[1]) if location else (None, None)
     except VisitRefused as refusal:
         return str(refusal)
-    ctx.audit("visit.update", target=f"visit:{visit.id}", details={"before": before, "after": records.snapshot(visit)})
+    after = records.snapshot(visit)
+    if (before, place) == (after, (visit.latitude, visit.longitude)):
+        return f"Lượt thăm không có gì thay đổi nên mình giữ nguyên.\n\n{describe(visit)}"
+    if correction is not None:
+        ctx.audit("household.update", target=f"household:{visit.household_id}", details=correction)
+    ctx.audit("visit.update", target=f"visit:{visit.id}", details={"before": before, "after": after})
     return f"Đã sửa lượt thăm.\n\n{describe(visit)}"
 
 

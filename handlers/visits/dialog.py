@@ -13,13 +13,16 @@ from typing import Any
 from bot.context import Context, Reply
 from bot.messages import Outbound
 from bot.privacy import mask_personal
-from handlers.visits import actions, households, prompts
+from bot.textutil import small_number
+from handlers.visits import actions, corrections, households, prompts
 from handlers.visits.catalogue import SERVICES, find_outcome
 from handlers.visits.models import Household
 from handlers.visits.parsing import MAX_ADDRESS, MAX_NAME, MAX_NOTE, check_text, parse_services
 from handlers.visits.prompts import (
     EDIT,
     FIELD,
+    FIX_OTHER,
+    FIX_SAME,
     NEW,
     OUTCOME,
     PICK,
@@ -76,7 +79,7 @@ def on_household(ctx: Context, data: dict[str, Any]) -> Reply:
         return _picked(ctx, data, ctx.text.removeprefix(PICK))
     if problem := check_text(ctx.text, what="địa chỉ", limit=MAX_ADDRESS):
         return prompts.again(ctx, "household", data, problem.capitalize() + ".")
-    data.update(address=mask_personal(ctx.text), household_id=None, head_name="")
+    data.update(address=mask_personal(ctx.text), household_id=None, head_name="", rename=False)
     found = households.suggest(ctx.session, ctx.user, data["address"])
     if found:
         data["suggested"] = [household.id for household in found]
@@ -87,16 +90,17 @@ def on_household(ctx: Context, data: dict[str, Any]) -> Reply:
 def on_match(ctx: Context, data: dict[str, Any]) -> Reply:
     if ctx.text.startswith(PICK):
         return _picked(ctx, data, ctx.text.removeprefix(PICK))
-    if ctx.text == NEW or is_word(ctx.text, "moi", "ho moi", "khong", "khong phai"):
+    if ctx.text == NEW or is_word(ctx.text, "moi", "ho moi", "khong", "khong phai", "khong, day la ho moi"):
         return go(ctx, data, "head")
     return prompts.again(ctx, "match", data, "Bạn chạm vào một hộ gợi ý, hoặc chọn «Hộ mới».")
 
 
 def _picked(ctx: Context, data: dict[str, Any], raw_id: str) -> Reply:
-    household = ctx.session.get(Household, int(raw_id)) if raw_id.isdigit() else None
+    number = small_number(raw_id, max_digits=9)  # ids fit a 32-bit integer column; a forged tap may not
+    household = ctx.session.get(Household, number) if number is not None else None
     if household is None or not households.within_reach(ctx.session, ctx.user, household):
         return prompts.again(ctx, "household", data, "Mình không tìm thấy hộ này, bạn gõ địa chỉ nhé.")
-    data.update(household_id=household.id, address=household.address, head_name=household.head_name)
+    data.update(household_id=household.id, address=household.address, head_name=household.head_name, rename=False)
     return after(ctx, data, "household")
 
 
@@ -104,6 +108,33 @@ def on_head(ctx: Context, data: dict[str, Any]) -> Reply:
     if problem := check_text(ctx.text, what="tên chủ hộ", limit=MAX_NAME):
         return prompts.again(ctx, "head", data, problem.capitalize() + ".")
     data["head_name"] = mask_personal(ctx.text)
+    return _settle_household(ctx, data)
+
+
+def _settle_household(ctx: Context, data: dict[str, Any]) -> Reply:
+    """Decide now which household the typed address and head mean, so the summary shows what will be saved."""
+    current_id = data.get("edit_household_id")
+    current = ctx.session.get(Household, current_id) if current_id else None
+    decision = corrections.decide(
+        ctx.session, ctx.user, data["address"], data["head_name"], current, data.get("edit_id")
+    )
+    if decision.ask:
+        return go(ctx, data, "fix")
+    data.update(household_id=decision.household_id, rename=decision.rename)
+    known = ctx.session.get(Household, decision.household_id or 0)
+    if known is not None and not decision.rename:
+        data.update(address=known.address, head_name=known.head_name)
+    return after(ctx, data, "household")
+
+
+def on_fix(ctx: Context, data: dict[str, Any]) -> Reply:
+    """A new spelling of a household other visits share: correct that household, or a different one?"""
+    if ctx.text == FIX_SAME or is_word(ctx.text, "sua", "sua cach viet", "cung ho", "dung"):
+        data.update(household_id=data.get("edit_household_id"), rename=True)
+    elif ctx.text == FIX_OTHER or is_word(ctx.text, "ho khac", "khac", "ho moi", "moi"):
+        data.update(household_id=None, rename=False)
+    else:
+        return prompts.again(ctx, "fix", data, "Bạn chọn «Sửa cách viết của hộ này» hoặc «Đây là hộ khác».")
     return after(ctx, data, "household")
 
 
@@ -129,10 +160,10 @@ def on_services(ctx: Context, data: dict[str, Any]) -> Reply:
 def _numbers_to_codes(text: str) -> str:
     """Typed "1, 3" means the first and third services of the catalogue, as numbered in the choices."""
     pieces = text.replace(",", " ").split()
-    if not pieces or not all(piece.isdigit() for piece in pieces):
+    numbers = [small_number(piece, max_digits=3) for piece in pieces]
+    if not pieces or None in numbers:
         return text
-    numbers = [int(piece) - 1 for piece in pieces]
-    return ", ".join(SERVICES[n].code if 0 <= n < len(SERVICES) else str(n + 1) for n in numbers)
+    return ", ".join(SERVICES[n - 1].code if 0 < n <= len(SERVICES) else str(n) for n in numbers if n is not None)
 
 
 def on_outcome(ctx: Context, data: dict[str, Any]) -> Reply:
@@ -144,10 +175,10 @@ def on_outcome(ctx: Context, data: dict[str, Any]) -> Reply:
 
 
 def on_people(ctx: Context, data: dict[str, Any]) -> Reply:
-    text = ctx.text.strip().rstrip(". ").removesuffix("người").strip()
-    if not text.isdigit() or int(text) > MAX_PEOPLE:
+    people = small_number(ctx.text.strip().rstrip(". ").removesuffix("người").strip(), max_digits=3)
+    if people is None or people > MAX_PEOPLE:
         return prompts.again(ctx, "people", data, f"Bạn gõ một số từ 0 đến {MAX_PEOPLE}.")
-    data["people"] = int(text)
+    data["people"] = people
     return after(ctx, data, "people")
 
 
@@ -191,6 +222,7 @@ STEPS = {
     "household": on_household,
     "match": on_match,
     "head": on_head,
+    "fix": on_fix,
     "services": on_services,
     "outcome": on_outcome,
     "people": on_people,

@@ -2,19 +2,18 @@
 
 The BOM is there because Excel, which most ward offices open reports with, reads a CSV without one in the
 local code page and garbles every Vietnamese letter; LibreOffice and Python's "utf-8-sig" read it fine.
+Both go through bot.spreadsheets, so text members and users typed can never become a live formula.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator, Sequence
 from datetime import date
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.spreadsheets import csv_bytes, xlsx_bytes
 from handlers.visits.catalogue import OUTCOME_LABELS, Outcome, service_labels
 from handlers.visits.models import Visit
 from handlers.visits.records import VIETNAM
@@ -58,25 +57,12 @@ def visit_rows(session: Session, scope: Scope, start: date | None, end: date | N
         )
 
 
+WIDTHS = (8, 17, 12, 20, 28, 20, 32, 22, 40, 10, 10, 40)
+
+
 def to_csv(rows: Sequence[Row]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(HEADER)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
+    return csv_bytes(HEADER, rows)
 
 
 def to_xlsx(rows: Sequence[Row]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Lượt thăm"
-    sheet.append(HEADER)
-    for row in rows:
-        sheet.append(list(row))
-    sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGHIJKL", (8, 17, 12, 20, 28, 20, 32, 22, 40, 10, 10, 40), strict=True):
-        sheet.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(HEADER, rows, title="Lượt thăm", widths=WIDTHS)

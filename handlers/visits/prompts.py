@@ -25,6 +25,8 @@ SKIP = "gn:boqua"
 SAVE = "gn:luu"
 EDIT = "gn:sua"
 FIELD = "gn:f:"
+FIX_SAME = "gn:hh-sua"
+FIX_OTHER = "gn:hh-khac"
 CANCEL = "huy"  # the core's cancel word: tapping it cancels the dialog like /huy
 
 FIELDS = {
@@ -90,6 +92,17 @@ def _services(ctx: Context, data: dict[str, Any]) -> Outbound:
     return Outbound(text, (*choices, Choice("➡️ Tiếp tục", SERVICES_DONE)))
 
 
+def _fix(ctx: Context, data: dict[str, Any]) -> Outbound:
+    current_id = data.get("edit_household_id")
+    current = ctx.session.get(Household, current_id) if current_id else None
+    shown = households.label(current, limit=80) if current is not None else "cũ"
+    typed = f"{data.get('address', '')} – {data.get('head_name', '')}"
+    return Outbound(
+        f"Hộ «{shown}» còn có lượt thăm khác. «{typed}» là cách viết đúng của chính hộ đó, hay là một hộ khác?",
+        (Choice("✏️ Sửa cách viết của hộ này", FIX_SAME), Choice("🏠 Đây là hộ khác", FIX_OTHER)),
+    )
+
+
 def _outcome(ctx: Context, data: dict[str, Any]) -> Outbound:
     choices = tuple(Choice(label, f"{OUTCOME}{outcome.value}") for outcome, label in OUTCOME_LABELS.items())
     return Outbound("Kết quả lần này thế nào?", choices)
@@ -131,7 +144,9 @@ def summary(data: dict[str, Any]) -> str:
     outcome = data.get("outcome")
     head = data.get("head_name", "")
     lines = [
-        f"• Hộ: {data.get('address', '')}" + (f" – chủ hộ {head}" if head else ""),
+        f"• Hộ: {data.get('address', '')}"
+        + (f" – chủ hộ {head}" if head else "")
+        + (" (sửa cách viết của hộ)" if data.get("rename") else ""),
         f"• Dịch vụ: {services}",
         f"• Kết quả: {OUTCOME_LABELS[Outcome(outcome)] if outcome else 'chưa có'}",
         f"• Số người được hỗ trợ: {data.get('people', 1)}",
@@ -145,6 +160,7 @@ _BUILDERS = {
     "household": _household,
     "match": _match,
     "head": _head,
+    "fix": _fix,
     "services": _services,
     "outcome": _outcome,
     "people": _people,

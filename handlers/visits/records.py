@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.messages import Location
 from bot.privacy import mask_personal
 from bot.storage.models import User
-from handlers.visits import households
+from handlers.visits import corrections, households
 from handlers.visits.catalogue import OUTCOME_LABELS, Outcome, service_labels
 from handlers.visits.models import Household, Visit, VisitService
 from handlers.visits.parsing import VisitDraft
@@ -142,10 +142,13 @@ def snapshot(visit: Visit) -> dict[str, object]:
     }
 
 
-def apply_changes(session: Session, user: User, visit: Visit, draft: VisitDraft, now: datetime) -> None:
-    """Replace the visit's content with `draft` (household included)."""
+def apply_changes(
+    session: Session, user: User, visit: Visit, draft: VisitDraft, now: datetime, *, rename: bool = False
+) -> dict[str, dict[str, str]] | None:
+    """Replace the visit's content with `draft` (household included, see corrections.py); `rename`: the member
+    chose to correct the spelling of the visit's household. Returns the household correction, if any."""
     draft = masked(draft)
-    household = resolve_household(session, user, draft, now)
+    household, correction = _corrected_household(session, user, visit, draft, now, rename)
     visit.household_id, visit.area_id = household.id, household.area_id
     visit.household = household
     visit.outcome, visit.people_helped, visit.note = draft.outcome.value, draft.people_helped, draft.note
@@ -154,6 +157,28 @@ def apply_changes(session: Session, user: User, visit: Visit, draft: VisitDraft,
     visit.services = kept + [VisitService(service_code=code) for code in draft.services if code not in have]
     visit.updated_at = now
     session.flush()
+    return correction
+
+
+def _corrected_household(
+    session: Session, user: User, visit: Visit, draft: VisitDraft, now: datetime, rename: bool
+) -> tuple[Household, dict[str, dict[str, str]] | None]:
+    current = visit.household
+    if draft.household_id is None:
+        decision = corrections.decide(session, user, draft.address, draft.head_name, current, visit.id)
+        if decision.household_id is None:
+            return resolve_household(session, user, draft, now), None
+        draft, rename = replace(draft, household_id=decision.household_id), decision.rename
+    if not rename or draft.household_id != current.id:
+        return resolve_household(session, user, draft, now), None
+    if not corrections.may_rename(session, user, current, visit.id):
+        raise VisitRefused(
+            "Hộ này còn có lượt thăm khác và do người khác ghi, nên bạn chưa sửa được cách viết. "
+            "Bạn nhờ tổ trưởng sửa giúp nhé; lượt thăm của bạn chưa được thay đổi."
+        )
+    if (current.address, current.head_name) == (draft.address, draft.head_name):
+        return current, None
+    return current, corrections.rename(current, draft.address, draft.head_name)
 
 
 def draft_of(visit: Visit) -> VisitDraft:

@@ -92,6 +92,11 @@ class FakeZalo:
             await self._runner.cleanup()
 
     # --- what tests change -------------------------------------------------------------------------------
+    @property
+    def refreshing(self) -> int:
+        """Refresh calls being answered right now (each waits `refresh_delay` first)."""
+        return self._refreshing
+
     def fail_next(self, code: int, times: int = 1) -> None:
         """The next `times` sends answer with `code` (before any other check)."""
         self._next_errors.extend([code] * times)

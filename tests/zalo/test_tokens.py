@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from adapters.zalo.models import ZaloToken
-from adapters.zalo.tokens import REFRESH_FAILED_ACTION
+from adapters.zalo.tokens import REFRESH_FAILED_ACTION, TokenStore
 from bot.messages import Outbound
 from bot.senders import SendStatus
 from bot.settings import Settings
@@ -158,3 +158,65 @@ async def test_keeper_refreshes_a_token_of_unknown_age_without_traffic(
         assert fake_zalo.attempts == 0  # no message was needed to keep the chain alive
     finally:
         await harness.stop()
+
+
+async def _until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    for _ in range(int(within / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+async def test_a_slow_refresh_blocks_no_writer_and_no_other_process(zalo: ZaloHarness, fake_zalo: FakeZalo) -> None:
+    """The call to Zalo's OAuth server holds a lease on the token row, not a database lock."""
+    await zalo.say(USER, "xin chào", "w-1")
+    fake_zalo.expire_access_tokens()
+    fake_zalo.refresh_delay = 2.0
+    used = (await zalo.sender.tokens.current()).access_token
+    refresh = asyncio.create_task(zalo.sender.tokens.refresh(used))
+    await _until(lambda: fake_zalo.refreshing == 1)
+
+    def write_elsewhere() -> bool:
+        with zalo.app.database.transaction() as session:  # any writer of any process (SQLite: the writer lock)
+            session.add(AuditLog(actor_label="test", action="test.write"))
+        return fake_zalo.refreshing == 1
+
+    def other_process_claims() -> bool:
+        other = TokenStore(zalo.app.database, APP_ID, "access-0", "refresh-0")
+        return other.claim(used, "other-process").busy_until is not None
+
+    assert await asyncio.to_thread(write_elsewhere), "the writer waited for Zalo's answer"
+    assert await asyncio.to_thread(other_process_claims), "another process could refresh at the same time"
+    assert fake_zalo.refreshing == 1  # both answered while Zalo was still thinking
+    fresh = await refresh
+    assert fresh.access_token == fake_zalo.access_token != used
+    row = _row(zalo)
+    assert (row.access_token, row.lease_owner, row.lease_until) == (fresh.access_token, None, None)
+
+
+async def test_a_lease_left_by_a_dead_process_lapses(zalo_lite: ZaloHarness, fake_zalo: FakeZalo) -> None:
+    await zalo_lite.say(USER, "xin chào", "d-1")
+    with zalo_lite.app.database.transaction() as session:
+        session.execute(update(ZaloToken).values(lease_owner="dead", lease_until=utcnow() + timedelta(seconds=0.5)))
+    fake_zalo.expire_access_tokens()
+    result = await zalo_lite.sender.send(USER, Outbound("một"))
+    assert result.status is SendStatus.SENT
+    assert [(r.refresh_token, r.ok) for r in fake_zalo.refreshes] == [("refresh-0", True)]
+    assert _row(zalo_lite).lease_owner is None
+
+
+async def test_a_refresh_whose_lease_was_taken_over_does_not_overwrite_the_row(
+    zalo_lite: ZaloHarness, fake_zalo: FakeZalo, caplog: pytest.LogCaptureFixture
+) -> None:
+    await zalo_lite.say(USER, "xin chào", "t-1")
+    fake_zalo.refresh_delay = 0.5
+    used = (await zalo_lite.sender.tokens.current()).access_token
+    refresh = asyncio.create_task(zalo_lite.sender.tokens.refresh(used))
+    await _until(lambda: fake_zalo.refreshing == 1)
+    with zalo_lite.app.database.transaction() as session:  # as if our lease had lapsed and another took over
+        session.execute(update(ZaloToken).values(lease_owner="other", access_token="access-other"))
+    with caplog.at_level(logging.ERROR, logger="adapters.zalo.tokens"):
+        fresh = await refresh
+    assert fresh.access_token == "access-other" and _row(zalo_lite).refresh_token == "refresh-0"
+    assert any("took the token lease over" in record.getMessage() for record in caplog.records)

@@ -1,4 +1,4 @@
-"""CLI commands of the questions feature: `troly ingest`, `index`, `ask`, `eval`, `train-encoder`.
+"""CLI commands of the questions feature (handlers.questions): `troly ingest`, `index`, `ask`, `eval`, `train-encoder`.
 
 `ask` and `eval` do not open the database: they only need the index, which keeps `troly ask` quick to start.
 `ask --area CODE` / `--user CHANNEL:ID` does: it asks as a user of that area, so local answers apply.
@@ -11,7 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -110,13 +110,18 @@ def run_index(settings: Settings, _args: argparse.Namespace) -> int:
 
 def run_ask(settings: Settings, args: argparse.Namespace) -> int:
     from handlers.questions import make_answerer
+    from knowledge.answers import Asker
+    from knowledge.followups import Conversations
 
     questions: list[str] | TextIO = sys.stdin if args.question == "-" else [args.question]
     if args.area or args.user:
         return run_ask_as(settings, args, questions)
     answerer = make_answerer(settings)
+    conversations = Conversations()
     for line in questions:
-        answer = answerer.answer(line.rstrip("\n"))
+        user, text, places = parse_ask_line(line.rstrip("\n"))
+        answer = answerer.answer(text, Asker(places=places, previous=conversations.previous(user)))
+        conversations.remember(user, answer)
         if args.json:
             print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
         else:
@@ -124,9 +129,25 @@ def run_ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_ask_line(line: str) -> tuple[str | None, str, tuple[str, ...]]:
+    """A plain question, or {"user": ..., "text": ..., "places": [...]} (a user's follow-ups are read in order)."""
+    stripped = line.strip()
+    if stripped.startswith("{"):
+        try:
+            raw = json.loads(stripped)
+        except json.JSONDecodeError:
+            return None, line, ()
+        if isinstance(raw, dict) and isinstance(raw.get("text"), str):
+            user = raw.get("user")
+            places = raw.get("places") or ()
+            return (str(user) if user is not None else None), raw["text"], tuple(str(p) for p in places)
+    return None, line, ()
+
+
 def run_ask_as(settings: Settings, args: argparse.Namespace, questions: list[str] | TextIO) -> int:
     """`--area`/`--user`: each question goes through the app's routing as that user's free text, so the answer
-    providers (local answers of the area) apply. It runs in a transaction that is rolled back: nothing is logged."""
+    providers (local answers of the area) apply. It runs in a transaction that is rolled back: nothing is logged,
+    remembered or created (the stand-in user of `--area` included)."""
     from datetime import timedelta
 
     from bot.app import create_app
@@ -169,8 +190,10 @@ def _asking_user(session: Session, args: argparse.Namespace) -> User | str:
             return f"Không có người dùng {args.user} (dạng KÊNH:MÃ, ví dụ telegram:12345)."
     else:
         user = User(channel="cli", channel_user_id="ask", chat_id="ask", display_name="", role=Role.CITIZEN)
+        session.add(user)  # rolled back with the rest: handlers see a user as real as any
     if area is not None:
-        user.subscribed_area_id = area.id
+        user.subscribed_area_id, user.subscribed_area = area.id, area
+    session.flush()
     return user
 
 
@@ -200,38 +223,56 @@ def run_eval(settings: Settings, args: argparse.Namespace) -> int:
     from knowledge.evaluation import default_devset, evaluate, load_examples, split
 
     answerer = make_answerer(settings)
-    examples = split(load_examples(args.devset or default_devset()), args.split)
+    examples = load_examples(args.devset or default_devset())
     answerer.answer("khởi động")  # warm-up: first-call costs are not per-question latency
-    report = evaluate(examples, answerer.answer)
-    summary = report.summary()
+    halves = ("all", "a", "b") if args.split == "all" else (args.split,)
+    reports = {half: evaluate(split(examples, half), answerer.answer) for half in halves}
+    summaries = {half: report.summary() for half, report in reports.items()}
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        print(json.dumps(summaries if len(halves) > 1 else summaries[halves[0]], ensure_ascii=False, indent=2))
     else:
-        print(format_summary(summary))
+        print(format_summary(summaries))
     if args.misses:
-        for miss in report.misses:
+        for miss in reports[halves[0]].misses:
             print(json.dumps(miss, ensure_ascii=False, default=str))
     return 0
 
 
-def format_summary(summary: dict[str, object]) -> str:
-    lines = [f"{'slice':<22}{'n':>5}{'Hit@1':>8}{'Hit@3':>8}{'MRR':>8}"]
+def format_summary(summaries: dict[str, dict[str, Any]]) -> str:
+    """One table per kind of measure, with a column per half (all, a, b)."""
+    halves = list(summaries)
+    first = summaries[halves[0]]
+    head = "".join(f"{half:>20}" for half in halves)
+    lines = [f"{'slice (n, Hit@1 / Hit@3)':<44}{head}"]
     for kind in ("guide", "plan"):
-        table = summary[kind]
-        assert isinstance(table, dict)
-        for name, row in table.items():
-            lines.append(
-                f"{kind + ' ' + name:<22}{row['n']:>5}{row['hit@1']:>8.3f}{row['hit@3']:>8.3f}{row['mrr']:>8.3f}"
-            )
-    latency = summary["latency_ms"]
-    assert isinstance(latency, dict)
-    lines += [
-        f"plan answers with the fact: {_pct(summary['plan_fact_accuracy'])}",
-        f"out-of-scope rejected:      {_pct(summary['oos_rejection'])}",
-        f"in-scope false rejections:  {_pct(summary['in_scope_false_rejection'])}",
-        f"latency p50 {latency['p50']} ms, p99 {latency['p99']} ms ({summary['questions']} questions)",
-    ]
+        for name in first[kind]:
+            cells = ""
+            for half in halves:
+                row = summaries[half][kind].get(name)
+                cells += f"{_cell(row):>20}"
+            lines.append(f"{kind + ' ' + name:<44}{cells}")
+    lines.append("")
+    lines.append(f"{'measure (share, n)':<44}{head}")
+    for name in first["measures"]:
+        cells = "".join(
+            f"{_pct(summaries[h]['measures'].get(name)) + ' (' + str(summaries[h]['counts'].get(name, 0)) + ')':>20}"
+            for h in halves
+        )
+        lines.append(f"{name:<44}{cells}")
+    for half in halves:
+        summary = summaries[half]
+        latency, chars = summary["latency_ms"], summary["guide_reply_chars"]
+        lines.append(
+            f"[{half}] {summary['questions']} questions; latency p50 {latency['p50']} ms, p99 {latency['p99']} ms; "
+            f"confident guide replies: median {chars['median']} chars, max {chars['max']}"
+        )
     return "\n".join(lines)
+
+
+def _cell(row: dict[str, float] | None) -> str:
+    if not row:
+        return "-"
+    return f"{row['hit@1']:.3f}/{row['hit@3']:.3f} ({row['n']})"
 
 
 def _pct(value: object) -> str:

@@ -1,0 +1,37 @@
+"""Question answering in the chat: free text goes to the answerer; /huongdan shows topics and guides.
+
+The answerer (index + knowledge) is a lazy service: the first question loads the index from the data directory,
+or builds it there when a new installation has none, so `troly chat` and `troly ask` start at once. `troly serve`
+loads it before it starts listening (`prepare`), so the first citizen never waits for an index build and
+/healthz answers only when questions can be answered. Each user's last question is remembered for ten minutes
+(handlers/questions/memory.py) so that follow-ups ("còn iphone thì sao") are read with it.
+"""
+
+from __future__ import annotations
+
+from bot.app import Troly
+from bot.commands import Commands
+from bot.jobs import Retention
+from handlers.questions import chat, memory, menu
+from handlers.questions.services import ANSWERER, index_source, make_answerer
+
+__all__ = ["ANSWERER", "index_source", "make_answerer"]
+
+
+def setup(troly: Troly) -> None:
+    troly.provide(ANSWERER, lambda: make_answerer(troly.settings))
+    troly.router.fallback(chat.answer_question, precompute=lambda text: troly[ANSWERER].answer(text))
+    troly.router.command("huongdan", menu.show_guide, description="Xem các hướng dẫn theo nhóm")
+    troly.router.command("kehoach", menu.show_passage, description="Xem một đoạn kế hoạch chuyển đổi số", menu=False)
+    troly.jobs.retain(Retention("questions.memory", memory.RETENTION_DESCRIPTION, memory.prune))
+
+
+def prepare(troly: Troly) -> None:
+    """Load the index, or build it on a new installation, before the process serves anyone."""
+    troly[ANSWERER]
+
+
+def register_cli(commands: Commands) -> None:
+    from handlers.questions.cli import register
+
+    register(commands)
