@@ -24,7 +24,7 @@ from bot.channels import ChannelPolicy
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Reply, as_replies
 from bot.dialogs import DialogStore
-from bot.extensions import Extensions
+from bot.extensions import CANCEL_HOOKS, Extensions
 from bot.jobs import Jobs, Retention
 from bot.messages import Inbound, Outbound, check_inbound
 from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
@@ -170,20 +170,27 @@ class Troly:
         dialog = ctx.dialog
         if dialog is not None and dialog.name in router.dialogs:
             return router.run_dialog(ctx, dialog)
-        handler = router.text_handler_for(ctx.text)
+        handler = router.mode_handler_for(ctx) or router.text_handler_for(ctx.text)
         return handler(ctx) if handler else texts.NO_TEXT_HANDLER
 
     def _route_non_text(self, ctx: Context) -> Reply:
-        """Locations go to the active dialog first (a visit may ask for one); other media get a polite note."""
-        dialog = ctx.dialog
-        if ctx.inbound.location is not None:
-            if dialog is not None and dialog.name in self.router.dialogs:
-                return self.router.run_dialog(ctx, dialog)
+        """Locations and shared phone numbers go to the active dialog first (a visit may ask for a location, a
+        help request for a number), then to a plugin's mode; other media get a polite note."""
+        dialog, inbound = ctx.dialog, ctx.inbound
+        answers_dialog = inbound.location is not None or inbound.contact is not None
+        if answers_dialog and dialog is not None and dialog.name in self.router.dialogs:
+            return self.router.run_dialog(ctx, dialog)
+        mode = self.router.mode_handler_for(ctx) if inbound.location or inbound.attachments else None
+        if mode is not None:
+            return mode(ctx)
+        if inbound.location is not None:
             handler = self.router.events.get("location")
             return handler(ctx) if handler else texts.LOCATION_NOT_EXPECTED
-        if ctx.inbound.attachments:
+        if inbound.attachments:
             handler = self.router.events.get("attachment")
             return handler(ctx) if handler else texts.ATTACHMENT_NOT_SUPPORTED
+        if inbound.contact is not None:
+            return texts.CONTACT_NOT_EXPECTED
         return texts.EMPTY_MESSAGE
 
     def _apologise(self, inbound: Inbound) -> list[Outbound]:
@@ -301,7 +308,12 @@ def _rowcount(result: Any) -> int:
 
 
 def _cancel(ctx: Context) -> Reply:
+    """/huy ends the dialog; with none, a plugin may end a mode of its own (CANCEL_HOOKS) and say so."""
     if ctx.dialog is None:
+        for hook in ctx.troly.extensions[CANCEL_HOOKS]:
+            said = hook(ctx)
+            if said:
+                return said
         return texts.NOTHING_TO_CANCEL
     ctx.end_dialog()
     return texts.CANCELLED

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.app import open_database
+from bot.app import Troly, create_app, open_database
 from bot.areas import (
     AreaImportError,
     area_by_code,
@@ -18,6 +18,7 @@ from bot.areas import (
     set_population,
 )
 from bot.commands import Commands
+from bot.extensions import MEMBERSHIP_CHANGED
 from bot.invites import INVITABLE_ROLES, create_invite, default_team
 from bot.settings import Settings
 from bot.storage.models import Area, AuditLog, Role, User
@@ -117,7 +118,15 @@ def run_users_grant(settings: Settings, args: argparse.Namespace) -> int:
     if role in {Role.MEMBER, Role.LEADER, Role.OFFICIAL} and not args.area:
         print(f"Vai trò {role.value} cần --area (mã khu vực).")
         return 1
-    with open_database(settings).transaction() as session:
+    troly = create_app(settings)  # the plugins' MEMBERSHIP_CHANGED hooks run in the same transaction
+    try:
+        return _grant(troly, args, role)
+    finally:
+        troly.close()
+
+
+def _grant(troly: Troly, args: argparse.Namespace, role: Role) -> int:
+    with troly.database.transaction() as session:
         area = area_by_code(session, args.area) if args.area else None
         if args.area and area is None:
             print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
@@ -139,6 +148,8 @@ def run_users_grant(settings: Settings, args: argparse.Namespace) -> int:
                 details={"role": role.value, "area": args.area},
             )
         )
+        for changed in troly.extensions[MEMBERSHIP_CHANGED]:
+            changed(session, user, troly.clock.now())
     print(f"Đã cấp vai trò {role.value} cho {args.channel}:{args.user_id}.")
     return 0
 

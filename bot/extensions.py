@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from bot.messages import Choice
+from bot.messages import Choice, Outbound
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from bot.context import Context
+    from bot.storage.models import User
 
 T = TypeVar("T")
 
@@ -69,6 +70,66 @@ ANSWER_PROVIDERS: ExtensionPoint[Callable[[Context, str], ProvidedAnswer | None]
 # "Where to find a person": the first provider that returns a text for this user replaces the generic help
 # line in fallbacks, referrals and help replies (an area's contact card, for example).
 HELP_LINES: ExtensionPoint[Callable[[Context], str | None]] = ExtensionPoint("help_lines")
+
+# /huy when no dialog is active: each hook may end a mode of its plugin (a citizen talking with a helper
+# goes back to questions) and return what to tell the user; the first text wins, else "nothing to cancel".
+CANCEL_HOOKS: ExtensionPoint[Callable[[Context], str | None]] = ExtensionPoint("cancel_hooks")
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueService:
+    """A kind of help a community team gives (the visits feature's catalogue), offered by other features
+    (a help request: "what do you need?") without importing it."""
+
+    code: str
+    label: str
+
+
+# The services community teams give, in the order to show them (handlers.visits adds its catalogue).
+SERVICE_CATALOGUE: ExtensionPoint[CatalogueService] = ExtensionPoint("service_catalogue")
+
+
+@dataclass(frozen=True, slots=True)
+class VisitLink:
+    """Something a member's visit can be logged for (an open help request), offered first by /ghinhan.
+
+    `key` is opaque to the visits feature and comes back in `SavedVisit.link`; `label` fits a button."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class SavedVisit:
+    """A visit a member just logged: its id, outcome (done, later, declined), address, and the `VisitLink.key`
+    chosen for it (None when logged without choosing one, e.g. with the one-line form)."""
+
+    id: int
+    outcome: str
+    address: str
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitHooks:
+    """How another feature takes part in logging visits (handlers.visits calls these, in the member's message):
+    `offers(ctx)` what this member's visit may be for, shown first; `saved(ctx, visit)` after a new visit is
+    stored, returning messages to add to the member's reply (a link confirmed, or offered)."""
+
+    offers: Callable[[Context], list[VisitLink]]
+    saved: Callable[[Context, SavedVisit], list[Outbound]]
+
+
+VISIT_HOOKS: ExtensionPoint[VisitHooks] = ExtensionPoint("visit_hooks")
+
+# More sections of the activity report in chat (/baocao): each returns lines for this reader, already scoped
+# to what their role may see (members their own, leaders their team, officials their area), or nothing.
+REPORT_SECTIONS: ExtensionPoint[Callable[[Context], list[str]]] = ExtensionPoint("report_sections")
+
+# A user's role, team or area just changed (an invite redeemed in chat, `troly users grant`), in the transaction
+# that changed it: features holding work assigned to them (help requests) give back what is no longer theirs.
+# Arguments: the session, the user as they are now, and the time.
+MEMBERSHIP_CHANGED: ExtensionPoint[Callable[[Session, User, datetime], None]] = ExtensionPoint("membership_changed")
 
 
 @dataclass(frozen=True, slots=True)

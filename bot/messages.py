@@ -44,6 +44,9 @@ class Inbound:
     location: Location | None = None
     attachments: tuple[Attachment, ...] = ()
     event: EventKind = "message"
+    # A phone number the user shared as their own (Telegram's contact button; on Zalo, the channel may map its
+    # consent form `user_submit_info` here). Not validated: the feature that asked for it checks the format.
+    contact: str | None = None
     raw: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
@@ -67,6 +70,9 @@ class Outbound:
     choices: tuple[Choice, ...] = ()
     request_location: bool = False
     image: bytes | None = field(default=None, repr=False)
+    # Ask for the user's own phone number with the channel's sharing button where it has one (Telegram);
+    # channels without one show a hint to type it.
+    request_contact: bool = False
     meta: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -85,6 +91,8 @@ def check_inbound(inbound: Inbound) -> None:
         raise TypeError("Inbound.location is not a pair of real coordinates")
     if not isinstance(inbound.attachments, tuple) or not all(isinstance(a, Attachment) for a in inbound.attachments):
         raise TypeError("Inbound.attachments is not a tuple of Attachment")
+    if inbound.contact is not None and not isinstance(inbound.contact, str):
+        raise TypeError(f"Inbound.contact is {type(inbound.contact).__name__}, not str")
 
 
 def _coordinate(value: object, bound: float) -> bool:

@@ -80,6 +80,7 @@ def encode(message: Outbound) -> dict[str, Any]:
     return {
         "choices": [[choice.label, choice.value] for choice in message.choices],
         "request_location": message.request_location,
+        "request_contact": message.request_contact,
         "meta": dict(message.meta),
     }
 
@@ -90,6 +91,7 @@ def decode(text: str, payload: dict[str, Any], image: bytes | None) -> Outbound:
         text,
         choices=choices,
         request_location=bool(payload.get("request_location")),
+        request_contact=bool(payload.get("request_contact")),
         image=image,
         meta=dict(payload.get("meta") or {}),
     )
@@ -158,3 +160,12 @@ def prune_finished(session: Session, before: datetime) -> int:
         delete(PushMessage).where(PushMessage.finished_at.is_not(None), PushMessage.finished_at < before)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def cancel(session: Session, key: str) -> bool:
+    """Withdraw the message queued under `key` if it has not been claimed for sending yet (a notice that became
+    pointless in the same breath, such as "someone else took it" to the person who just learnt it first-hand)."""
+    result = session.execute(
+        delete(PushMessage).where(PushMessage.dedupe_key == key[:128], PushMessage.state == PushState.QUEUED)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) > 0

@@ -154,3 +154,23 @@ def _sizes_ok(window: list[_Group], *, first_at_least: int, each_at_least: int =
     if len(sizes) == 1:
         return sizes[0] >= first_at_least
     return sizes[0] >= first_at_least and all(each_at_least <= size <= 6 for size in sizes)
+
+
+# Vietnamese numbers as people type them: mobiles have 10 digits (03x, 05x, 07x, 08x, 09x since the 2018
+# renumbering), landlines 11 (02x area codes); "+84"/"84" may replace the leading 0.
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+_MOBILE = re.compile(r"0[35789]\d{8}")
+_LANDLINE = re.compile(r"02\d{9}")
+
+
+def vietnamese_phone(text: str) -> str | None:
+    """The number in its national form ("0912345678") when `text` is one valid Vietnamese phone number, else
+    None: a help request keeps only a number that can be called."""
+    compact = _PHONE_SEPARATORS.sub("", text.strip())
+    if compact.startswith("+84"):
+        compact = "0" + compact[3:]
+    elif compact.startswith("84") and len(compact) in (11, 12):
+        compact = "0" + compact[2:]
+    if _MOBILE.fullmatch(compact) or _LANDLINE.fullmatch(compact):
+        return compact
+    return None

@@ -18,6 +18,8 @@ Handler = Callable[[Context], Reply]
 # Runs after the handler, inside the same transaction, and may add to the replies (a rating, "still need a
 # person?", a log row): it receives every reply of the message and returns the replies to send.
 ReplyHook = Callable[[Context, list[Outbound]], list[Outbound]]
+# Whether the sender is in a plugin's mode (talking to another user through the bot): checked per message.
+ModeCheck = Callable[[Context], bool]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class Router:
         self.text_handler: Handler | None = None
         self.text_precompute: Callable[[str], Any] | None = None
         self.reply_hooks: list[ReplyHook] = []
+        self.modes: list[tuple[ModeCheck, Handler]] = []
 
     def command(
         self,
@@ -79,6 +82,22 @@ class Router:
     def text(self, handler: Handler, *, when: Callable[[str], bool]) -> None:
         """Free text for which `when(text)` holds goes to `handler` (checked in order, before the fallback)."""
         self.text_handlers.append((when, handler))
+
+    def mode(self, handler: Handler, *, active: ModeCheck) -> None:
+        """While `active(ctx)` holds for the sender, their free text, locations and media go to `handler`.
+
+        A mode outlives dialogs and their 30-minute expiry (a citizen talking with a helper for days through
+        the bot): it is the plugin's own state, checked after the active dialog and before the text matchers.
+        Commands are not affected and do not end it; the plugin ends it (and may offer /huy for that, see
+        bot.extensions.CANCEL_HOOKS).
+        """
+        self.modes.append((active, handler))
+
+    def mode_handler_for(self, ctx: Context) -> Handler | None:
+        for active, handler in self.modes:
+            if active(ctx):
+                return handler
+        return None
 
     def fallback(self, handler: Handler, *, precompute: Callable[[str], Any] | None = None) -> None:
         """Every other free text: in practice, question answering.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -27,6 +28,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.membership",
     "handlers.visits",
     "handlers.announcements",
+    "handlers.helpdesk",
     "handlers.follow",
     "handlers.dashboard",
     "handlers.feedback",
@@ -103,6 +105,27 @@ class Settings(BaseSettings):
     # `troly serve`: how often due jobs are looked for, and how often the push outbox is polled.
     jobs_tick_seconds: float = Field(default=30.0, gt=0, le=3600)
     push_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+
+    # Help desk (handlers.helpdesk): a request nobody takes within `helpdesk_escalate_hours` working hours goes
+    # to the team leaders, as long again to the area's officials; working hours are counted between the two
+    # hours below, local time. Phone numbers are erased `helpdesk_phone_days` after the request closes.
+    helpdesk_timezone: str = "Asia/Ho_Chi_Minh"
+    helpdesk_escalate_hours: float = Field(default=4.0, gt=0, le=24 * 14)
+    helpdesk_work_start_hour: int = Field(default=7, ge=0, le=23)
+    helpdesk_work_end_hour: int = Field(default=21, ge=1, le=24)
+    helpdesk_digest_hour: int = Field(default=7, ge=0, le=23)
+    helpdesk_phone_days: int = Field(default=30, ge=1, le=3650)
+    helpdesk_reopen_days: int = Field(default=3, ge=1, le=90)
+    helpdesk_max_open: int = Field(default=3, ge=1, le=50)
+
+    @field_validator("helpdesk_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"múi giờ không tồn tại: {value}") from None
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

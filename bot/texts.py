@@ -28,6 +28,10 @@ ATTACHMENT_NOT_SUPPORTED = (
     "Cảm ơn bạn đã gửi. Hiện mình chỉ đọc được tin nhắn chữ, chưa xem được ảnh, nhãn dán, tệp hay tin nhắn thoại. "
     "Bạn vui lòng gõ câu hỏi bằng chữ nhé."
 )
+CONTACT_NOT_EXPECTED = (
+    "Mình đã nhận được số điện thoại bạn chia sẻ, nhưng lúc này chưa cần đến nó nên mình không lưu. "
+    "Bạn cần mình giúp gì ạ?"
+)
 LOCATION_NOT_EXPECTED = "Mình đã nhận được vị trí của bạn, nhưng lúc này chưa cần đến nó. Bạn cần mình giúp gì ạ?"
 
 HELP_LINE = (

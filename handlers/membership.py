@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.app import Troly
 from bot.context import Context, Reply
+from bot.extensions import MEMBERSHIP_CHANGED
 from bot.invites import InviteRefused, redeem_invite
 
 
@@ -17,6 +18,8 @@ def join_team(ctx: Context) -> Reply:
     except InviteRefused as refusal:
         return str(refusal)
     ctx.audit("invite.redeem", target=f"user:{ctx.user.id}", details={"code": ctx.args.strip().upper()})
+    for changed in ctx.troly.extensions[MEMBERSHIP_CHANGED]:
+        changed(ctx.session, ctx.user, ctx.now)
     role = "tổ trưởng" if joined.role.value == "leader" else "thành viên"
     return (
         f"Chào mừng bạn! Bạn đã là {role} của {joined.team_name} ({joined.area_name}). "

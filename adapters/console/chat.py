@@ -80,6 +80,8 @@ def write_replies(replies: Iterable[Outbound], out: TextIO, *, image_dir: Path) 
             out.write(f"  {number}. {choice.label}\n")
         if reply.choices:
             out.write("  (gõ số để chọn)\n")
+        if reply.request_contact:
+            out.write("  (trên Telegram có nút gửi số điện thoại; ở đây hãy gõ số)\n")
         if reply.request_location:
             out.write("  (trên điện thoại, bạn có thể gửi vị trí; ở đây hãy gõ «bỏ qua»)\n")
     out.flush()

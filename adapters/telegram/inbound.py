@@ -37,12 +37,14 @@ def message_inbound(update: Update) -> Inbound | None:
     if message is None or user is None:
         return None
     location = _location(message)
+    contact = _own_phone(message, user)
     kinds = [kind for attribute, kind in _MEDIA if getattr(message, attribute, None)]
-    attachments = (Attachment(kinds[0]),) if kinds else ()
+    attachments = (Attachment(kinds[0]),) if kinds and contact is None else ()
     text = _text(message.text) or _text(message.caption)
-    if not text and location is None and not attachments:
+    if not text and location is None and contact is None and not attachments:
         return None
-    return _inbound(update, user, str(message.chat.id), text, location=location, attachments=attachments)
+    chat_id = str(message.chat.id)
+    return _inbound(update, user, chat_id, text, location=location, attachments=attachments, contact=contact)
 
 
 def choice_inbound(update: Update) -> Inbound | None:
@@ -76,6 +78,7 @@ def _inbound(
     location: Location | None = None,
     attachments: tuple[Attachment, ...] = (),
     event: EventKind = "message",
+    contact: str | None = None,
 ) -> Inbound:
     # The time the user acted: a message's date; a tap has none of its own (its message is the bot's), so now.
     extra = {"sent_at": update.message.date} if update.message is not None else {}
@@ -89,6 +92,7 @@ def _inbound(
         location=location,
         attachments=attachments,
         event=event,
+        contact=contact,
         raw={"update_id": update.update_id},  # for logs; the whole update is not copied (it costs per update)
         **extra,
     )
@@ -111,3 +115,12 @@ def _location(message: Message) -> Location | None:
 def _text(value: object) -> str:
     """Text, or "" when the field holds something else: the core only ever gets strings."""
     return value if isinstance(value, str) else ""
+
+
+def _own_phone(message: Message, user: User) -> str | None:
+    """The number of a contact the user shared as their own (the «send my number» button); a contact card of
+    somebody else stays an attachment the bot does not read."""
+    contact = message.contact
+    if contact is None or not isinstance(contact.phone_number, str) or contact.user_id != user.id:
+        return None
+    return contact.phone_number[:32] or None

@@ -78,7 +78,7 @@ def callback_data(number: int, choice: Choice) -> str:
 def _with_prompt(message: Outbound) -> str:
     """Telegram refuses empty texts; with a location keyboard the choices are listed to be answered by number."""
     text = message.text.strip()
-    if message.request_location and message.choices:
+    if (message.request_location or message.request_contact) and message.choices:
         listed = "\n".join(f"{n}. {choice.label}" for n, choice in enumerate(message.choices, start=1))
         text = f"{text}\n\n{listed}" if text else listed
     if not text and message.image is None:
@@ -90,6 +90,11 @@ def _with_prompt(message: Outbound) -> str:
 
 
 def _keyboard(message: Outbound) -> Markup | None:
+    if message.request_contact:
+        rows = [[KeyboardButton(texts.CONTACT_BUTTON, request_contact=True)]]
+        if message.choices:
+            rows.append([KeyboardButton(str(n)) for n in range(1, len(message.choices) + 1)])
+        return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
     if message.request_location:
         rows = [[KeyboardButton(texts.LOCATION_BUTTON, request_location=True)], [KeyboardButton(texts.SKIP_BUTTON)]]
         if message.choices:

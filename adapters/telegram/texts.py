@@ -2,6 +2,7 @@
 
 LOCATION_BUTTON = "📍 Gửi vị trí hiện tại"
 SKIP_BUTTON = "Bỏ qua"
+CONTACT_BUTTON = "📱 Gửi số điện thoại của tôi"
 CHOOSE_PROMPT = "Mời bạn chọn một trong các mục dưới đây:"
 LOCATION_PROMPT = "Bạn bấm nút bên dưới để gửi vị trí hiện tại nhé."
 GROUP_NOTICE = (

@@ -21,6 +21,7 @@ MAX_BUTTON_TITLE = 100
 MAX_BUTTON_PAYLOAD = 1000
 MAX_IMAGE_BYTES = 1024 * 1024
 CHOICE_HINT = "(Bạn bấm nút hoặc trả lời bằng số tương ứng, ví dụ: 1)"
+CONTACT_HINT = "(Bạn gõ số điện thoại vào khung chat, ví dụ: 0912 345 678.)"
 LOCATION_HINT = "(Bạn có thể gửi vị trí qua mục «Vị trí» trong khung chat Zalo, hoặc gõ «bỏ qua».)"
 
 Message = dict[str, Any]
@@ -35,6 +36,8 @@ def render(outbound: Outbound, *, buttons: bool = True) -> list[Message]:
         extra.append(CHOICE_HINT)
     if outbound.request_location:
         extra.append(LOCATION_HINT)
+    if outbound.request_contact:
+        extra.append(CONTACT_HINT)
     full = "\n\n".join(part for part in (text, *extra) if part)
     if not full:
         return []

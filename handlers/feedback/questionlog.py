@@ -10,6 +10,7 @@ and every other reply is left alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -27,7 +28,7 @@ from handlers.feedback.pseudonym import Pseudonymizer
 from handlers.feedback.scope import user_area_id
 
 RATED_OUTCOMES = frozenset({"answer", "referral"})  # a fallback or a "did you mean" is a gap, not an answer
-RATE_COMMAND = "danhgia"
+RATE_COMMAND = "phanhoi"
 HELPFUL, NOT_HELPFUL = "co", "khong"
 
 
@@ -52,13 +53,7 @@ def make_hook(pseudonyms: Callable[[], Pseudonymizer]) -> Callable[[Context, lis
         question_id = int(ctx.session.execute(log, row_values(ctx, reply.meta, asker)).scalar_one())
         if reply.meta.get("outcome") in RATED_OUTCOMES and not any(_is_rating(r) for r in replies):
             replies = list(replies)
-            replies[position] = Outbound(
-                reply.text,
-                choices=(*reply.choices, *rating_choices(question_id)),
-                request_location=reply.request_location,
-                image=reply.image,
-                meta=reply.meta,
-            )
+            replies[position] = replace(reply, choices=(*reply.choices, *rating_choices(question_id)))
         return replies
 
     return log_and_offer_rating

@@ -1,4 +1,4 @@
-"""Ratings: the "Hữu ích / Chưa đúng" choices (`/danhgia <id> co|khong`, a tap or a number) and reactions.
+"""Ratings: the "Hữu ích / Chưa đúng" choices (`/phanhoi <id> co|khong`, a tap or a number) and reactions.
 
 Callback data and typed numbers can be forged or replayed: a rating is accepted only for a logged answer that was
 given to this very user (same pseudonym), once; a second tap with the same value changes nothing, a different

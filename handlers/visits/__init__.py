@@ -11,11 +11,13 @@ from datetime import timedelta
 from bot.app import Troly
 from bot.commands import Commands
 from bot.console import PROGRESS
+from bot.extensions import SERVICE_CATALOGUE, CatalogueService
 from bot.jobs import Job
 from bot.storage.models import Role
 from handlers.visits import actions, cli, commands, dialog, summary
 from handlers.visits import models as models  # registers the tables on Base
 from handlers.visits import rollup_models as rollup_models
+from handlers.visits.catalogue import SERVICES
 from handlers.visits.console import console_pages as console_pages
 from handlers.visits.progress import VisitProgress
 from handlers.visits.rollup import roll_up
@@ -36,6 +38,8 @@ def setup(troly: Troly) -> None:
     router.dialog(dialog.NAME, dialog.handle, roles=loggers)
     router.dialog(actions.DELETE_DIALOG, actions.confirm_delete, roles=loggers)
     router.text(commands.stale_button, when=commands.is_stale_button)
+    for service in SERVICES:
+        troly.extensions.add(SERVICE_CATALOGUE, CatalogueService(service.code, service.label))
     troly.provide(PROGRESS, VisitProgress)  # the web console's figures (bot/console.py)
     troly.jobs.add(
         Job(ROLLUP_JOB, timedelta(minutes=10), lambda app, now: roll_up(app.database, now), ROLLUP_DESCRIPTION)

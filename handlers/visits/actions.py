@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.context import Context, Reply
 from bot.messages import Choice, Location, Outbound
-from handlers.visits import records
+from handlers.visits import links, records
 from handlers.visits.catalogue import Outcome
 from handlers.visits.models import Visit
 from handlers.visits.parsing import VisitDraft
@@ -18,8 +18,8 @@ CONFIRM_DELETE = "gn:xoa"
 SAVED_HINT = "Nếu có sai sót, trong vòng 24 giờ bạn gửi /sua để sửa hoặc /xoa để xóa lượt này."
 
 
-def save(ctx: Context, draft: VisitDraft, location: Location | None = None) -> Reply:
-    """Store a new visit (once, see records.save_visit) and show it back."""
+def save(ctx: Context, draft: VisitDraft, location: Location | None = None, link: str | None = None) -> Reply:
+    """Store a new visit (once, see records.save_visit) and show it back; other features hear of it (links)."""
     try:
         visit, created = records.save_visit(ctx.session, ctx.user, draft, ctx.now, location)
     except VisitRefused as refusal:
@@ -31,7 +31,8 @@ def save(ctx: Context, draft: VisitDraft, location: Location | None = None) -> R
         target=f"visit:{visit.id}",
         details={"household_id": visit.household_id, "services": visit.service_codes, "outcome": visit.outcome},
     )
-    return f"Đã lưu lượt thăm. Cảm ơn bạn!\n\n{describe(visit)}\n\n{SAVED_HINT}"
+    saved = f"Đã lưu lượt thăm. Cảm ơn bạn!\n\n{describe(visit)}\n\n{SAVED_HINT}"
+    return [Outbound(saved), *links.after_save(ctx, visit.id, visit.outcome, visit.household.address, link)]
 
 
 def draft_from_data(data: dict[str, Any]) -> VisitDraft:
@@ -69,7 +70,7 @@ def save_from_dialog(ctx: Context, data: dict[str, Any]) -> Reply:
     if data.get("edit_id"):
         return update(ctx, int(data["edit_id"]), draft, data.get("location"), rename=bool(data.get("rename")))
     point = data.get("location")
-    return save(ctx, draft, Location(point[0], point[1]) if point else None)
+    return save(ctx, draft, Location(point[0], point[1]) if point else None, data.get("link"))
 
 
 def update(

@@ -14,7 +14,7 @@ from bot.context import Context, Reply
 from bot.messages import Outbound
 from bot.privacy import mask_personal
 from bot.textutil import small_number
-from handlers.visits import actions, corrections, households, prompts
+from handlers.visits import actions, corrections, households, links, prompts
 from handlers.visits.catalogue import SERVICES, find_outcome
 from handlers.visits.models import Household
 from handlers.visits.parsing import MAX_ADDRESS, MAX_NAME, MAX_NOTE, check_text, parse_services
@@ -42,7 +42,7 @@ def start(ctx: Context, data: dict[str, Any] | None = None) -> Reply:
     """Begin a new visit, or (with `data` of an existing visit) go straight to its summary to correct it."""
     if data is not None:
         return go(ctx, {**data, "review": True}, "confirm")
-    return go(ctx, {"services": []}, "household")
+    return go(ctx, {"services": [], "links": links.offers(ctx)}, "household")
 
 
 def go(ctx: Context, data: dict[str, Any], step: str) -> Outbound:
@@ -75,6 +75,9 @@ def handle(ctx: Context) -> Reply:
 
 
 def on_household(ctx: Context, data: dict[str, Any]) -> Reply:
+    if ctx.text.startswith(links.LINK):
+        data["link"] = links.pick(data, ctx.text)
+        return go(ctx, data, "household")
     if ctx.text.startswith(PICK):
         return _picked(ctx, data, ctx.text.removeprefix(PICK))
     if problem := check_text(ctx.text, what="địa chỉ", limit=MAX_ADDRESS):

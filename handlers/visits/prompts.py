@@ -11,7 +11,7 @@ from typing import Any
 from bot.context import Context
 from bot.messages import Choice, Outbound
 from bot.textutil import fold
-from handlers.visits import households
+from handlers.visits import households, links
 from handlers.visits.catalogue import OUTCOME_LABELS, SERVICES, Outcome, service_labels
 from handlers.visits.models import Household
 
@@ -62,9 +62,14 @@ def _household(ctx: Context, data: dict[str, Any]) -> Outbound:
         "Ghi nhận lượt thăm hộ dân (gửi /huy để hủy bất cứ lúc nào, không có gì được lưu).\n\n"
         "Hộ dân nào? Gõ địa chỉ, ví dụ: Số 12 ngõ 5 Trần Phú"
     )
+    offered = links.choices(data)
+    if offered:
+        text = text.replace("Hộ dân nào?", "Lượt thăm này cho yêu cầu hỗ trợ bên dưới? Nếu không, hộ dân nào?")
+    elif data.get("link"):
+        text = f"Lượt thăm cho {links.label_of(data)}.\n{text}"
     if recent:
         text += "\nhoặc chọn một hộ bạn đã thăm gần đây:"
-    return Outbound(text, tuple(Choice(households.label(item), f"{PICK}{item.id}") for item in recent))
+    return Outbound(text, (*offered, *(Choice(households.label(item), f"{PICK}{item.id}") for item in recent)))
 
 
 def _match(ctx: Context, data: dict[str, Any]) -> Outbound:

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from bot.context import Context, Reply
+from bot.extensions import REPORT_SECTIONS
 from bot.messages import Outbound
 from handlers.visits import reports
 from handlers.visits.catalogue import OUTCOME_LABELS, SERVICE_BY_CODE, Outcome
@@ -21,6 +22,9 @@ def show_report(ctx: Context) -> Reply:
         return "Tài khoản của bạn chưa được gán tổ hay khu vực nên chưa có báo cáo. Bạn nhờ tổ trưởng hỗ trợ nhé."
     today = ctx.now.astimezone(VIETNAM).date()
     text, image = report_text(ctx.session, scope, today)
+    for section in ctx.troly.extensions[REPORT_SECTIONS]:
+        if lines := section(ctx):
+            text += "\n\n" + "\n".join(lines)
     replies = [Outbound(text)]
     if image is not None:
         replies.append(Outbound("Biểu đồ: lượt thăm theo tuần và dịch vụ đã hỗ trợ trong tháng.", image=image))

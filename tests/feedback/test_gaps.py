@@ -42,7 +42,7 @@ def _ask_the_ward(app: Troly) -> None:
     for question in STREET_LIGHT:
         say(app, question, user="d1")
     say(app, "cài vneid ko được", user="d1")
-    say(app, f"/danhgia {logged(app)[-1].id} khong", user="d1")
+    say(app, f"/phanhoi {logged(app)[-1].id} khong", user="d1")
     say(app, "vneid báo sai mật khẩu liên tục", user="d1")  # what was missing: kept as the comment
 
 

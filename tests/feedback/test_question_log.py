@@ -26,7 +26,7 @@ GUIDE_QUESTION = "cài vneid ko được"
 
 
 def _rating_values(reply: Outbound) -> list[str]:
-    return [choice.value for choice in reply.choices if choice.value.startswith("/danhgia ")]
+    return [choice.value for choice in reply.choices if choice.value.startswith("/phanhoi ")]
 
 
 def test_an_answer_is_logged_masked_pseudonymised_with_its_area(fb_app: Troly) -> None:
@@ -41,7 +41,7 @@ def test_an_answer_is_logged_masked_pseudonymised_with_its_area(fb_app: Troly) -
         assert row.area_id == session.scalar(select(Area.id).where(Area.code == "22-MC"))
     assert (row.outcome, row.source_kind, row.channel, row.asked_at) == ("answer", "guide", "console", START)
     assert row.topic and row.score >= 0.5
-    assert _rating_values(reply) == [f"/danhgia {row.id} co", f"/danhgia {row.id} khong"]
+    assert _rating_values(reply) == [f"/phanhoi {row.id} co", f"/phanhoi {row.id} khong"]
     assert [c.label for c in reply.choices][-2:] == ["👍 Hữu ích", "👎 Chưa đúng"]
 
 

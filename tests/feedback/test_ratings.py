@@ -23,11 +23,11 @@ def _ask(app: Troly, user: str, question: str = QUESTION) -> tuple[int, Outbound
 
 def test_a_tap_rates_once_and_a_second_tap_changes_nothing(fb_app: Troly) -> None:
     question_id, _ = _ask(fb_app, "c1")
-    assert "Cảm ơn bạn đã đánh giá" in joined(say(fb_app, f"/danhgia {question_id} co", user="c1"))
-    assert "đã ghi nhận đánh giá" in joined(say(fb_app, f"/danhgia {question_id} co", user="c1"))
+    assert "Cảm ơn bạn đã đánh giá" in joined(say(fb_app, f"/phanhoi {question_id} co", user="c1"))
+    assert "đã ghi nhận đánh giá" in joined(say(fb_app, f"/phanhoi {question_id} co", user="c1"))
     (rating,) = ratings(fb_app)
     assert (rating.question_id, rating.helpful, rating.via) == (question_id, True, "choice")
-    assert "Bạn cần biết thêm điều gì?" in joined(say(fb_app, f"/danhgia {question_id} khong", user="c1"))
+    assert "Bạn cần biết thêm điều gì?" in joined(say(fb_app, f"/phanhoi {question_id} khong", user="c1"))
     (changed,) = ratings(fb_app)
     assert changed.helpful is False and changed.id == rating.id
 
@@ -46,7 +46,7 @@ def test_double_taps_at_the_same_instant_store_one_rating(fb_app: Troly) -> None
 
     def tap(n: int) -> None:
         barrier.wait()
-        replies.append(joined(fb_app.handle(inbound(f"/danhgia {question_id} co", user="c1", message_id=f"t{n}"))))
+        replies.append(joined(fb_app.handle(inbound(f"/phanhoi {question_id} co", user="c1", message_id=f"t{n}"))))
 
     threads = [threading.Thread(target=tap, args=(n,)) for n in range(4)]
     for thread in threads:
@@ -62,10 +62,10 @@ def test_forged_or_stale_ratings_are_refused_politely(lite_app: Troly) -> None:
     say(lite_app, "loa phat thanh bi hong bao ai", user="c1")
     fallback = logged(lite_app)[-1].id
     unknown = "Mình không tìm thấy câu trả lời này"
-    assert unknown in joined(say(lite_app, f"/danhgia {mine} co", user="c2"))  # someone else's answer
-    assert unknown in joined(say(lite_app, f"/danhgia {mine + 100} co", user="c1"))
-    assert unknown in joined(say(lite_app, f"/danhgia {fallback} co", user="c1"))  # no prompt was offered
-    for forged in (f"/danhgia {mine}", f"/danhgia {mine} tot", "/danhgia abc co", "/danhgia 9" * 50, "/danhgia"):
+    assert unknown in joined(say(lite_app, f"/phanhoi {mine} co", user="c2"))  # someone else's answer
+    assert unknown in joined(say(lite_app, f"/phanhoi {mine + 100} co", user="c1"))
+    assert unknown in joined(say(lite_app, f"/phanhoi {fallback} co", user="c1"))  # no prompt was offered
+    for forged in (f"/phanhoi {mine}", f"/phanhoi {mine} tot", "/phanhoi abc co", "/phanhoi 9" * 50, "/phanhoi"):
         assert "Mình chưa hiểu đánh giá này" in joined(say(lite_app, forged, user="c1"))
     assert ratings(lite_app) == []
 
@@ -74,13 +74,13 @@ def test_not_helpful_asks_one_optional_question_and_keeps_the_next_one_as_its_co
     lite_app: Troly, clock: ManualClock
 ) -> None:
     first, _ = _ask(lite_app, "c1")
-    reply = joined(say(lite_app, f"/danhgia {first} khong", user="c1"))
+    reply = joined(say(lite_app, f"/phanhoi {first} khong", user="c1"))
     assert "Bạn cần biết thêm điều gì?" in reply and "Tổ công nghệ số cộng đồng" in reply
     follow_up = say(lite_app, "VNeID báo lỗi mã 500 khi đăng nhập", user="c1")
     assert follow_up[0].meta["kind"] == "answer"  # it is answered as any question
     assert _comments(lite_app) == {first: "VNeID báo lỗi mã 500 khi đăng nhập"}
     second, _ = _ask(lite_app, "c1")
-    say(lite_app, f"/danhgia {second} khong", user="c1")
+    say(lite_app, f"/phanhoi {second} khong", user="c1")
     clock.advance(timedelta(minutes=20))
     say(lite_app, "một câu hỏi khác về chữ ký số", user="c1")
     assert second not in _comments(lite_app)  # too late to be the answer to "what was missing"
@@ -94,11 +94,11 @@ def _comments(app: Troly) -> dict[int, str]:
 
 def test_the_help_desk_is_offered_only_when_installed(lite_app: Troly) -> None:
     first, _ = _ask(lite_app, "c1")
-    without = say(lite_app, f"/danhgia {first} khong", user="c1")[0]
+    without = say(lite_app, f"/phanhoi {first} khong", user="c1")[0]
     assert without.choices == ()
     lite_app.router.command("nhotro", lambda ctx: "Yêu cầu hỗ trợ", description="Nhờ người hỗ trợ")
     second, _ = _ask(lite_app, "c1")
-    offered = say(lite_app, f"/danhgia {second} khong", user="c1")[0]
+    offered = say(lite_app, f"/phanhoi {second} khong", user="c1")[0]
     assert [(c.label, c.value) for c in offered.choices] == [("Nhờ người hỗ trợ", "/nhotro")]
     assert joined(say(lite_app, "1", user="c1")) == "Yêu cầu hỗ trợ"
 
