@@ -130,3 +130,38 @@ REPORT_SECTIONS: ExtensionPoint[Callable[[Context], list[str]]] = ExtensionPoint
 # that changed it: features holding work assigned to them (help requests) give back what is no longer theirs.
 # Arguments: the session, the user as they are now, and the time.
 MEMBERSHIP_CHANGED: ExtensionPoint[Callable[[Session, User, datetime], None]] = ExtensionPoint("membership_changed")
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerProposal:
+    """A good answer found elsewhere (a helper's reply to a help request) offered as a local answer for an area.
+    It is only proposed: an official of the area reviews it before citizens see it."""
+
+    question: str
+    answer: str
+    area_id: int
+    origin: str  # "<feature>:<id>", e.g. "helpdesk:42", kept with the local answer
+    author_label: str = ""  # who wrote the answer, e.g. "Nguyễn Văn A, Tổ CNSCĐ Khu 1"
+
+
+# Offer an answer for review as a local answer (handlers.feedback adds one): the return value is a short
+# Vietnamese confirmation for the person who offered it, or None when nothing was proposed.
+ANSWER_PROPOSALS: ExtensionPoint[Callable[[Context, AnswerProposal], str | None]] = ExtensionPoint("answer_proposals")
+
+
+@dataclass(frozen=True, slots=True)
+class RatingSummary:
+    """Ratings a feature collected in one area and month (help requests rated 1-5, for example)."""
+
+    label: str  # Vietnamese, e.g. "Yêu cầu hỗ trợ"
+    area_id: int | None
+    month: str  # "2026-12", Vietnam time
+    ratings: int
+    satisfied: int  # the ratings that count as satisfied (4 or 5 of 5)
+
+
+# Other features' ratings for the satisfaction report (handlers.feedback): given the areas in scope (None: all)
+# and a period [start, end), each returns its ratings per area and month.
+RATING_SUMMARIES: ExtensionPoint[Callable[[Session, list[int] | None, datetime, datetime], list[RatingSummary]]] = (
+    ExtensionPoint("rating_summaries")
+)

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-EventKind = Literal["message", "follow", "unfollow"]
+# "reaction": the user reacted to one of our messages (Zalo's `user_reacted_message`). The adapter maps its
+# channel's icons to `text` "+" (approval: like, heart...) or "-" (disapproval); it is not a message to answer.
+EventKind = Literal["message", "follow", "unfollow", "reaction"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ ModeCheck = Callable[[Context], bool]
 
 log = logging.getLogger(__name__)
 
-EVENTS = ("follow", "unfollow", "location", "attachment")
+EVENTS = ("follow", "unfollow", "location", "attachment", "reaction")
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "handlers.helpdesk",
     "handlers.follow",
     "handlers.dashboard",
+    "handlers.feedback",
     "handlers.questions",
     "adapters.console",
     "adapters.telegram",
@@ -116,6 +117,11 @@ class Settings(BaseSettings):
     # the channels' redelivery (Telegram keeps an update for up to 24 h); finished push messages hold personal text.
     processed_retention_days: int = Field(default=7, ge=2, le=3650)
     push_retention_days: int = Field(default=30, ge=1, le=3650)
+    # handlers.feedback: how long logged questions (masked, pseudonymised) and their ratings are kept.
+    question_log_retention_days: int = Field(default=180, ge=1, le=3650)
+    # Key of the pseudonyms in the question log (a keyed hash of the user); empty: a random key generated once
+    # in the data directory (`pseudonym.key`). Set it when several hosts share one PostgreSQL database.
+    pseudonym_key: SecretStr = SecretStr("")
     # `troly serve`: how often due jobs are looked for, and how often the push outbox is polled.
     jobs_tick_seconds: float = Field(default=30.0, gt=0, le=3600)
     push_poll_seconds: float = Field(default=0.5, gt=0, le=60)

@@ -38,7 +38,7 @@ async def test_question_is_answered_end_to_end(zalo: ZaloHarness, fake_zalo: Fak
     if zalo.app.router.text_handler is not None:  # question answering is installed: the guide answers
         assert "mức 2" in "\n".join(expected)
         guide = "/huongdan vneid-dang-ky-muc-2"
-        assert fake_zalo.sent[-1].buttons[0]["payload"] == guide  # then "a person?"
+        assert fake_zalo.sent[-1].buttons[0]["payload"] == guide  # then "a person?" and the rating pair
         await zalo.say(USER, guide, "msg-q2")  # the user taps "Xem hướng dẫn đầy đủ"
         full_guide = fake_zalo.texts_to(USER)[len(expected) :]
         assert full_guide and all(len(part) <= 2000 for part in full_guide)
