@@ -1,6 +1,6 @@
 """Benchmark of the answers pipeline (not a test): build time, warm latency, cold start, corpus growth.
 
-Run: PYTHONPATH=. python bench/answers_bench.py ../shared/plans/*.txt
+Run: PYTHONPATH=. python bench/answers_bench.py examples/plans/*.txt
 """
 
 from __future__ import annotations

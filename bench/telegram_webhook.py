@@ -98,18 +98,56 @@ async def main(args: argparse.Namespace) -> None:
             process = await start_server(fake, port, data_dir, args)
             try:
                 await wait_healthy(session, url)
+                print(f"server on {url} (curl {url}/metrics during the run)", flush=True)
                 load = Load(session, url, args.chats)
                 fake.listeners.append(load.on_call)
                 await closed_loop(load.one, min(200, args.updates), args.concurrency)  # warm up
                 sample = await probe_reply(fake)
                 load.latencies.clear()
+                counted = await scrape_metrics(session, url)
                 before = Costs.now(process.pid)
                 elapsed = await closed_loop(load.one, args.updates, args.concurrency)
                 costs = Costs.now(process.pid) - before
+                moved = metric_changes(counted, await scrape_metrics(session, url))
             finally:
                 process.send_signal(signal.SIGINT)
                 await process.wait()
     report(args, elapsed, load.latencies, sample, costs)
+    print("  /metrics during the run (what moved):")
+    for line in moved:
+        print(f"    {line}")
+
+
+# Counters whose change over the run is printed: what an operator would watch on /metrics.
+WATCHED = (
+    "troly_inbound_total",
+    "troly_replies_total",
+    "troly_answers_total",
+    "troly_sends_total",
+    "troly_handle_seconds_count",
+    "troly_core_seconds_count",
+    "troly_channel_throttled_total",
+)
+
+
+async def scrape_metrics(session: aiohttp.ClientSession, url: str) -> dict[str, float]:
+    """GET /metrics of the server, as {"name{labels}": value} for the watched series."""
+    async with session.get(f"{url}/metrics") as response:
+        text = await response.text()
+    values = {}
+    for line in text.splitlines():
+        if line.startswith(WATCHED):
+            series, _, value = line.rpartition(" ")
+            values[series] = float(value)
+    return values
+
+
+def metric_changes(before: dict[str, float], after: dict[str, float]) -> list[str]:
+    return [
+        f"{series} +{after[series] - before.get(series, 0.0):g}"
+        for series in sorted(after)
+        if after[series] != before.get(series, 0.0)
+    ]
 
 
 async def probe_reply(fake: FakeTelegram) -> str:

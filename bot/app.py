@@ -3,20 +3,25 @@
 `Troly.handle` is the one path every channel uses: clean the text, skip redeliveries, upsert the user, route
 to one handler inside a guard, remember offered choices, commit. It is synchronous on purpose: handlers do
 database work and CPU-bound retrieval, and async adapters call it in a worker thread.
+
+The guard tells the handler's bugs (the user gets a polite apology, the message counts as handled) from
+infrastructure failures (bot.failures: the database or the disk): those raise InfrastructureFailure, so that
+the channel is told to deliver the message again instead of being told it was handled.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import unicodedata
 from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import outbox, texts
@@ -24,16 +29,19 @@ from bot.channels import ChannelPolicy
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Reply, as_replies
 from bot.dialogs import DialogStore
+from bot.errors import OperatorError, is_read_only, read_only_message, unreachable_message
 from bot.extensions import CANCEL_HOOKS, Extensions
+from bot.failures import InfrastructureFailure, describe, is_infrastructure
 from bot.jobs import Jobs, Retention
 from bot.messages import Inbound, Outbound, check_inbound
+from bot.metrics import CORE_METRICS, Metrics
 from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
 from bot.privacy import mask_user_id
-from bot.router import ANONYMOUS_COMMANDS, Router, is_cancel_word, parse_command
+from bot.router import ANONYMOUS_COMMANDS, Command, Router, is_cancel_word, parse_command
 from bot.services import ServiceKey, ServiceRegistry
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import DialogState, ProcessedMessage, User
+from bot.storage.models import AuditLog, DialogState, ProcessedMessage, User
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -58,6 +66,9 @@ class Troly:
         self.extensions = Extensions()
         self.jobs = Jobs()
         self.policies: dict[str, ChannelPolicy] = channel_policies(plugins)
+        self.metrics = Metrics(CORE_METRICS)
+        for definitions in hooks(plugins, "metric_definitions"):
+            self.metrics.define(definitions())
         self.router.command("huy", _cancel, description="Hủy thao tác đang làm dở")
         register_core_retention(self)
 
@@ -76,20 +87,31 @@ class Troly:
     def handle(self, inbound: Inbound) -> list[Outbound]:
         """Process one inbound message exactly once and return the replies to send to its chat.
 
-        Never raises: every step, from checking and cleaning the text on, is inside the guard, so a malformed
-        message (an adapter let a number through where text belongs) gets the apology instead of taking a
-        core worker process down with it.
+        Raises only InfrastructureFailure (nothing could be stored: the channel must deliver the message again).
+        Every other step, from checking and cleaning the text on, is inside the guard, so a malformed message
+        (an adapter let a number through where text belongs) gets the apology instead of taking a core worker
+        process down with it.
         """
+        started = time.perf_counter()
         try:
             return self._handle(inbound)
+        except InfrastructureFailure:
+            raise
         except Exception:
             return self._apologise(inbound)
+        finally:
+            self.metrics.observe("troly_core_seconds", time.perf_counter() - started)
 
     def _handle(self, inbound: Inbound) -> list[Outbound]:
         check_inbound(inbound)
         text = clean_text(inbound.text)
         if len(text) > self.settings.max_message_chars:
             return [Outbound(texts.TOO_LONG.format(length=len(text), limit=self.settings.max_message_chars))]
+        read_only = self.read_only_command(inbound, text)
+        if read_only is not None:
+            replies = self._handle_read_only(inbound, text, *read_only)
+            if replies is not None:
+                return replies
         precomputed = self._precompute(inbound, text)
         for attempt in (1, 2):
             try:
@@ -103,9 +125,65 @@ class Troly:
                 if attempt == 2:
                     return self._apologise(inbound)
                 log.warning("integrity conflict for %s, retrying once", _who(inbound))
-            except Exception:
+            except Exception as error:
+                if is_infrastructure(error):
+                    raise InfrastructureFailure(describe(error)) from error
                 return self._apologise(inbound)
         raise AssertionError("unreachable")
+
+    def read_only_command(self, inbound: Inbound, text: str | None = None) -> tuple[Command, str] | None:
+        """The read-only command (bot.router) this message invokes, if any: where a runner sends it (bot.lanes)
+        and whether `handle` runs it outside the write transaction."""
+        if inbound.event != "message" or "/" not in inbound.text:  # the server asks this of every message
+            return None
+        return self.router.read_only_command(clean_text(inbound.text) if text is None else text)
+
+    def _handle_read_only(self, inbound: Inbound, text: str, command: Command, args: str) -> list[Outbound] | None:
+        """Run a read-only command in a read-only session, then record the message (claim, sender, dialog, reply
+        hooks, audit rows) in a short write transaction. None when the ordinary path must answer (an unknown
+        sender, a role refused)."""
+        timeout = timedelta(minutes=self.settings.dialog_timeout_minutes)
+        try:
+            with self.database.read_only() as session:
+                user = session.scalar(
+                    select(User).where(User.channel == inbound.channel, User.channel_user_id == inbound.user_id)
+                )
+                if user is None or (command.roles is not None and user.role not in command.roles):
+                    return None
+                now = self.clock.now()
+                dialogs = DialogStore(session, inbound.channel, inbound.user_id, timeout, now)
+                replies = as_replies(command.handler(Context(self, session, inbound, user, text, now, dialogs, args)))
+                audits = [row for row in session.new if isinstance(row, AuditLog)]  # written with the claim
+        except Exception:
+            return self._apologise(inbound)
+        try:
+            with self.database.transaction() as session:
+                now = self.clock.now()
+                claim_message(session, inbound, now)
+                user = upsert_user(session, inbound, now)
+                dialogs = DialogStore(session, inbound.channel, inbound.user_id, timeout, now)
+                ctx = Context(self, session, inbound, user, text, now, dialogs, args)
+                ctx.notices = self._leave_dialog(dialogs)
+                session.add_all(audits)
+                for hook in self.router.reply_hooks:
+                    replies = hook(ctx, replies)
+                dialogs.remember_choices(replies)
+        except DuplicateMessage:
+            log.info("duplicate %s message %s ignored", inbound.channel, inbound.message_id)
+            return []
+        except Exception:
+            return self._apologise(inbound)
+        return [Outbound("\n".join(ctx.notices)), *replies] if ctx.notices else replies
+
+    def _leave_dialog(self, dialogs: DialogStore) -> list[str]:
+        """A command ends the dialog in progress, as `_route` does: the notices that say so."""
+        if dialogs.expired():
+            dialogs.end()
+            return [texts.DIALOG_EXPIRED.format(minutes=self.settings.dialog_timeout_minutes)]
+        if dialogs.active() is not None:
+            dialogs.end()
+            return [texts.DIALOG_INTERRUPTED]
+        return []
 
     def prepare(self) -> None:
         """Build what a long-running process needs before its first message (each plugin's `prepare`), such
@@ -196,11 +274,24 @@ class Troly:
         return texts.EMPTY_MESSAGE
 
     def _apologise(self, inbound: Inbound) -> list[Outbound]:
+        """A handler bug: apologise once, and mark the message handled so a redelivery does not repeat it.
+
+        The sender is recorded too (the handler's transaction was rolled back): a channel that only writes to
+        users it knows (Zalo) can then deliver the apology. When even that cannot be stored, the database is
+        away: the channel delivers the message again.
+        """
         log.exception("handler failed for %s message %s", _who(inbound), inbound.message_id or "-")
+        self.metrics.count("troly_handler_errors_total")
         try:
             with self.database.transaction() as session:
-                claim_message(session, inbound, self.clock.now())
-        except Exception:
+                now = self.clock.now()
+                claim_message(session, inbound, now)
+                upsert_user(session, inbound, now)
+        except DuplicateMessage:
+            return []
+        except Exception as error:
+            if is_infrastructure(error):
+                raise InfrastructureFailure(describe(error)) from error
             log.warning("could not mark failed message %s as processed", inbound.message_id or "-")
         return [Outbound(texts.APOLOGY)]
 
@@ -217,12 +308,27 @@ def create_app(settings: Settings, *, migrate: bool = True, clock: Clock | None 
 
 def open_database(settings: Settings, plugins: list[ModuleType] | None = None, *, migrate: bool = True) -> Database:
     """The configured database with the migrations of the configured plugins, upgraded unless told not to:
-    every command can run on a fresh data directory."""
+    every command can run on a fresh data directory. An unreachable or read-only database stops here with a
+    message for the operator (bot.errors), not at the first user's message."""
     if plugins is None:
         plugins = load_plugins(settings.plugins)
-    database = Database(settings.resolved_database_url, migrations=migration_dirs(plugins))
+    url = settings.resolved_database_url
+    database = Database(url, migrations=migration_dirs(plugins))
+    try:
+        database.ping()
+    except DBAPIError as error:
+        database.dispose()
+        message = read_only_message() if is_read_only(error) else unreachable_message(url, error)
+        raise OperatorError(message) from error
     if migrate:
-        database.upgrade()
+        try:
+            database.upgrade()
+            database.probe_write()
+        except DBAPIError as error:
+            database.dispose()
+            if is_read_only(error):
+                raise OperatorError(read_only_message()) from error
+            raise
     return database
 
 

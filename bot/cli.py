@@ -1,22 +1,29 @@
-"""The `troly` command line. The core adds its own commands; every plugin may add more (`register_cli`)."""
+"""The `troly` command line. The core adds its own commands; every plugin may add more (`register_cli`).
+
+A problem of configuration or environment (bot.errors) ends the command with a short Vietnamese message on
+stderr and exit code 2; its traceback goes to the log file at DEBUG. Anything else is a bug and shows as one.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
-from bot import cli_admin, cli_jobs, server
-from bot.commands import Commands, help_of
+from bot import backup, cli_admin, cli_jobs, cli_serve
+from bot.commands import Commands, VietnameseParser, help_of
+from bot.errors import EXIT_CODE, OperatorError, describe, ensure_writable_dir
 from bot.logs import configure_logging
-from bot.plugins import PluginError, hooks, load_plugins
-from bot.settings import Settings, SettingsError, load_settings
+from bot.plugins import hooks, load_plugins
+from bot.settings import Settings, load_settings
 
 __all__ = ["Commands", "build_parser", "main"]
+log = logging.getLogger(__name__)
 
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = VietnameseParser(
         prog="troly",
         description="troly, trợ lý số cộng đồng: hỏi đáp chuyển đổi số cho người dân, ghi nhận hoạt động "
         "của Tổ công nghệ số cộng đồng và gửi thông báo, trên Telegram, Zalo và cửa sổ dòng lệnh.",
@@ -24,8 +31,9 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     )
     commands = Commands(parser.add_subparsers(title="lệnh", metavar="LỆNH"))
     cli_admin.register_cli(commands)
+    backup.register_cli(commands)
     cli_jobs.register_cli(commands)
-    server.register_cli(commands)
+    cli_serve.register_cli(commands)
     for register in hooks(load_plugins(settings.plugins), "register_cli"):
         register(commands)
     parser.set_defaults(run=help_of(parser))
@@ -36,12 +44,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         parser = build_parser(settings)
-    except (SettingsError, PluginError) as error:
+    except OperatorError as error:
         print(error, file=sys.stderr)
-        return 2
+        return EXIT_CODE
     args = parser.parse_args(argv)
-    configure_logging(settings)
     try:
+        ensure_writable_dir(settings.data_dir, "TROLY_DATA_DIR")
+        configure_logging(settings, service=getattr(args, "service", False))
         return int(args.run(settings, args))
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        message = describe(error)
+        if message is None:
+            raise
+        log.debug("stopped by a problem of configuration or environment", exc_info=True)
+        print(message, file=sys.stderr)
+        return EXIT_CODE

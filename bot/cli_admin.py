@@ -24,6 +24,10 @@ from bot.onboarding import invite_lines, invite_links, qr_content, qr_png
 from bot.settings import Settings
 from bot.storage.models import Area, AuditLog, Role, User
 from bot.storage.types import utcnow
+from bot.vocabulary import ROLE_LABELS, argparse_type, choice_list, role_label
+
+CHANNELS = ("telegram", "zalo", "console")
+AREA_ROLES = frozenset({Role.MEMBER, Role.LEADER, Role.OFFICIAL})
 
 
 def register_cli(commands: Commands) -> None:
@@ -32,7 +36,8 @@ def register_cli(commands: Commands) -> None:
     areas = commands.group("areas", help="Quản lý danh sách khu vực hành chính")
     areas.add(
         "import",
-        help="Nhập khu vực từ tệp CSV (code,name,level,parent_code, có thể thêm households,adults)",
+        help="Nhập khu vực từ tệp CSV (code,name,level,parent_code, có thể thêm households,adults; "
+        "level: tỉnh, xã/phường, thôn/tổ dân phố)",
         run=run_areas_import,
         configure=lambda p: p.add_argument("file", type=Path, help="đường dẫn tệp CSV"),
     )
@@ -108,16 +113,24 @@ def run_areas_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _configure_grant(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--channel", required=True, choices=["telegram", "zalo", "console"])
-    parser.add_argument("--user-id", required=True, help="mã người dùng trên kênh (chuỗi)")
-    parser.add_argument("--role", required=True, choices=[role.value for role in Role])
-    parser.add_argument("--area", help="mã khu vực phụ trách (bắt buộc với member, leader, official)")
+    parser.add_argument(
+        "--channel", required=True, choices=CHANNELS, help="kênh của người dùng: " + ", ".join(CHANNELS)
+    )
+    parser.add_argument("--user-id", required=True, help="mã người dùng trên kênh (chuỗi; xem: troly users list)")
+    parser.add_argument(
+        "--role",
+        required=True,
+        type=argparse_type(Role, ROLE_LABELS, "vai trò"),
+        metavar="VAI_TRÒ",
+        help=f"vai trò, tiếng Việt hoặc tiếng Anh: {choice_list(Role, ROLE_LABELS)}",
+    )
+    parser.add_argument("--area", help="mã khu vực phụ trách (bắt buộc với thành viên, tổ trưởng, cán bộ)")
 
 
 def run_users_grant(settings: Settings, args: argparse.Namespace) -> int:
-    role = Role(args.role)
-    if role in {Role.MEMBER, Role.LEADER, Role.OFFICIAL} and not args.area:
-        print(f"Vai trò {role.value} cần --area (mã khu vực).")
+    role = Role(args.role)  # the parser gives a Role; a caller in code may give its value
+    if role in AREA_ROLES and not args.area:
+        print(f"Vai trò {role_label(role)} cần --area (mã khu vực).")
         return 1
     troly = create_app(settings)  # the plugins' MEMBERSHIP_CHANGED hooks run in the same transaction
     try:
@@ -151,7 +164,7 @@ def _grant(troly: Troly, args: argparse.Namespace, role: Role) -> int:
         )
         for changed in troly.extensions[MEMBERSHIP_CHANGED]:
             changed(session, user, troly.clock.now())
-    print(f"Đã cấp vai trò {role.value} cho {args.channel}:{args.user_id}.")
+    print(f"Đã cấp vai trò {role_label(role)} cho {args.channel}:{args.user_id}.")
     return 0
 
 
@@ -159,7 +172,8 @@ def run_users_list(settings: Settings, _args: argparse.Namespace) -> int:
     with open_database(settings).transaction() as session:
         users = session.scalars(select(User).where(User.role != Role.CITIZEN).order_by(User.role, User.id))
         lines = [
-            f"{u.role.value:9} {u.channel}:{u.channel_user_id}  {u.display_name}  {u.area.code if u.area else '-'}"
+            f"{role_label(u.role):13} {u.channel}:{u.channel_user_id}  {u.display_name or '-'}  "
+            f"{u.area.code if u.area else '-'}"
             for u in users
         ]
     print("\n".join(lines) or "Chưa có ai ngoài người dân.")
@@ -167,7 +181,13 @@ def run_users_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _configure_invite(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--role", default="member", choices=[role.value for role in INVITABLE_ROLES])
+    parser.add_argument(
+        "--role",
+        default=Role.MEMBER,
+        type=argparse_type(INVITABLE_ROLES, ROLE_LABELS, "vai trò"),
+        metavar="VAI_TRÒ",
+        help=f"vai trò của người được mời (mặc định thành viên): {choice_list(INVITABLE_ROLES, ROLE_LABELS)}",
+    )
     parser.add_argument("--area", required=True, help="mã khu vực của tổ")
     parser.add_argument("--team", help="tên tổ (mặc định: Tổ công nghệ số cộng đồng + tên khu vực)")
     parser.add_argument("--hours", type=int, help="thời hạn của mã, tính bằng giờ (mặc định 72)")
@@ -181,6 +201,7 @@ def run_invite(settings: Settings, args: argparse.Namespace) -> int:
     if hours < 1:
         print("--hours phải là số giờ dương.")
         return 1
+    role = Role(args.role)  # the parser gives a Role; a caller in code may give its value
     troly = create_app(settings)
     try:
         with troly.database.transaction() as session:
@@ -189,21 +210,21 @@ def run_invite(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
                 return 1
             team = default_team(session, area, args.team)
-            invite = create_invite(session, role=Role(args.role), area=area, team=team, now=utcnow(), hours=hours)
+            invite = create_invite(session, role=role, area=area, team=team, now=utcnow(), hours=hours)
             session.add(
                 AuditLog(
                     at=utcnow(),
                     actor_label="cli",
                     action="invite.create",
                     target=f"team:{team.id}",
-                    details={"role": args.role, "area": area.code, "hours": hours},
+                    details={"role": role.value, "area": area.code, "hours": hours},
                 )
             )
-            code, team_name = invite.code, team.name
+            code, team_name, area_code = invite.code, team.name, area.code
         links = invite_links(troly, code, fetch=True)
     finally:
         troly.close()
-    print(f"Mã mời cho {team_name} ({args.area}), vai trò {args.role}, dùng một lần, hết hạn sau {hours} giờ.")
+    print(f"Mã mời cho {team_name} ({area_code}), vai trò {role_label(role)}, dùng một lần, hết hạn sau {hours} giờ.")
     print("\n".join(invite_lines(code, links)))
     _save_qr(args.qr or settings.data_dir / "invites" / f"{code}.png", qr_content(code, links))
     print(code)

@@ -135,3 +135,38 @@ MEMBERSHIP_CHANGED: ExtensionPoint[Callable[[Session, User, datetime], None]] = 
 # nothing): given a channel name and that channel's message ids (SendResult.message_id), each provider returns
 # {message id: "delivered" | "seen"} for the ids it knows. Announcements use it for their delivery report.
 DELIVERY_STATES: ExtensionPoint[Callable[[Session, str, list[str]], dict[str, str]]] = ExtensionPoint("delivery_states")
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerProposal:
+    """A good answer found elsewhere (a helper's reply to a help request) offered as a local answer for an area.
+    It is only proposed: an official of the area reviews it before citizens see it."""
+
+    question: str
+    answer: str
+    area_id: int
+    origin: str  # "<feature>:<id>", e.g. "helpdesk:42", kept with the local answer
+    author_label: str = ""  # who wrote the answer, e.g. "Nguyễn Văn A, Tổ CNSCĐ Khu 1"
+
+
+# Offer an answer for review as a local answer (handlers.feedback adds one): the return value is a short
+# Vietnamese confirmation for the person who offered it, or None when nothing was proposed.
+ANSWER_PROPOSALS: ExtensionPoint[Callable[[Context, AnswerProposal], str | None]] = ExtensionPoint("answer_proposals")
+
+
+@dataclass(frozen=True, slots=True)
+class RatingSummary:
+    """Ratings a feature collected in one area and month (help requests rated 1-5, for example)."""
+
+    label: str  # Vietnamese, e.g. "Yêu cầu hỗ trợ"
+    area_id: int | None
+    month: str  # "2026-12", Vietnam time
+    ratings: int
+    satisfied: int  # the ratings that count as satisfied (4 or 5 of 5)
+
+
+# Other features' ratings for the satisfaction report (handlers.feedback): given the areas in scope (None: all)
+# and a period [start, end), each returns its ratings per area and month.
+RATING_SUMMARIES: ExtensionPoint[Callable[[Session, list[int] | None, datetime, datetime], list[RatingSummary]]] = (
+    ExtensionPoint("rating_summaries")
+)

@@ -13,13 +13,14 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from bot.channels import ChannelPolicy
+from bot.errors import OperatorError
 
 if TYPE_CHECKING:
     from bot.app import Troly
     from bot.senders import Sender
 
 
-class PluginError(Exception):
+class PluginError(OperatorError):
     """A plugin named in the settings could not be imported."""
 
 
@@ -29,7 +30,12 @@ def load_plugins(names: Iterable[str]) -> list[ModuleType]:
         try:
             modules.append(importlib.import_module(name))
         except ImportError as error:
-            raise PluginError(f"TROLY_PLUGINS: cannot import plugin {name!r}: {error}") from error
+            missing = isinstance(error, ModuleNotFoundError) and error.name is not None and name.startswith(error.name)
+            reason = "không có module này" if missing else str(error)
+            raise PluginError(
+                f"TROLY_PLUGINS: không nạp được plugin «{name}» ({reason}).\n"
+                "Hãy kiểm tra tên các module trong TROLY_PLUGINS (cách nhau bởi dấu phẩy), hoặc bỏ biến này."
+            ) from error
     return modules
 
 

@@ -111,6 +111,8 @@ class PushDelivery:
         detail = f"{status.value}: {result.detail}" if result.detail else status.value
         if status is SendStatus.SENT:
             outbox.finish(self.database, item.id, self.worker_id, PushState.SENT, now)
+        elif status is SendStatus.DEFERRED:  # this process is stopping: the next one sends it
+            outbox.retry_later(self.database, item.id, self.worker_id, now, detail)
         elif status in (SendStatus.BLOCKED, SendStatus.UNREACHABLE):
             if status is SendStatus.BLOCKED and item.channel_user_id:
                 mark_blocked(self.database, item.channel, item.channel_user_id)

@@ -35,6 +35,7 @@ class Command:
     description: str
     roles: frozenset[Role] | None
     menu: bool
+    read_only: bool = False  # reads only: run outside the write transaction, off the citizens' worker
 
 
 class Router:
@@ -59,12 +60,16 @@ class Router:
         description: str,
         roles: Collection[Role] | None = None,
         menu: bool = True,
+        read_only: bool = False,
     ) -> None:
+        """Register `/name`. `read_only=True` promises the handler only reads (reports, exports): the core then
+        runs it in a read-only session outside the write lock, in a worker of its own (bot.lanes), and records
+        the message afterwards; a write attempted in it fails."""
         key = name.lower().lstrip("/")
         if key in self.commands:
             raise ValueError(f"command /{key} registered twice")
         allowed = frozenset(roles) if roles is not None else None
-        self.commands[key] = Command(key, handler, description, allowed, menu)
+        self.commands[key] = Command(key, handler, description, allowed, menu, read_only)
 
     def dialog(self, name: str, handler: Handler, *, roles: Collection[Role] | None = None) -> None:
         """Every message of an active dialog `name` goes to `handler`, while the user holds one of `roles`.
@@ -128,6 +133,12 @@ class Router:
     def menu(self) -> list[Command]:
         """Commands to show in help texts and channel command menus, in registration order."""
         return [command for command in self.commands.values() if command.menu]
+
+    def read_only_command(self, text: str) -> tuple[Command, str] | None:
+        """The read-only command `text` invokes, with its arguments; None for anything else."""
+        parsed = parse_command(text)
+        command = self.commands.get(parsed[0]) if parsed is not None else None
+        return (command, parsed[1]) if command is not None and command.read_only and parsed is not None else None
 
     def run_command(self, ctx: Context, name: str) -> Reply:
         command = self.commands.get(name)

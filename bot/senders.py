@@ -17,6 +17,7 @@ class SendStatus(StrEnum):
     TRANSIENT = "transient"  # network or server trouble: retry with backoff
     UNREACHABLE = "unreachable"  # the channel forbids this send now (e.g. Zalo outside its window)
     INVALID = "invalid"  # our payload was refused: retrying will not help
+    DEFERRED = "deferred"  # this process is stopping and did not send it: send it again from another
 
 
 # The `detail` of an UNREACHABLE result when the user is outside the channel's window (as the channel itself

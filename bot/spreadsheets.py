@@ -6,7 +6,8 @@ phishing page, `=cmd|' /C ...'!A1` on old Excel), and some skip a leading tab, c
 first. Following OWASP's advice on CSV injection, such text cells are written with a leading apostrophe,
 which every spreadsheet program shows as plain text. Numbers, dates and other non-text values are written as
 they are, so they stay numbers. Exporters call `csv_bytes` / `xlsx_bytes` (or at least `safe_cell`) instead
-of writing cells themselves.
+of writing cells themselves; long exports stream with `write_csv` / `write_xlsx`, which write each row to the
+file as it comes (a province's month is tens of thousands of rows).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import IO
 
 # ASCII triggers, their full-width forms (some spreadsheet programs fold them), tab and carriage return.
 FORMULA_STARTS = frozenset("=+-@\t\r＝＋－＠")
@@ -43,6 +46,35 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: b
     writer.writerow(safe_row(header))
     writer.writerows(safe_row(row) for row in rows)
     return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]], target: IO[bytes], *, bom: bool = True) -> int:
+    """Stream a CSV to a binary file (times as "YYYY-MM-DD HH:MM"); returns the number of rows written."""
+    text = io.TextIOWrapper(target, encoding="utf-8-sig" if bom else "utf-8", newline="")
+    writer = csv.writer(text)
+    writer.writerow(safe_row(header))
+    count = 0
+    for row in rows:
+        writer.writerow([f"{cell:%Y-%m-%d %H:%M}" if isinstance(cell, datetime) else cell for cell in safe_row(row)])
+        count += 1
+    text.flush()
+    text.detach()  # the caller's file stays open
+    return count
+
+
+def write_xlsx(
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    target: IO[bytes],
+    *,
+    title: str,
+    widths: Sequence[float] = (),
+) -> int:
+    """Stream a one-sheet XLSX to a binary file (bold frozen header with a filter, times as dates); returns the
+    number of rows written."""
+    from bot.xlsx_writer import write_sheet
+
+    return write_sheet(target, title[:31], header, widths, (safe_row(row) for row in rows))
 
 
 def xlsx_bytes(

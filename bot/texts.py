@@ -23,6 +23,7 @@ DIALOG_EXPIRED = (
     "Thao tác bạn làm dở trước đó đã hết hạn sau {minutes} phút không có trả lời, nên mình đã hủy và không lưu gì. "
     "Bạn có thể bắt đầu lại bất cứ lúc nào."
 )
+PREPARING = "Mình đang tổng hợp số liệu, bạn chờ một chút nhé…"
 NO_TEXT_HANDLER = "Hiện mình chưa trả lời được câu hỏi tự do. Bạn gửi /trogiup để xem các chức năng nhé."
 ATTACHMENT_NOT_SUPPORTED = (
     "Cảm ơn bạn đã gửi. Hiện mình chỉ đọc được tin nhắn chữ, chưa xem được ảnh, nhãn dán, tệp hay tin nhắn thoại. "
@@ -49,3 +50,7 @@ ROLE_NAMES = {
     "official": "cán bộ phụ trách",
     "admin": "quản trị viên",
 }
+TOO_FAST = (
+    "Bạn gửi nhanh quá, mình chưa kịp đọc hết. Bạn vui lòng chờ khoảng một phút rồi gửi tiếp nhé; "
+    "các tin gửi trong lúc này mình sẽ bỏ qua."
+)

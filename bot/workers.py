@@ -25,10 +25,12 @@ from typing import Protocol
 from bot import texts
 from bot.alerts import alerts
 from bot.app import Troly
+from bot.failures import InfrastructureFailure
 from bot.messages import Inbound, Outbound
+from bot.metrics import Metrics
 from bot.services import ServiceKey
 from bot.settings import Settings
-from bot.worker_process import WorkerDied, WorkerProcess
+from bot.worker_process import CITIZENS, STOP_GRACE, WorkerDied, WorkerProcess, WorkerRole
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +39,15 @@ QUEUE_PER_WORKER = 32  # messages handed to one worker ahead of its replies; mor
 
 
 class CoreRunner(Protocol):
-    """Runs `Troly.handle` off the event loop."""
+    """Runs `Troly.handle` off the event loop; InfrastructureFailure passes through, as from `Troly.handle`."""
 
     async def handle(self, inbound: Inbound) -> list[Outbound]: ...
 
-    async def aclose(self) -> None: ...
+    def ready(self) -> bool:
+        """Whether a message handed over now would be handled (for /readyz)."""
+        ...
+
+    async def aclose(self, grace: float = STOP_GRACE) -> None: ...
 
 
 # Where `troly serve` keeps its runner; channel adapters hand every inbound message to it.
@@ -57,7 +63,10 @@ class ThreadRunner:
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         return await asyncio.to_thread(self.troly.handle, inbound)
 
-    async def aclose(self) -> None:
+    def ready(self) -> bool:
+        return True
+
+    async def aclose(self, grace: float = STOP_GRACE) -> None:
         """Nothing to release: the threads belong to the event loop's default executor."""
 
 
@@ -70,9 +79,18 @@ class ProcessRunner:
     with the worker (the one case where a user gets no answer; the log says so).
     """
 
-    def __init__(self, settings: Settings, size: int, on_restart: Callable[[str], object] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        size: int,
+        metrics: Metrics | None = None,
+        role: WorkerRole = CITIZENS,
+        on_restart: Callable[[str], object] | None = None,
+    ) -> None:
         self.settings = settings
         self.size = size
+        self.metrics = metrics or Metrics()  # the workers' counts are added here (bot/metrics.py)
+        self.role = role
         self.on_restart = on_restart  # called in a thread with what happened: the operators' alert
         self.workers: list[WorkerProcess] = []
         self._slots = asyncio.Semaphore(size * QUEUE_PER_WORKER)
@@ -103,16 +121,21 @@ class ProcessRunner:
                 except (WorkerDied, OSError) as error:
                     log.error("message %s (attempt %d): %s", inbound.message_id or "-", attempt, error)
                     self._on_dead(worker)
+        # Two workers died on this message: it kills whoever handles it, and a redelivery would do the same.
         return [Outbound(texts.APOLOGY)]
 
-    async def aclose(self) -> None:
-        """Stop every worker once it has answered what it was given (the server stops taking requests first)."""
+    def ready(self) -> bool:
+        return bool(self.workers) and not self._closing
+
+    async def aclose(self, grace: float = STOP_GRACE) -> None:
+        """Stop every worker once it has answered what it was given (the server stops taking requests first);
+        a worker still busy after `grace` seconds is killed."""
         self._closing = True
         self._someone_ready.set()  # a message waiting for a replacement worker gives up instead of hanging
         for task in list(self._replacements):
             task.cancel()
         workers = list(self.workers)
-        await asyncio.gather(*(worker.stop() for worker in workers))  # replies keep arriving meanwhile
+        await asyncio.gather(*(worker.stop(grace) for worker in workers))  # replies keep arriving meanwhile
         for worker in workers:
             self._remove(worker)
             worker.connection.close()
@@ -120,14 +143,15 @@ class ProcessRunner:
     async def _least_busy(self) -> WorkerProcess:
         while not self.workers:
             if self._closing:
-                raise RuntimeError("the core workers are stopping")
+                raise InfrastructureFailure("the core workers are stopping")
             self._someone_ready.clear()
             await self._someone_ready.wait()
         return min(self.workers, key=lambda worker: len(worker.waiting))
 
     async def _spawn(self) -> WorkerProcess:
         self._spawned += 1
-        return await WorkerProcess.spawn(self.settings, f"troly-core-{self._spawned}", READY_TIMEOUT)
+        name = f"{self.role.name}-{self._spawned}"
+        return await WorkerProcess.spawn(self.settings, name, READY_TIMEOUT, self.metrics.apply, self.role)
 
     def _add(self, worker: WorkerProcess) -> None:
         asyncio.get_running_loop().add_reader(worker.connection.fileno(), self._on_readable, worker)
@@ -152,6 +176,7 @@ class ProcessRunner:
         if self._closing:
             return
         log.error("core worker pid %s ended (exit code %s); starting a new one", worker.pid, worker.process.exitcode)
+        self.metrics.count("troly_core_worker_restarts_total")
         if self.on_restart is not None:
             what = f"pid {worker.pid}, exit code {worker.process.exitcode}"
             alert = asyncio.ensure_future(asyncio.to_thread(self.on_restart, what))
@@ -182,12 +207,15 @@ async def start_runner(troly: Troly) -> CoreRunner:
     size = troly.settings.core_workers
     if size == 0:
         return ThreadRunner(troly)
-    runner = ProcessRunner(troly.settings, size, on_restart=lambda what: _worker_restarted(troly, what))
+    runner = ProcessRunner(
+        troly.settings, size, troly.metrics, on_restart=lambda what: alert_worker_restarted(troly, what)
+    )
     await runner.start()
     return runner
 
 
-def _worker_restarted(troly: Troly, what: str) -> None:
+def alert_worker_restarted(troly: Troly, what: str) -> None:
+    """The operators' alert (bot/alerts.py) when a core worker, of either lane, died and is being replaced."""
     text = (
         f"Một tiến trình lõi của troly serve đã dừng bất thường ({what}) và đang được khởi động lại; tin nhắn "
         "đang xử lý dở được xử lý lại một lần. Nếu lặp lại nhiều lần, xem nhật ký (thiếu bộ nhớ, lỗi cơ sở dữ liệu)."

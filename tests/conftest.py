@@ -1,7 +1,7 @@
 """Shared fixtures: isolated settings, SQLite and PostgreSQL databases, and a ready app.
 
 `database_url` runs a test on SQLite and, when a PostgreSQL server can be started (always in CI, where
-TROLY_REQUIRE_POSTGRES=1 makes its absence an error), on PostgreSQL too.
+TROLY_TEST_REQUIRE_POSTGRES=1 makes its absence an error), on PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -16,20 +16,25 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.app import Troly, create_app
+from bot.logs import remove_handlers
 from bot.settings import Settings
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.postgres import running_postgres
 from tests.support.telegram_e2e import telegram_settings
 
+pytest_plugins = ["tests.support.network_guard"]
+
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No TROLY_* variable or troly.toml of the developer's leaks into a test."""
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No TROLY_* variable or troly.toml of the developer's leaks into a test, nor logging set up by one."""
     for name in list(os.environ):
-        if name.startswith("TROLY_") and not name.startswith("TROLY_TEST_") and name != "TROLY_REQUIRE_POSTGRES":
+        if name.startswith("TROLY_") and not name.startswith("TROLY_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    yield
+    remove_handlers()  # a test that ran the CLI in-process configured logging into its temporary directory
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +48,7 @@ def postgres_admin_url() -> Iterator[str | None]:
         with running_postgres() as url:
             yield url
     except RuntimeError as error:
-        if os.environ.get("TROLY_REQUIRE_POSTGRES") == "1":
+        if os.environ.get("TROLY_TEST_REQUIRE_POSTGRES") == "1":
             raise
         print(f"PostgreSQL unavailable, its variants are skipped: {error}")
         yield None
@@ -72,6 +77,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if admin_url is None:
         pytest.skip("PostgreSQL server unavailable on this machine")
     yield from _fresh_postgres_database(admin_url)
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str | None) -> Iterator[str]:
+    """A fresh PostgreSQL database, for tests whose subject only PostgreSQL has."""
+    if postgres_admin_url is None:
+        pytest.skip("PostgreSQL server unavailable on this machine")
+    yield from _fresh_postgres_database(postgres_admin_url)
 
 
 @pytest.fixture

@@ -122,6 +122,7 @@ def test_official_composes_previews_and_confirms(app: Troly) -> None:
         assert audit.actor_user_id == announcement.created_by_id
     result = joined(say(app, "/ketquathongbao", user="cb"))
     assert f"Thông báo #{announcement.id}" in result and "đang chờ gửi 3" in result
+    assert "do Lan tạo" in result and "console:" not in result  # the official's name, not an internal id
 
 
 def test_official_schedules_for_later_and_team_target(lite: Troly) -> None:

@@ -33,6 +33,7 @@ def test_announce_queues_and_reports_status(make_settings: Callable[..., Setting
     assert report.returncode == 0, report.stderr
     status = json.loads(report.stdout)
     assert status["id"] == number and status["area"] == "22-MC" and status["created_by"] == "cli"
+    assert status["created_by_name"] == "quản trị viên (dòng lệnh)"
     assert status["channels"]["loopback"]["queued"] == 4
     assert status["channels"]["console"]["skipped"] == 1
     assert status["reasons"] == {"no_push_channel": 1} and status["uncertain"] == 0 and status["done"] is False

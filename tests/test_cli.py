@@ -49,7 +49,7 @@ def test_bad_setting_is_reported_by_name() -> None:
 def test_areas_invite_and_redeem_through_the_cli() -> None:
     assert troly("areas", "import", str(SAMPLE)).returncode == 0
     listing = troly("areas", "list").stdout
-    assert "22-MC-K2  Khu 2  (village)" in listing
+    assert "22-MC-K2  Khu 2  (thôn/tổ dân phố)" in listing
     invite = troly("invite", "--role", "member", "--area", "22-MC-K2")
     assert invite.returncode == 0, invite.stderr
     code = invite.stdout.strip().splitlines()[-1]

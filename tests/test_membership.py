@@ -39,7 +39,7 @@ def test_sample_areas_form_a_tree(app: Troly) -> None:
     with app.database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Area)) == 9
         tree = render_tree(session.scalars(select(Area)))
-    assert "\n  22-MC  Phường Móng Cái 1  (commune)\n    22-MC-K1  Khu 1  (village)" in tree
+    assert "\n  22-MC  Phường Móng Cái 1  (xã/phường)\n    22-MC-K1  Khu 1  (thôn/tổ dân phố)" in tree
 
 
 def test_bad_area_file_imports_nothing(app: Troly) -> None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from telegram import Bot
 
 from adapters.telegram.request import AiohttpRequest
-from adapters.telegram.sender import TelegramSender, build_bot
+from adapters.telegram.sender import TelegramSender, build_bot, telegram_limits
+from bot.app import open_database
 from bot.messages import Outbound
+from bot.sendbudget import Limits, SendBudget
 from bot.senders import SendStatus
 from bot.settings import Settings
+from bot.storage.db import Database
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.postgres import free_port
 from tests.support.telegram_e2e import telegram_settings
@@ -21,9 +24,20 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
-def make_sender(make_settings: Callable[..., Settings], fake_telegram: FakeTelegram) -> Callable[..., TelegramSender]:
+def database(make_settings: Callable[..., Settings], sqlite_url: str) -> Iterator[Database]:
+    """The send budget lives in the database."""
+    database = open_database(make_settings(database_url=sqlite_url))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def make_sender(
+    make_settings: Callable[..., Settings], fake_telegram: FakeTelegram, database: Database
+) -> Callable[..., TelegramSender]:
     def make(rate: float = 1000) -> TelegramSender:
-        return TelegramSender(build_bot(telegram_settings(make_settings, fake_telegram)), rate=rate)
+        settings = telegram_settings(make_settings, fake_telegram, telegram_rate=rate)
+        return TelegramSender(build_bot(settings), SendBudget(database, "telegram", telegram_limits(settings)))
 
     return make
 
@@ -43,7 +57,8 @@ async def test_failures_are_classified(make_sender: Callable[..., TelegramSender
         paused = await sender.send("4", Outbound("b"), bulk=True)  # still paused: refused without calling Telegram
         assert paused.status is SendStatus.RATE_LIMITED and 6 < (paused.retry_after or 0) <= 7
         assert len(fake_telegram.calls("sendMessage", 4)) == 1
-        assert (await sender.send("5", Outbound("ok"), bulk=True)).ok
+        other = await sender.send("5", Outbound("ok"), bulk=True)  # a 429 pauses the whole bot, as PTB does
+        assert other.status is SendStatus.RATE_LIMITED and not fake_telegram.calls("sendMessage", 5)
     finally:
         await sender.aclose()
 
@@ -71,7 +86,7 @@ async def test_one_chat_gets_about_one_message_per_second(
     assert all(result.ok for result in results)
     times = sorted(call.at for call in fake_telegram.sent(7))
     assert times[2] - times[0] < 0.9  # a burst of three is allowed (one per second would take 2 s)
-    assert times[3] - times[0] >= 0.9  # the fourth waits for the bucket
+    assert times[3] - times[0] >= 0.75  # the fourth waits about a second (arrivals jitter on a busy machine)
 
 
 async def test_bulk_sends_wait_behind_replies(
@@ -105,12 +120,12 @@ async def test_images_go_as_photos_with_caption(
     assert "caption" not in fake_telegram.calls("sendPhoto", 9)[0].params
 
 
-async def test_timeouts_and_refused_connections_are_transient(fake_telegram: FakeTelegram) -> None:
+async def test_timeouts_and_refused_connections_are_transient(fake_telegram: FakeTelegram, database: Database) -> None:
     fake_telegram.delay = 0.5
     slow = Bot(fake_telegram.token, base_url=fake_telegram.api_url, request=AiohttpRequest(read_timeout=0.1))
     closed = Bot(fake_telegram.token, base_url=f"http://127.0.0.1:{free_port()}/bot", request=AiohttpRequest())
     for bot in (slow, closed):
-        sender = TelegramSender(bot, rate=1000)
+        sender = TelegramSender(bot, SendBudget(database, "telegram", Limits(rate=1000)))
         try:
             result = await sender.send("10", Outbound("a"), bulk=True)
         finally:

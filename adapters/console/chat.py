@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import getpass
 import sys
 import uuid
 from collections.abc import Iterable, Iterator
@@ -19,26 +18,35 @@ from bot.senders import SendResult, SendStatus
 from bot.settings import Settings
 
 CHANNEL = "console"
+DEFAULT_USER = "console"  # one stable user id, so dialogs and roles carry over between sessions
 PROMPT = "Bạn: "
 BANNER = "troly – trợ lý số cộng đồng. Gõ câu hỏi rồi Enter; /trogiup để xem chức năng; Ctrl-D để thoát."
 
 
 def configure_chat(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--user", default=None, help="tên người dùng trong phiên trò chuyện (mặc định: tên đăng nhập)")
+    parser.add_argument(
+        "--user",
+        default=None,
+        help=f"tên người dùng trong phiên, để thử vai trò hay mã mời (mặc định: «{DEFAULT_USER}», không tên)",
+    )
 
 
 def run_chat(settings: Settings, args: argparse.Namespace) -> int:
+    """Talk until end of input. Log records go to the log file, not between the lines of the conversation
+    (bot.logs); the search index is loaded (or built) before the first line, so a problem with it is
+    reported at start and not as an apology to the first question."""
     troly = create_app(settings)
-    user = args.user or _login_name()
+    user_id, name = args.user or DEFAULT_USER, args.user or ""
     interactive = sys.stdin.isatty()
     image_dir = settings.data_dir / "console-images"
-    pushes = PushDelivery(troly.database, {CHANNEL: ConsoleSender(user, image_dir)}, troly.policies, troly.clock)
+    pushes = PushDelivery(troly.database, {CHANNEL: ConsoleSender(user_id, image_dir)}, troly.policies, troly.clock)
     try:
         if interactive:
             _enable_line_editing()
-            print(BANNER)
+            print(BANNER, flush=True)
+        troly.prepare()
         for line in _read_lines(interactive):
-            replies = troly.handle(console_inbound(user, line))
+            replies = troly.handle(console_inbound(user_id, line, name))
             write_replies(replies, sys.stdout, image_dir=image_dir)
             asyncio.run(pushes.step())
     finally:
@@ -66,8 +74,10 @@ class ConsoleSender:
         """Nothing to release."""
 
 
-def console_inbound(user: str, line: str) -> Inbound:
-    return Inbound(channel=CHANNEL, user_id=user, chat_id=user, text=line, message_id=uuid.uuid4().hex, user_name=user)
+def console_inbound(user_id: str, line: str, name: str = "") -> Inbound:
+    return Inbound(
+        channel=CHANNEL, user_id=user_id, chat_id=user_id, text=line, message_id=uuid.uuid4().hex, user_name=name
+    )
 
 
 def write_replies(replies: Iterable[Outbound], out: TextIO, *, image_dir: Path) -> None:
@@ -111,13 +121,6 @@ def _save_image(image: bytes, folder: Path) -> Path:
     path = folder / f"{uuid.uuid4().hex[:12]}.png"
     path.write_bytes(image)
     return path
-
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "console"
 
 
 __all__ = ["console_inbound", "run_chat", "write_replies"]

@@ -37,7 +37,8 @@ class TelegramRunner:
         self.troly = troly
         self.polling = polling
         self.secret = secret
-        self.application = TelegramBridge(troly, sender).build_application(polling=polling)
+        self.bridge = TelegramBridge(troly, sender, polling=polling)
+        self.application = self.bridge.build_application(polling=polling)
         self.ready = False
         self._retry: asyncio.Task[None] | None = None
 

@@ -1,22 +1,23 @@
-"""Sending to Telegram through PTB's `Bot`, rate-limited, with every failure classified for the caller.
+"""Sending to Telegram through PTB's `Bot`, within the bot's shared send budget, with every failure classified.
 
-Limits: about `settings.telegram_rate` messages/s overall and one per second per chat (bursts of up to
-three, as a reply often has two or three parts), both with aiolimiter. Replies to users go first: `bulk`
-sends (announcements) queue for the overall limiter one at a time, and only while no reply is waiting.
-A 429 pauses that chat for its `retry_after`; replies wait it out and retry, bulk sends get `RATE_LIMITED`
-back so their worker can reschedule without holding anything.
+Limits are per bot, whatever the number of processes: every part asks the channel's `SendBudget`
+(bot.sendbudget) for its moment, shared through the database by every `troly serve` and `troly deliver`:
+about `settings.telegram_rate` messages/s overall and one per second per chat (bursts of up to three, as a
+reply often has two or three parts). Replies go first; `bulk` sends (announcements) take what replies leave.
+A 429 pauses the whole bot for its `retry_after` in every process, as PTB's own AIORateLimiter does (Telegram
+does not say which limit was hit); replies wait it out and retry, bulk sends get `RATE_LIMITED` back so
+their worker can reschedule without holding anything. A process that is stopping sends nothing more: what
+had not started is reported `DEFERRED`, to be sent by the next process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import time
 import warnings
-from collections import OrderedDict
 from datetime import timedelta
 
-from aiolimiter import AsyncLimiter
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -27,7 +28,7 @@ from adapters.telegram.render import Part, render
 from adapters.telegram.request import AiohttpRequest, UpdatesRequest
 from adapters.telegram.unparseable import UnparseableUpdates
 from bot.messages import Outbound
-from bot.ratelimit import smooth_limiter
+from bot.sendbudget import BudgetClosed, Limits, SendBudget
 from bot.senders import SendResult, SendStatus
 from bot.settings import Settings
 
@@ -37,10 +38,16 @@ RETRYABLE = frozenset({SendStatus.RATE_LIMITED, SendStatus.TRANSIENT})
 ATTEMPTS = 3
 MAX_WAIT = 60.0  # a reply does not wait out a longer flood pause; it reports RATE_LIMITED instead
 TRANSIENT_DELAY = 1.0
-MAX_CHAT_LIMITERS = 20_000
 # Connections to the Bot API, and sends in flight at once (the excess waits here, not inside the client).
+# A send takes its connection before its slot, so a slow API slows sending down instead of bunching it up;
+# bulk sends hold at most half of them, so replies always find one.
 POOL_SIZE = 16
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def telegram_limits(settings: Settings) -> Limits:
+    """TROLY_TELEGRAM_RATE for the bot; one message a second per chat, with bursts of three."""
+    return Limits(rate=settings.telegram_rate, chat_rate=1.0, chat_burst=3)
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -61,22 +68,20 @@ class TelegramSender:
 
     channel = CHANNEL
 
-    def __init__(self, bot: Bot, *, rate: float, per_chat_rate: float = 1.0, per_chat_burst: int = 3) -> None:
+    def __init__(self, bot: Bot, budget: SendBudget) -> None:
         self.bot = bot
-        self._overall = smooth_limiter(rate)
-        self._per_chat_rate, self._per_chat_burst = per_chat_rate, per_chat_burst
-        self._chats: OrderedDict[str, AsyncLimiter] = OrderedDict()
-        self._paused_until: dict[str, float] = {}
-        self._replies_waiting = 0
-        self._replies_idle = asyncio.Event()
-        self._replies_idle.set()
-        self._bulk_turn = asyncio.Lock()
+        self.budget = budget
         self._in_flight = asyncio.Semaphore(POOL_SIZE)
+        self._bulk_in_flight = asyncio.Semaphore(POOL_SIZE // 2)
+        self.throttled = 0  # 429 answers received, read by /metrics (bot/metered.py)
 
     async def send(self, chat_id: str, message: Outbound, *, bulk: bool = False) -> SendResult:
         parts = render(message)
         for index, part in enumerate(parts):
-            result = await self._send_part(chat_id, part, bulk=bulk, may_wait=not bulk or index > 0)
+            try:
+                result = await self._send_part(chat_id, part, bulk=bulk, may_wait=not bulk or index > 0)
+            except BudgetClosed:
+                result = SendResult(SendStatus.DEFERRED, detail="the process is stopping")
             if not result.ok:
                 if index:
                     return SendResult(result.status, result.retry_after, f"{result.detail} (part {index + 1})")
@@ -84,6 +89,7 @@ class TelegramSender:
         return SendResult(SendStatus.SENT)
 
     async def aclose(self) -> None:
+        await self.budget.aclose()
         await self.bot.shutdown()  # does nothing for a Bot never initialised (only used to send) ...
         await self.bot.request.shutdown()  # ... so close its HTTP session explicitly
 
@@ -91,39 +97,29 @@ class TelegramSender:
         """Send one part; a reply (or a later part of anything) waits out 429s and retries network trouble."""
         result = SendResult(SendStatus.TRANSIENT)
         for attempt in range(1, ATTEMPTS + 1):
-            pause = self._pause_left(chat_id)
-            if pause and (not may_wait or pause > MAX_WAIT):
-                return SendResult(SendStatus.RATE_LIMITED, pause, "chat paused after a 429")
-            await asyncio.sleep(pause)
-            await self._wait_turn(chat_id, bulk)
-            result = await self._post(chat_id, part)
+            async with self._bulk_in_flight if bulk else contextlib.nullcontext(), self._in_flight:
+                refused = await self._turn(chat_id, bulk=bulk, may_wait=may_wait)
+                if refused is not None:
+                    return refused
+                result = await self._post_now(chat_id, part)
             if result.status is SendStatus.RATE_LIMITED:
-                self._paused_until[chat_id] = time.monotonic() + (result.retry_after or 1.0)
+                self.throttled += 1
+                await self.budget.pause(result.retry_after or 1.0)
             if result.status not in RETRYABLE or not may_wait or attempt == ATTEMPTS:
                 return result
             if result.status is SendStatus.TRANSIENT:
                 await asyncio.sleep(TRANSIENT_DELAY * attempt)
         return result
 
-    async def _wait_turn(self, chat_id: str, bulk: bool) -> None:
-        await self._chat_limiter(chat_id).acquire()
-        if bulk:  # one bulk send at a time queues for the overall limiter, and only while no reply waits
-            async with self._bulk_turn:
-                await self._replies_idle.wait()
-                await self._overall.acquire()
-            return
-        self._replies_waiting += 1
-        self._replies_idle.clear()
-        try:
-            await self._overall.acquire()
-        finally:
-            self._replies_waiting -= 1
-            if not self._replies_waiting:
-                self._replies_idle.set()
-
-    async def _post(self, chat_id: str, part: Part) -> SendResult:
-        async with self._in_flight:
-            return await self._post_now(chat_id, part)
+    async def _turn(self, chat_id: str, *, bulk: bool, may_wait: bool) -> SendResult | None:
+        """None once this part may go; RATE_LIMITED when it would have to wait out a pause it should not."""
+        while True:
+            wait = await self.budget.acquire(chat_id, bulk=bulk, max_wait=MAX_WAIT)
+            if not wait:
+                return None
+            if not may_wait or wait > MAX_WAIT:
+                return SendResult(SendStatus.RATE_LIMITED, wait, "Telegram asked us to pause (429)")
+            await asyncio.sleep(wait)  # a later part of a bulk message waits, so the message is not cut
 
     async def _post_now(self, chat_id: str, part: Part) -> SendResult:
         try:
@@ -139,28 +135,6 @@ class TelegramSender:
         except TelegramError as error:
             return classify(error)
         return SendResult(SendStatus.SENT)
-
-    def _chat_limiter(self, chat_id: str) -> AsyncLimiter:
-        """Per-chat limiters, least recently used dropped first (an idle limiter has nothing left to enforce)."""
-        limiter = self._chats.get(chat_id)
-        if limiter is None:
-            period = self._per_chat_burst / self._per_chat_rate
-            limiter = self._chats[chat_id] = AsyncLimiter(self._per_chat_burst, period)
-            if len(self._chats) > MAX_CHAT_LIMITERS:
-                self._chats.popitem(last=False)
-        else:
-            self._chats.move_to_end(chat_id)
-        return limiter
-
-    def _pause_left(self, chat_id: str) -> float:
-        until = self._paused_until.get(chat_id)
-        if until is None:
-            return 0.0
-        left = until - time.monotonic()
-        if left <= 0:
-            del self._paused_until[chat_id]
-            return 0.0
-        return left
 
 
 def classify(error: TelegramError) -> SendResult:

@@ -1,19 +1,23 @@
 """The Telegram side of `troly serve`: the webhook route, start-up (webhook, command menu) and polling.
 
-POST /webhooks/telegram accepts an update only with the right secret header (compared in constant time) and
-refuses bodies over 256 KiB; without the secret nothing is read (403). With it, the body is Telegram's: an
-update troly cannot read (not JSON, fields of the wrong type, a newer Bot API shape PTB refuses) is answered
-200 and logged once per kind (adapters/telegram/unparseable.py), because any other answer makes Telegram
-retry it forever. A readable update gets 200 once the core has committed it (replies go out in the
-background). Unknown update types are acknowledged and ignored.
+POST /webhooks/telegram accepts an update only with the right secret header (compared in constant time),
+refuses bodies over 256 KiB (and bodies that take too long to arrive: bot.httpguard); without the secret
+nothing is read (403). With it, the body is Telegram's: an update troly cannot read (not JSON, fields of the
+wrong type, a newer Bot API shape PTB refuses) is answered 200 and logged once per kind
+(adapters/telegram/unparseable.py), because any other answer makes Telegram retry it forever. A readable
+update gets 200 once the core has committed it (replies go out in the background). When the core could not
+store it (the database or the disk failed) the answer is 503, with no apology to the user: Telegram delivers
+the update again. Unknown update types are acknowledged and ignored. A redelivery that arrives while the
+first delivery is still being handled gets the first one's answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +30,7 @@ from adapters.telegram.payload import update_problem
 from adapters.telegram.sender import TelegramSender
 from adapters.telegram.unparseable import UnparseableUpdates
 from bot.app import Troly
+from bot.httpguard import read_body
 from bot.payloads import PayloadError, load_json
 from bot.senders import SENDERS
 from bot.server import SERVE_OPTIONS, TROLY
@@ -43,8 +48,25 @@ class TelegramState:
 
     secret: bytes
     runner: TelegramRunner | None = None
-    in_flight: set[int] = field(default_factory=set)
+    in_flight: dict[int, asyncio.Future[int]] = field(default_factory=dict)  # update id -> the answer's status
     unparseable: UnparseableUpdates = field(default_factory=UnparseableUpdates)
+
+    async def once(self, update_id: int, handle: Callable[[], Awaitable[int]]) -> int:
+        """Handle an update once at a time: a redelivery during the first delivery waits for its status."""
+        running = self.in_flight.get(update_id)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.in_flight[update_id] = future
+        try:
+            status = await handle()
+            future.set_result(status)
+            return status
+        except BaseException:
+            future.set_result(503)
+            raise
+        finally:
+            del self.in_flight[update_id]
 
 
 TELEGRAM = web.AppKey("telegram", TelegramState)
@@ -86,9 +108,7 @@ async def webhook(request: web.Request) -> web.Response:
     given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
     if not state.secret or not hmac.compare_digest(given, state.secret):
         return web.json_response({"ok": False, "error": "forbidden"}, status=403)
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return web.json_response({"ok": False, "error": "too large"}, status=413)
-    body = await request.read()  # aiohttp refuses bodies over client_max_size (413)
+    body = await read_body(request, MAX_BODY)
     runner = state.runner
     if runner is None or not runner.ready:
         return web.json_response({"ok": False, "error": "starting"}, status=503)
@@ -102,15 +122,16 @@ async def webhook(request: web.Request) -> web.Response:
     if update is None:
         state.unparseable.report(data, problem or "unreadable")
         return web.json_response({"ok": True, "dropped": "unreadable update"})
-    application = runner.application
-    if update.update_id in state.in_flight:  # a redelivery while the first is still being handled
-        return web.json_response({"ok": True})
-    state.in_flight.add(update.update_id)
-    try:
-        await application.process_update(update)
-    finally:
-        state.in_flight.discard(update.update_id)
+    status = await state.once(update.update_id, lambda: _process(runner, update))
+    if status != 200:
+        return web.json_response({"ok": False, "error": "not stored, send it again"}, status=status)
     return web.json_response({"ok": True})
+
+
+async def _process(runner: TelegramRunner, update: Update) -> int:
+    """200 once the core has handled the update; 503 when it could not be stored."""
+    await runner.application.process_update(update)
+    return 503 if runner.bridge.take_failure(update.update_id) else 200
 
 
 def _as_update_data(body: bytes) -> tuple[Any, str | None]:

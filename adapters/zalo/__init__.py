@@ -3,6 +3,9 @@
 Plugin hooks: `channel_policy` (2000 characters, a 7-day window for messages the OA starts), `make_sender`
 (None until the app id, app secret and a token pair are configured) and `setup_web` (the webhook route,
 its background work, and a keeper that refreshes the access token before it expires).
+
+The HTTP side (aiohttp, the sender, the webhook) is imported by the hooks that need it, not when the plugin
+is loaded: commands that never talk to Zalo (`troly ask`, `chat`, reports) start without it.
 """
 
 from __future__ import annotations
@@ -12,19 +15,18 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from adapters.zalo.cli import register as register_zalo_cli
-from adapters.zalo.events import CHANNEL
-from adapters.zalo.sender import ZaloSender, sender_for, zalo_policy
-from adapters.zalo.tokens import RefreshFailed, TokenManager
-from adapters.zalo.webhook import setup_webhook
-from bot.app import Troly
+from adapters.zalo import models as models  # registers the token table on Base
 from bot.channels import ChannelPolicy
 from bot.commands import Commands
-from bot.senders import SENDERS
-from bot.server import TROLY
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from adapters.zalo.sender import ZaloSender
+    from adapters.zalo.tokens import TokenManager
+    from bot.app import Troly
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +53,20 @@ def setup(troly: Troly) -> None:
 
 
 def register_cli(commands: Commands) -> None:
-    register_zalo_cli(commands)
+    from adapters.zalo.cli import register
+
+    register(commands)
 
 
 def channel_policy() -> ChannelPolicy:
+    from adapters.zalo.sender import zalo_policy
+
     return zalo_policy()
 
 
 def make_sender(troly: Troly) -> ZaloSender | None:
+    from adapters.zalo.sender import sender_for
+
     return sender_for(troly)
 
 
@@ -67,11 +75,18 @@ def setup_web(troly: Troly, web_app: web.Application) -> None:
     settings = troly.settings
     if not (settings.zalo_app_id and settings.zalo_oa_secret_key.get_secret_value()):
         return
+    from adapters.zalo.webhook import setup_webhook
+
     setup_webhook(troly, web_app)
     web_app.cleanup_ctx.append(_token_keeper_ctx)
 
 
 async def _token_keeper_ctx(web_app: web.Application) -> AsyncIterator[None]:
+    from adapters.zalo.events import CHANNEL
+    from adapters.zalo.sender import ZaloSender
+    from bot.senders import SENDERS
+    from bot.server import TROLY
+
     troly = web_app[TROLY]
     sender = troly[SENDERS].get(CHANNEL) if SENDERS in troly else None
     task = asyncio.create_task(_keep_token(sender.tokens)) if isinstance(sender, ZaloSender) else None
@@ -84,6 +99,8 @@ async def _token_keeper_ctx(web_app: web.Application) -> AsyncIterator[None]:
 
 async def _keep_token(tokens: TokenManager) -> None:
     """Refresh ahead of expiry even when nobody writes, so the 3-month refresh token never lapses unused."""
+    from adapters.zalo.tokens import RefreshFailed, TokenManager
+
     while True:
         await asyncio.sleep(KEEPER_INTERVAL)
         try:

@@ -3,6 +3,9 @@
 `status` shows which settings are set (never their values), the token chain, the OA's own information as
 Zalo gives it now (`getoa`: name, verification, type, followers; the last stored answer when Zalo cannot be
 asked), when the last Zalo event arrived, and the operational alerts of the last 7 days (bot/alerts.py).
+
+The sender, the token manager and the OA profile calls (aiohttp) are imported by the commands, so registering
+them costs nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +18,6 @@ from sqlalchemy import func, select
 
 from adapters.zalo.events import CHANNEL
 from adapters.zalo.models import ZaloOaState, ZaloToken
-from adapters.zalo.profiles import OaInfo, fetch_oa_info, save_oa_info
-from adapters.zalo.sender import sender_for
-from adapters.zalo.tokens import REFRESH_FAILED_ACTION, RefreshFailed
 from bot.alerts import recent_alerts
 from bot.app import Troly, create_app
 from bot.commands import Commands
@@ -37,6 +37,8 @@ def register(commands: Commands) -> None:
 
 
 def run_status(settings: Settings, _args: argparse.Namespace) -> int:
+    from adapters.zalo.tokens import REFRESH_FAILED_ACTION
+
     for name, value in _configured(settings).items():
         print(f"TROLY_{name.upper()}: {'đã đặt' if value else 'CHƯA ĐẶT'}")
     troly = create_app(settings)
@@ -65,6 +67,9 @@ def run_status(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _print_oa(troly: Troly) -> None:
+    from adapters.zalo.profiles import OaInfo, fetch_oa_info, save_oa_info
+    from adapters.zalo.sender import sender_for
+
     sender = sender_for(troly)
     info: OaInfo | str = "chưa đủ cấu hình để hỏi Zalo"
     if sender is not None:
@@ -104,6 +109,9 @@ def _verified(value: bool | None) -> str:
 
 
 def run_refresh(settings: Settings, _args: argparse.Namespace) -> int:
+    from adapters.zalo.sender import sender_for
+    from adapters.zalo.tokens import RefreshFailed
+
     troly = create_app(settings)
     sender = sender_for(troly)
     if sender is None:

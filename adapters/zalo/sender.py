@@ -6,13 +6,15 @@ payload once, alert an operator, or retry an unknown code once and then fail. Be
 last interaction is checked against Zalo's 7-day window (asking Zalo for its own figure when ours says no,
 adapters/zalo/window.py), so a send that must fail is never tried. Anonymous users (`anon:<anonymous id>:
 <conversation id>`, adapters/zalo/events.py) are answered through `/v2.0/oa/message`.
+Every call to Zalo (sends, uploads, the window's question) takes its turn in the channel's shared send
+budget (bot.sendbudget: TROLY_ZALO_RATE for all processes together, replies first); Zalo's "too many calls"
+(-32) pauses every process's sends, and a process that stops before a part could go reports DEFERRED.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import timedelta
@@ -37,7 +39,7 @@ from bot.app import Troly
 from bot.channels import ChannelPolicy
 from bot.messages import Outbound
 from bot.privacy import mask_user_id
-from bot.ratelimit import smooth_limiter
+from bot.sendbudget import BudgetClosed, Limits, SendBudget, budget_for
 from bot.senders import SendResult, SendStatus
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -70,7 +72,9 @@ def sender_for(troly: Troly) -> ZaloSender | None:
     )
     if not all(required):
         return None
-    return ZaloSender(settings, troly.database, troly.policies.get(CHANNEL) or zalo_policy(), alerts(troly))
+    budget = budget_for(troly, CHANNEL, Limits(rate=settings.zalo_rate))
+    policy = troly.policies.get(CHANNEL) or zalo_policy()
+    return ZaloSender(settings, troly.database, policy, budget, alerts(troly))
 
 
 class ZaloSender:
@@ -79,7 +83,12 @@ class ZaloSender:
     channel = CHANNEL
 
     def __init__(
-        self, settings: Settings, database: Database, policy: ChannelPolicy, alerter: Alerts | None = None
+        self,
+        settings: Settings,
+        database: Database,
+        policy: ChannelPolicy,
+        budget: SendBudget,
+        alerter: Alerts | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -98,23 +107,32 @@ class ZaloSender:
             settings.zalo_refresh_token.get_secret_value(),
         )
         self.tokens = TokenManager(store, self.api.exchange, on_failure=self._token_failed)
-        self.window = WindowCheck(database, policy, self.api, self.tokens)
+        self.budget = budget
+        self.window = WindowCheck(database, policy, self.api, self.tokens, budget)
         self.rate_limit_pause = 5.0  # seconds every send waits after Zalo says -32 (it gives no Retry-After)
         self.unknown_retry_delay = 2.0  # before the one retry of an unknown error code
+        # Delays between attempts of a reply's part that Zalo did not take (rate limit, network); bulk sends
+        # leave retrying to their worker.
+        self.reply_retry_delays: tuple[float, ...] = (1.0, 5.0)
+        self.throttled = 0  # times Zalo said -32, read by /metrics (bot/metered.py)
         self.uploads = UploadCache()
         self.sent_ids: OrderedDict[str, None] = OrderedDict()  # what troly sent (oa_send_* echoes them)
-        self._limiter = smooth_limiter(settings.zalo_rate)
-        self._pending_replies = 0
-        self._replies_done = asyncio.Condition()
-        self._bulk_turn = asyncio.Lock()
-        self._resume_at = 0.0
 
     async def send(
-        self, chat_id: str, message: Outbound, *, bulk: bool = False, retry_delays: Sequence[float] = ()
+        self, chat_id: str, message: Outbound, *, bulk: bool = False, retry_delays: Sequence[float] | None = None
     ) -> SendResult:
-        """Send every part of `message`. With `retry_delays`, a part that failed for a reason that may pass
-        (rate limit, network) is retried after each delay, so a reply split in parts is never sent twice."""
-        allowed = await self.allowed(chat_id)
+        """Send every part of `message`. A part that failed for a reason that may pass (rate limit, network) is
+        retried after each of `retry_delays` (for replies, `reply_retry_delays` unless given), so a reply split
+        in parts is never sent twice. DEFERRED when this process stops before a part could go."""
+        if retry_delays is None:
+            retry_delays = () if bulk else self.reply_retry_delays
+        try:
+            return await self._send(chat_id, message, bulk=bulk, retry_delays=retry_delays)
+        except BudgetClosed:
+            return SendResult(SendStatus.DEFERRED, detail="the process is stopping")
+
+    async def _send(self, chat_id: str, message: Outbound, *, bulk: bool, retry_delays: Sequence[float]) -> SendResult:
+        allowed = await self.allowed(chat_id, bulk=bulk)
         if not allowed.ok:
             log.info("zalo: not sending to %s: %s", mask_user_id(CHANNEL, chat_id), allowed.detail)
             return allowed
@@ -137,14 +155,15 @@ class ZaloSender:
         return SendResult(SendStatus.SENT, detail=allowed.detail, message_id=result.message_id)
 
     async def aclose(self) -> None:
+        await self.budget.aclose()
         await self.api.close()
 
     def sent_by_us(self, message_id: str) -> bool:
         return message_id in self.sent_ids
 
-    async def allowed(self, chat_id: str) -> SendResult:
+    async def allowed(self, chat_id: str, *, bulk: bool = False) -> SendResult:
         """Our own verdict on the window, then Zalo's when ours says the user is outside it."""
-        return await self.window.allowed(chat_id)
+        return await self.window.allowed(chat_id, bulk=bulk)
 
     async def _post_again(
         self, chat_id: str, part: Message, *, bulk: bool, retry_delays: Sequence[float]
@@ -160,7 +179,9 @@ class ZaloSender:
     async def _post(self, chat_id: str, message: Message, *, bulk: bool) -> SendResult:
         refreshed = simplified = retried = False
         while True:
-            await self._take_turn(bulk)
+            wait = await self.budget.acquire(chat_id, bulk=bulk)
+            if wait:
+                return SendResult(SendStatus.RATE_LIMITED, retry_after=wait, detail="Zalo asked us to slow down")
             try:
                 token = await self.tokens.access_token()
             except RefreshFailed as error:
@@ -220,7 +241,8 @@ class ZaloSender:
             await asyncio.to_thread(mark_blocked, self.database, CHANNEL, chat_id)
             log.info("zalo: %s marked blocked (%s)", who, result.detail)
         elif action is Action.BACK_OFF and code == -32:
-            self._resume_at = max(self._resume_at, time.monotonic() + self.rate_limit_pause)
+            self.throttled += 1
+            await self.budget.pause(self.rate_limit_pause)
             log.warning("zalo: rate limited; pausing sends for %.1f s", self.rate_limit_pause)
         elif action is Action.CONFIGURE:
             log.error("zalo: the Official Account or app needs an admin: %s", result.detail)
@@ -249,7 +271,8 @@ class ZaloSender:
         if known is not None:
             return image_message(known)
         for attempt in (1, 2):
-            await self._take_turn(bulk)
+            if await self.budget.acquire(None, bulk=bulk):
+                return None  # paused: the text goes alone
             try:
                 token = await self.tokens.access_token()
             except RefreshFailed:
@@ -267,30 +290,6 @@ class ZaloSender:
             log.warning("zalo: image upload failed (error %s: %s); sending the text only", code, reason)
             return None
         return None
-
-    async def _take_turn(self, bulk: bool) -> None:
-        """Replies first: bulk sends queue for the limiter one at a time, and only while no reply is waiting."""
-        if bulk:
-            async with self._bulk_turn:
-                async with self._replies_done:
-                    await self._replies_done.wait_for(lambda: self._pending_replies == 0)
-                await self._wait_pause()
-                await self._limiter.acquire()
-            return
-        self._pending_replies += 1
-        try:
-            await self._wait_pause()
-            await self._limiter.acquire()
-        finally:
-            self._pending_replies -= 1
-            if self._pending_replies == 0:
-                async with self._replies_done:
-                    self._replies_done.notify_all()
-
-    async def _wait_pause(self) -> None:
-        delay = self._resume_at - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
 
     def _token_failed(self, reason: str) -> None:
         """Called (in a thread) when a refresh failed: the operators must act, Zalo replies have stopped."""

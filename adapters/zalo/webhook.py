@@ -1,17 +1,22 @@
-"""`POST /webhooks/zalo`: verify, answer 200 at once, then handle the event and reply in the background.
+"""`POST /webhooks/zalo`: verify, handle, answer 200 once the event is stored; replies go out in the background.
 
-Zalo waits about two seconds for the 200 and retries otherwise, so the request only verifies the signature
-and parses the event; the core runs afterwards, off the event loop (bot.workers). Events from one user are
-handled in order (a dialog answer must not overtake the question: the core's sequencer, bot/sequencer.py),
-and a retried event is recognised twice: here while the first delivery is still in flight, and by the core's
-processed-message table after that.
+Zalo treats anything but a 200 within about two seconds as a failure and sends the event again later (see
+docs/zalo.md for what we rely on). So the request reads at most `MAX_BODY` bytes (bot.httpguard), checks the
+signature, and hands the event to the core; the 200 comes only once the core has committed it (a few
+milliseconds), and the replies go to the core's reply queue (bot.replies). When the core could not store the
+event (the database or the disk failed) the answer is 503 and nobody is told anything: Zalo's retry brings
+the event back. Events from one user are handled in order (a dialog answer must not overtake the question:
+the core's sequencer, bot/sequencer.py, shared with Telegram), and a retried event is recognised twice: here
+while the first delivery is still in flight (it gets the first one's answer), and by the core's
+processed-message table after that. Receipts and the OA's own messages (adapters/zalo/side_events.py) are
+stored before the 200 too; while an OA admin talks with a user from Zalo's console, the bot's replies to that
+user's free text are held back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -24,35 +29,36 @@ from adapters.zalo.signature import HEADER, verify
 from adapters.zalo.watch import SignatureWatch
 from bot.alerts import alerts
 from bot.app import Troly
-from bot.messages import Inbound, Outbound
+from bot.failures import InfrastructureFailure
+from bot.httpguard import read_body
+from bot.messages import Inbound
 from bot.privacy import mask_user_id
-from bot.senders import SENDERS, Sender
-from bot.sequencer import Ticket, sequencer
+from bot.replies import REPLIES
+from bot.senders import SENDERS
+from bot.sequencer import sequencer
 from bot.storage.types import utcnow
 from bot.workers import CORE_RUNNER
 
 log = logging.getLogger(__name__)
 
 ROUTE = "/webhooks/zalo"
+MAX_BODY = 64 * 1024  # Zalo's events are a few hundred bytes; the signature is checked on no more than this
 
 
 class ZaloWebhook:
-    """Owns the background work started by webhook requests, so shutdown can wait for it."""
+    """Verifies and hands over events; keeps per-user order and the answers of events in flight."""
 
     def __init__(self, troly: Troly) -> None:
         self.troly = troly
         self.app_id = troly.settings.zalo_app_id
         self.oa_secret_key = troly.settings.zalo_oa_secret_key.get_secret_value()
-        self.retry_delays: tuple[float, ...] = (1.0, 5.0)  # between attempts of a reply Zalo did not take
-        self.shutdown_grace = 15.0
-        self.tasks: set[asyncio.Task[None]] = set()
-        self._in_flight: set[str] = set()
+        self._in_flight: dict[str, asyncio.Future[int]] = {}
         self.order = sequencer(troly)
         self.signatures = SignatureWatch(alerts(troly), troly.settings.zalo_refused_signatures)
         self.admins = RecentAdminReplies(troly.database, timedelta(minutes=troly.settings.zalo_admin_quiet_minutes))
 
     async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
+        body = await read_body(request, MAX_BODY)
         payload = verify(body, request.headers.get(HEADER), self.oa_secret_key, self.app_id)
         if payload is None:
             log.warning("zalo webhook: missing or wrong signature from %s; ignored", request.remote)
@@ -68,46 +74,47 @@ class ZaloWebhook:
                 return await self._side_event(payload)
             log.debug("zalo webhook: event %s ignored", payload.get("event_name", "?"))
             return web.Response(text="ignored")
-        if inbound.message_id in self._in_flight:
-            log.info("zalo webhook: retry of %s while it is still being handled; ignored", inbound.message_id)
-            return web.Response(text="ok")
-        self._in_flight.add(inbound.message_id)
-        ticket = self.order.ticket(CHANNEL, inbound.user_id)  # the user's place in line is the arrival order
-        task = asyncio.create_task(self._process(inbound, ticket), name=f"zalo:{inbound.message_id}")
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        status = await self._once(inbound)
+        if status != 200:
+            return web.Response(status=status, text="not stored, send it again")
         return web.Response(text="ok")
 
-    async def _process(self, inbound: Inbound, ticket: Ticket) -> None:
+    async def _once(self, inbound: Inbound) -> int:
+        """The event's status, handling it only once at a time: a retry during the first waits for its answer."""
+        running = self._in_flight.get(inbound.message_id)
+        if running is not None:
+            log.info("zalo webhook: retry of %s while it is still being handled", inbound.message_id)
+            return await asyncio.shield(running)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._in_flight[inbound.message_id] = future
         try:
-            async with ticket:
-                replies = await self.troly[CORE_RUNNER].handle(inbound)
-                if replies and await self._admin_is_talking(inbound):
-                    log.info("zalo: an OA admin is talking with %s; the bot's reply is held back", inbound.user_id)
-                    replies = []
-                for reply in replies:
-                    if not await self._deliver(inbound.chat_id, reply):
-                        break
-        except Exception:
-            log.exception("zalo: handling %s failed", inbound.message_id)
+            status = await self._process(inbound)
+        except BaseException:
+            status = 503
+            raise
         finally:
-            self._in_flight.discard(inbound.message_id)
+            future.set_result(status)
+            del self._in_flight[inbound.message_id]
+        return status
 
-    async def _deliver(self, chat_id: str, reply: Outbound) -> bool:
-        """Send one reply, retrying parts that may pass later; False when the user cannot be reached now."""
-        sender = self._sender()
-        who = mask_user_id(CHANNEL, chat_id)
-        if not isinstance(sender, ZaloSender):
-            log.warning("zalo: no sender configured (app id, secret or tokens missing); reply to %s dropped", who)
-            return False
-        result = await sender.send(chat_id, reply, retry_delays=self.retry_delays)
-        if not result.ok:
-            log.warning("zalo: reply to %s not delivered: %s %s", who, result.status, result.detail)
-        return result.ok
+    async def _process(self, inbound: Inbound) -> int:
+        async with self.order.ticket(CHANNEL, inbound.user_id):  # the user's place in line: the arrival order
+            try:
+                replies = await self.troly[CORE_RUNNER].handle(inbound)
+            except InfrastructureFailure as error:
+                log.warning("zalo event %s not stored, Zalo will send it again: %s", inbound.message_id, error)
+                return 503
+            if replies and await self._admin_is_talking(inbound):
+                who = mask_user_id(CHANNEL, inbound.user_id)
+                log.info("zalo: an OA admin is talking with %s; the bot's reply is held back", who)
+                replies = []
+            if replies:  # queued while this user's ticket is held, so replies keep the order of the messages
+                self.troly[REPLIES].submit(CHANNEL, inbound.chat_id, inbound.user_id, replies)
+        return 200
 
     async def _side_event(self, payload: dict[str, Any]) -> web.Response:
         """Receipts and the OA's own messages: stored before the 200 (a failure gets 503: Zalo sends it again)."""
-        sender = self._sender()
+        sender = self.troly[SENDERS].get(CHANNEL) if SENDERS in self.troly else None
         sent_by_us = sender.sent_by_us if isinstance(sender, ZaloSender) else (lambda _message_id: False)
         try:
             said = await asyncio.to_thread(
@@ -122,25 +129,14 @@ class ZaloWebhook:
 
     async def _admin_is_talking(self, inbound: Inbound) -> bool:
         """Whether an OA admin wrote to this user from Zalo's console within the quiet period (free text only:
-        a command is a request to the bot)."""
+        a command is a request to the bot). When that cannot be read, the bot answers."""
         if not self.admins.quiet or inbound.event != "message" or inbound.text.lstrip().startswith("/"):
             return False
-        return await self.admins.spoke_recently(inbound.user_id, utcnow())
-
-    def _sender(self) -> Sender | None:
-        senders = self.troly[SENDERS] if SENDERS in self.troly else {}  # noqa: SIM401 - Troly is not a Mapping
-        return senders.get(CHANNEL)
-
-    async def drain(self) -> None:
-        """Let running work finish (bounded), then cancel what is left."""
-        if not self.tasks:
-            return
-        _done, pending = await asyncio.wait(set(self.tasks), timeout=self.shutdown_grace)
-        for task in pending:
-            task.cancel()
-        if pending:
-            log.warning("zalo: %d events still running at shutdown were cancelled", len(pending))
-            await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            return await self.admins.spoke_recently(inbound.user_id, utcnow())
+        except Exception as error:
+            log.warning("zalo: could not read the OA admins' recent replies (%s); the bot answers", error)
+            return False
 
 
 ZALO_WEBHOOK = web.AppKey("zalo_webhook", ZaloWebhook)
@@ -150,9 +146,3 @@ def setup_webhook(troly: Troly, app: web.Application) -> None:
     webhook = ZaloWebhook(troly)
     app[ZALO_WEBHOOK] = webhook
     app.router.add_post(ROUTE, webhook.handle)
-    app.cleanup_ctx.append(_background_ctx)
-
-
-async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
-    yield
-    await app[ZALO_WEBHOOK].drain()

@@ -5,7 +5,9 @@ consent form), but Zalo counts some it never reports to the webhook (a call, a t
 when our `users.last_interaction_at` says a user is outside the window, the sender asks Zalo
 (`POST /v3.0/oa/quota/message` with the user id answers `last_interaction`, in milliseconds) before giving up,
 and keeps the later of the two figures in `users.last_interaction_at` (and Zalo's in `zalo_profiles`), so
-announcements and `ctx.can_reach` use it from then on.
+announcements and `ctx.can_reach` use it from then on. That question is a call to Zalo like a send: it takes
+its turn in the channel's send budget (bot.sendbudget), and when Zalo has asked every process to pause, our
+own verdict stands.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from adapters.zalo.models import ZaloProfile
 from adapters.zalo.tokens import RefreshFailed, TokenManager
 from bot.channels import ChannelPolicy
 from bot.privacy import mask_user_id
+from bot.sendbudget import SendBudget
 from bot.senders import OUTSIDE_WINDOW, SendResult, SendStatus
 from bot.storage.db import Database
 from bot.storage.models import User
@@ -38,20 +41,24 @@ class WindowCheck:
     """Whether a message may be sent to a user now: blocked, never seen, outside the window (ours, then
     Zalo's), or allowed with a note when it falls after Zalo's free 48 hours."""
 
-    def __init__(self, database: Database, policy: ChannelPolicy, api: ZaloApi, tokens: TokenManager) -> None:
+    def __init__(
+        self, database: Database, policy: ChannelPolicy, api: ZaloApi, tokens: TokenManager, budget: SendBudget
+    ) -> None:
         self.database = database
         self.policy = policy
         self.api = api
         self.tokens = tokens
+        self.budget = budget
 
-    async def allowed(self, chat_id: str) -> SendResult:
-        """Our own verdict on the window, then Zalo's when ours says the user is outside it."""
+    async def allowed(self, chat_id: str, *, bulk: bool = False) -> SendResult:
+        """Our own verdict on the window, then Zalo's when ours says the user is outside it. BudgetClosed
+        (bot.sendbudget) when the process stops while waiting for its turn to ask."""
         if anonymous_recipient(chat_id) is not None:
             return SendResult(SendStatus.SENT)  # an anonymous chat is answered while it is open
         now = utcnow()
         allowed = await asyncio.to_thread(self._allowed, chat_id, now)
         if allowed.status is SendStatus.UNREACHABLE and allowed.detail == OUTSIDE_WINDOW:
-            last = await self._zalo_last_interaction(chat_id)
+            last = await self._zalo_last_interaction(chat_id, bulk=bulk)
             if last is not None and self.policy.can_push(last, now):
                 log.info("zalo: %s is inside Zalo's own window (last %s)", mask_user_id(CHANNEL, chat_id), last)
                 return SendResult(SendStatus.SENT, detail=PAID_WINDOW_NOTE if now - last >= FREE_WINDOW else "")
@@ -72,8 +79,11 @@ class WindowCheck:
             return SendResult(SendStatus.SENT, detail=PAID_WINDOW_NOTE)
         return SendResult(SendStatus.SENT)
 
-    async def _zalo_last_interaction(self, user_id: str) -> datetime | None:
-        """Zalo's own last-interaction time for this user (kept in the database), or None if it will not say."""
+    async def _zalo_last_interaction(self, user_id: str, *, bulk: bool) -> datetime | None:
+        """Zalo's own last-interaction time for this user (kept in the database), or None if it will not say
+        (or asked every process to pause)."""
+        if await self.budget.acquire(None, bulk=bulk):  # a call to Zalo, not a message to the chat
+            return None
         try:
             token = await self.tokens.access_token()
         except RefreshFailed:

@@ -1,4 +1,5 @@
-"""The core's tables: users, areas, teams, invites, dialog state, processed messages and the audit log.
+"""The core's tables: users, areas, teams, invites, dialog state, processed messages, the audit log, the push
+outbox, scheduled jobs' runs and the channels' shared send budgets.
 
 Feature packages add their own models on the same `Base` so foreign keys to users and areas just work.
 """
@@ -9,7 +10,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Double,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.storage.types import UTCDateTime, utcnow
@@ -82,13 +96,13 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     channel_user_id: Mapped[str] = mapped_column(String(64))
-    chat_id: Mapped[str] = mapped_column(String(64), default="")
-    display_name: Mapped[str] = mapped_column(String(200), default="")
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.CITIZEN)
+    chat_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    display_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.CITIZEN, server_default=Role.CITIZEN.value)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     subscribed_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
-    blocked: Mapped[bool] = mapped_column(default=False)
+    blocked: Mapped[bool] = mapped_column(default=False, server_default=false())
     last_interaction_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -105,7 +119,7 @@ class DialogState(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     channel_user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(64))
-    step: Mapped[str] = mapped_column(String(64), default="")
+    step: Mapped[str] = mapped_column(String(64), default="", server_default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     choices: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"values": [...]} last offered choices
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -150,11 +164,11 @@ class AuditLog(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    actor_label: Mapped[str] = mapped_column(String(64), default="")
+    actor_label: Mapped[str] = mapped_column(String(64), default="", server_default="")
     action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str] = mapped_column(String(200), default="")
+    target: Mapped[str] = mapped_column(String(200), default="", server_default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class PushState(StrEnum):
@@ -204,3 +218,27 @@ class JobRun(Base):
     lease_until: Mapped[datetime | None]
     owner: Mapped[str] = mapped_column(String(64), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class SendBudgetRow(Base):
+    """One channel's send budget, shared by every process that sends on it (bot.sendbudget).
+
+    `next_at` is the earliest moment (seconds since the epoch, on the database's clock) the next message may
+    go out; `paused_until` holds a pause the channel asked for (Telegram's 429, Zalo's -32).
+    """
+
+    __tablename__ = "send_budget"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Double, default=0.0)
+    paused_until: Mapped[float] = mapped_column(Double, default=0.0)
+
+
+class SendBudgetChat(Base):
+    """The per-chat part of a send budget: when the chat may get its next message (a GCRA arrival time)."""
+
+    __tablename__ = "send_budget_chats"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Double, index=True)

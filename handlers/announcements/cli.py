@@ -14,13 +14,14 @@ from bot.areas import area_by_code
 from bot.commands import Commands
 from bot.extensions import DELIVERY_STATES
 from bot.plugins import make_senders
+from bot.sendbudget import close_budgets
 from bot.settings import Settings
 from bot.storage.models import AuditLog
 from bot.storage.types import utcnow
 from handlers.announcements.compose import MAX_CHARS
 from handlers.announcements.models import Announcement, Target
-from handlers.announcements.outbox import cancel, enqueue
-from handlers.announcements.recipients import push_channels, recipients
+from handlers.announcements.outbox import cancel, enqueue_for
+from handlers.announcements.recipients import push_channels, who
 from handlers.announcements.status import load_status, render
 from handlers.announcements.timefmt import local_text, parse_iso
 from handlers.announcements.worker import DeliveryOptions, DeliveryWorker
@@ -43,6 +44,7 @@ def register_cli(commands: Commands) -> None:
         help="Chạy tiến trình gửi thông báo (có thể chạy nhiều tiến trình cùng lúc với PostgreSQL)",
         run=run_deliver,
         configure=_configure_deliver,
+        service=True,
     )
 
 
@@ -92,12 +94,12 @@ def run_announce(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
                 return 1
             target = Target.TEAM if args.team_only else Target.SUBSCRIBERS
-            people = recipients(session, area.id, target)
             announcement = Announcement(
                 text=text, area_id=area.id, target=target, created_by_label="cli", created_at=now, send_at=send_at
             )
-            number = enqueue(session, announcement, people, push_channels(troly.plugins))
-            details = {"area": area.code, "target": target.value, "recipients": len(people), "send_at": str(send_at)}
+            queued = enqueue_for(session, announcement, who(area.id, target), push_channels(troly.plugins))
+            number = announcement.id
+            details = {"area": area.code, "target": target.value, "recipients": queued, "send_at": str(send_at)}
             session.add(
                 AuditLog(
                     at=now,
@@ -109,7 +111,7 @@ def run_announce(settings: Settings, args: argparse.Namespace) -> int:
             )
     finally:
         troly.close()
-    print(f"Đã xếp thông báo cho {len(people)} người nhận ở {area.name} ({area.code}), gửi lúc {local_text(send_at)}.")
+    print(f"Đã xếp thông báo cho {queued} người nhận ở {area.name} ({area.code}), gửi lúc {local_text(send_at)}.")
     print(f"Xem kết quả: troly announce status {number}")
     print(number)
     return 0
@@ -193,8 +195,13 @@ async def _deliver(troly: Troly, args: argparse.Namespace) -> int:
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stopping() -> None:  # nothing more is sent: sends waiting for their turn go back to the queue
+        stop.set()
+        close_budgets(troly)
+
     for number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(number, stop.set)
+        loop.add_signal_handler(number, stopping)
     options = DeliveryOptions.from_settings(troly.settings)
     worker = DeliveryWorker(troly.database, senders, troly.policies, options, spike=FailureSpike(alerts(troly)))
     try:

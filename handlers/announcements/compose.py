@@ -11,16 +11,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.areas import subtree_ids
+from bot.areas import subtree, subtree_ids
 from bot.context import Context, Reply
 from bot.messages import Choice, Outbound
 from bot.storage.models import Area
 from bot.textutil import fold
 from handlers.announcements import texts
 from handlers.announcements.models import Announcement, Target
-from handlers.announcements.outbox import enqueue
+from handlers.announcements.outbox import enqueue_for
 from handlers.announcements.reach import QuietArea, describe, hand_to_teams, quiet_areas
-from handlers.announcements.recipients import Preview, preview, push_channels, recipients
+from handlers.announcements.recipients import Preview, count_recipients, push_channels, who
 from handlers.announcements.timefmt import local_text, parse_chat_time
 
 DIALOG = "thongbao"
@@ -83,8 +83,8 @@ def _take_target(ctx: Context, data: dict[str, Any]) -> Reply:
     if fold(answer) in {TEAM_VALUE, "to cong nghe so", "thanh vien"}:
         data.update(area_id=root.id, target=Target.TEAM.value)
     else:
-        area = ctx.session.scalar(select(Area).where(Area.code == answer))
-        if area is None or area.id not in subtree_ids(ctx.session, root.id):
+        area = ctx.session.scalar(select(Area).where(Area.code == answer, Area.id.in_(subtree(root.id))))
+        if area is None:
             return _ask_target(ctx, texts.TARGET_UNKNOWN)
         data.update(area_id=area.id, target=Target.SUBSCRIBERS.value)
     return _show_preview(ctx, data)
@@ -142,8 +142,9 @@ def _quiet(ctx: Context, data: dict[str, Any]) -> list[QuietArea]:
 
 
 def _count(ctx: Context, data: dict[str, Any]) -> Preview:
-    people = recipients(ctx.session, data["area_id"], Target(data["target"]))
-    return preview(people, ctx.troly.policies, push_channels(ctx.troly.plugins), _send_at(ctx, data))
+    pushable = push_channels(ctx.troly.plugins)
+    target, send_at = Target(data["target"]), _send_at(ctx, data)
+    return count_recipients(ctx.session, data["area_id"], target, ctx.troly.policies, pushable, send_at)
 
 
 def _queue(ctx: Context, data: dict[str, Any]) -> Reply:
@@ -151,7 +152,6 @@ def _queue(ctx: Context, data: dict[str, Any]) -> Reply:
         ctx.end_dialog()  # the official was moved to another area since choosing the recipients
         return texts.AREA_CHANGED
     target, send_at = Target(data["target"]), _send_at(ctx, data)
-    people = recipients(ctx.session, data["area_id"], target)
     announcement = Announcement(
         text=data["text"],
         area_id=data["area_id"],
@@ -161,14 +161,15 @@ def _queue(ctx: Context, data: dict[str, Any]) -> Reply:
         created_at=ctx.now,
         send_at=send_at,
     )
-    number = enqueue(ctx.session, announcement, people, push_channels(ctx.troly.plugins))
-    details = {"area_id": data["area_id"], "target": target.value, "recipients": len(people)}
+    count = enqueue_for(ctx.session, announcement, who(data["area_id"], target), push_channels(ctx.troly.plugins))
+    details = {"area_id": data["area_id"], "target": target.value, "recipients": count}
     details["send_at"] = send_at.isoformat()
-    ctx.audit("announcement.create", target=f"announcement:{number}", details=details)
+    ctx.audit("announcement.create", target=f"announcement:{announcement.id}", details=details)
     ctx.end_dialog()
-    queued = texts.QUEUED.format(id=number, count=len(people), when=_when(data))
+    queued = texts.QUEUED.format(id=announcement.id, count=count, when=_when(data))
     if not data.get("inform"):
         return queued
+    number = announcement.id
     quiet = _quiet(ctx, data)
     asked, uncovered = hand_to_teams(ctx, number, data["text"], quiet)
     areas = {"areas": [area.name for area in quiet], "asked": asked, "without_team": [a.name for a in uncovered]}

@@ -14,16 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, case, delete, false, func, insert, literal, null, select, update
 from sqlalchemy.orm import Session
 
 from bot.channels import ChannelPolicy
 from bot.storage.db import Database
 from bot.storage.models import User
+from bot.storage.types import UTCDateTime
 from handlers.announcements.models import Announcement, DeliveryWorker, OutboxItem, OutboxState, Target
 from handlers.announcements.recipients import Recipient
 
 QUEUED, SENDING = OutboxState.QUEUED, OutboxState.SENDING
+OUTBOX_COLUMNS = (
+    "announcement_id", "user_id", "channel", "chat_id", "state", "reason", "not_before", "attempts", "worker_id",
+    "uncertain", "finished_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,33 @@ def enqueue(
     if rows:
         session.execute(insert(OutboxItem), rows)
     return announcement.id
+
+
+def enqueue_for(
+    session: Session, announcement: Announcement, recipients: list[ColumnElement[bool]], pushable: set[str]
+) -> int:
+    """Add the announcement and one outbox row per user matching `recipients` (recipients.who) in one
+    INSERT ... SELECT: 200,000 subscribers never pass through Python. Returns how many rows were queued."""
+    session.add(announcement)
+    session.flush()
+    can_push = User.channel.in_(sorted(pushable)) if pushable else false()
+    rows = select(
+        literal(announcement.id),
+        User.id,
+        User.channel,
+        User.chat_id,
+        case((can_push, literal(QUEUED.value)), else_=literal(OutboxState.SKIPPED.value)),
+        case((can_push, literal("")), else_=literal("no_push_channel")),
+        literal(announcement.send_at, UTCDateTime()),
+        literal(0),
+        literal(""),
+        false(),
+        case((can_push, null()), else_=literal(announcement.created_at, UTCDateTime())),
+    ).where(*recipients)
+    session.execute(insert(OutboxItem).from_select(OUTBOX_COLUMNS, rows))
+    # Counted, not taken from the rowcount: Python's sqlite3 reports none for a statement that starts with WITH.
+    queued = select(func.count()).where(OutboxItem.announcement_id == announcement.id)
+    return int(session.scalar(queued) or 0)
 
 
 def claim(

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.areas import subtree_ids
+from bot.areas import subtree
 from bot.channels import ChannelPolicy
 from bot.context import Context
 from bot.messages import Outbound
@@ -52,7 +52,7 @@ def quiet_areas(
     rows = session.execute(
         select(Area.id, Area.name, func.count(User.id))
         .join(Area, Area.id == User.subscribed_area_id)
-        .where(User.subscribed_area_id.in_(subtree_ids(session, area_id)), User.blocked.is_(False), outside)
+        .where(User.subscribed_area_id.in_(subtree(area_id)), User.blocked.is_(False), outside)
         .group_by(Area.id, Area.name)
         .order_by(func.count(User.id).desc(), Area.name)
     )

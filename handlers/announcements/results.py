@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.areas import subtree_ids
+from bot.areas import subtree
 from bot.context import Context, Reply
 from bot.extensions import DELIVERY_STATES
 from bot.storage.models import Role
@@ -20,7 +20,7 @@ def show_results(ctx: Context) -> Reply:
     if ctx.user.role is not Role.ADMIN:
         if ctx.user.area_id is None:
             return texts.NO_AREA
-        query = query.where(Announcement.area_id.in_(subtree_ids(ctx.session, ctx.user.area_id)))
+        query = query.where(Announcement.area_id.in_(subtree(ctx.user.area_id)))
     wanted = ctx.args.strip().lstrip("#")
     if wanted:
         number = small_number(wanted, max_digits=9)  # ids fit a 32-bit integer column

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.storage.models import User
+from bot.vocabulary import role_label
 from handlers.announcements.models import Announcement, OutboxItem, OutboxState
 from handlers.announcements.timefmt import local_text
 
@@ -38,6 +40,7 @@ class Status:
     area_name: str
     target: str
     created_by: str
+    created_by_name: str
     created_at: datetime
     send_at: datetime
     text: str
@@ -63,6 +66,7 @@ class Status:
             "area": self.area_code,
             "target": self.target,
             "created_by": self.created_by,
+            "created_by_name": self.created_by_name,
             "created_at": self.created_at.isoformat(),
             "send_at": self.send_at.isoformat(),
             "total": self.total,
@@ -91,6 +95,7 @@ def load_status(
         area_name=announcement.area.name,
         target=announcement.target.value,
         created_by=announcement.created_by_label,
+        created_by_name=creator_name(session, announcement),
         created_at=announcement.created_at,
         send_at=announcement.send_at,
         text=announcement.text,
@@ -144,12 +149,22 @@ def receipts(
     return found
 
 
+def creator_name(session: Session, announcement: Announcement) -> str:
+    """Who wrote it, as a reader says it: the official's name (or role and channel), or the command line."""
+    user = session.get(User, announcement.created_by_id) if announcement.created_by_id else None
+    if user is not None:
+        return user.display_name or f"{role_label(user.role)} (trên {user.channel}, chưa có tên)"
+    if announcement.created_by_label == "cli":
+        return "quản trị viên (dòng lệnh)"
+    return announcement.created_by_label or "không rõ"
+
+
 def render(status: Status) -> str:
     """A plain Vietnamese report, for the CLI and for the official in chat."""
     lines = [
         f"Thông báo #{status.id} gửi {status.area_name} ({status.area_code}), "
         f"{'thành viên Tổ công nghệ số' if status.target == 'team' else 'người đăng ký'}, "
-        f"do {status.created_by} tạo, gửi từ {local_text(status.send_at)}.",
+        f"do {status.created_by_name} tạo, gửi từ {local_text(status.send_at)}.",
         f"Tổng số người nhận: {status.total}. " + ("Đã xử lý xong." if status.done else "Đang xử lý."),
     ]
     for channel, states in sorted(status.channels.items()):

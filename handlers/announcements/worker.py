@@ -1,9 +1,11 @@
 """The delivery loop: claims outbox rows and keeps each channel's sender busy, within its limits.
 
-Rate limiting belongs to the senders (they hold an aiolimiter at the configured rate and put replies to users
-ahead of bulk sends); this loop keeps up to `concurrency` sends in flight per channel so the limiter is never
-starved, pauses a channel when it answers 429, and turns every result into an outbox transition. Database
-calls are synchronous SQLAlchemy and run in threads so the sends keep flowing meanwhile.
+Rate limiting belongs to the senders (they take every send's turn in the channel's send budget, shared by
+all processes, which puts replies to users ahead of bulk sends); this loop keeps up to `concurrency` sends in
+flight per channel so the budget is never starved, pauses a channel when it answers 429, and turns every
+result into an outbox transition. Database calls are synchronous SQLAlchemy and run in threads so the sends
+keep flowing meanwhile. A send the sender did not start because the process is stopping (DEFERRED) goes back
+to the queue as it was.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from handlers.announcements.models import OutboxState
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
-DRAIN_SECONDS = 10.0
+DRAIN_SECONDS = 2.0  # sends in flight get this long when the worker stops (waiting ones give up at once)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +232,8 @@ class DeliveryWorker:
         if status is SendStatus.RATE_LIMITED:
             delay = timedelta(seconds=result.retry_after if result.retry_after is not None else 1.0)
             return outbox.requeued(now + delay, "rate_limited", count=False)
+        if status is SendStatus.DEFERRED:
+            return outbox.requeued(now, "stopped", count=False)
         if row.attempts >= self.options.max_attempts:
             return outbox.finished(OutboxState.FAILED, now, _reason("transient", result))
         delay = timedelta(seconds=min(self.options.backoff_seconds * 2 ** (row.attempts - 1), MAX_BACKOFF_SECONDS))

@@ -7,16 +7,18 @@ other plugins register through the `console_pages` hook (bot/console.py). See do
 
 from __future__ import annotations
 
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from bot.app import Troly
 from bot.commands import Commands
 from bot.console import CONSOLE_ROLES
 from bot.context import Context, Reply
-from handlers.dashboard import api, areas_page, auth, pages, teams_page
+from handlers.dashboard import auth
 from handlers.dashboard import cli as dashboard_cli
 from handlers.dashboard import models as models  # registers the tables on Base
-from handlers.dashboard.web import mount
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["register_cli", "setup", "setup_web"]
 
@@ -39,6 +41,10 @@ def send_login_link(ctx: Context) -> Reply:
 
 
 def setup_web(troly: Troly, app: web.Application) -> None:
+    """The pages (aiohttp, Jinja2) are imported here: commands other than `serve` start without them."""
+    from handlers.dashboard import api, areas_page, pages, teams_page
+    from handlers.dashboard.web import mount
+
     mount(troly, app)
     pages.add_routes(app)
     areas_page.add_routes(app)

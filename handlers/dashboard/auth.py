@@ -62,9 +62,12 @@ def create_link(session: Session, user: User, now: datetime) -> str:
     return secret
 
 
-def check_link(session: Session, secret: str, now: datetime) -> LoginLink:
-    """The link if it can still sign in, else LoginRefused (unknown, used, expired, or the role was taken)."""
-    link = session.scalar(select(LoginLink).where(LoginLink.token_hash == digest(secret)).with_for_update())
+def check_link(session: Session, secret: str, now: datetime, *, lock: bool = True) -> LoginLink:
+    """The link if it can still sign in, else LoginRefused (unknown, used, expired, or the role was taken).
+
+    Redeeming locks the row (two clicks sign in once); the page before it only looks, in a read-only session."""
+    query = select(LoginLink).where(LoginLink.token_hash == digest(secret))
+    link = session.scalar(query.with_for_update() if lock else query)
     if link is None:
         raise LoginRefused("Liên kết đăng nhập không đúng. Bạn gửi /web cho trợ lý để nhận liên kết mới nhé.")
     if link.used_at is not None:

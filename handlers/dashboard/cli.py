@@ -17,7 +17,6 @@ from bot.commands import Commands
 from bot.settings import Settings
 from bot.storage.models import AuditLog, User
 from handlers.dashboard import auth, figures
-from handlers.dashboard.monthly import monthly_xlsx
 from handlers.dashboard.overview import progress_of
 
 
@@ -122,6 +121,8 @@ def run_monthly(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     output = args.output or Path(f"bao-cao-{report.area_code}-{report.month:%Y-%m}.xlsx")
     try:
+        from handlers.dashboard.monthly import monthly_xlsx  # openpyxl, only when writing the file
+
         output.write_bytes(monthly_xlsx(report))
     except OSError as error:
         print(f"Không ghi được tệp {output}: {error.strerror}", file=sys.stderr)

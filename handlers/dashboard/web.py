@@ -221,7 +221,7 @@ async def login_form(request: web.Request) -> web.Response:
     def check() -> str | None:
         with troly.database.reading() as session:
             try:
-                auth.check_link(session, token, now(troly))
+                auth.check_link(session, token, now(troly), lock=False)
             except auth.LoginRefused as refused:
                 return str(refused)
             return None

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from bot.app import Troly
 from bot.commands import Commands
-from bot.extensions import CANCEL_HOOKS, MEMBERSHIP_CHANGED, REPORT_SECTIONS, VISIT_HOOKS
+from bot.extensions import CANCEL_HOOKS, MEMBERSHIP_CHANGED, RATING_SUMMARIES, REPORT_SECTIONS, VISIT_HOOKS
 from handlers.helpdesk import appointments, asking, claims, closing, jobs, listing, offer, reports, talk, visitlink
 from handlers.helpdesk import models as models  # registers the tables on Base
 from handlers.helpdesk.cli import register_cli as _register_cli
 from handlers.helpdesk.places import STAFF
+from handlers.helpdesk.satisfaction import rating_summaries
 
 
 def setup(troly: Troly) -> None:
@@ -43,6 +44,7 @@ def setup(troly: Troly) -> None:
     troly.extensions.add(CANCEL_HOOKS, talk.cancel)
     troly.extensions.add(VISIT_HOOKS, visitlink.HOOKS)
     troly.extensions.add(REPORT_SECTIONS, reports.report_lines)
+    troly.extensions.add(RATING_SUMMARIES, rating_summaries(troly.settings.helpdesk_timezone))
     troly.extensions.add(MEMBERSHIP_CHANGED, lambda session, user, now: claims.release_for(troly, session, user, now))
     jobs.register(troly)
 

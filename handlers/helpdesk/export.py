@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
-from openpyxl import load_workbook
-
 from bot import spreadsheets
 from handlers.helpdesk import places, reports, store
 from handlers.helpdesk.closing import REASONS
@@ -62,6 +60,8 @@ def to_csv(table: Sequence[Row]) -> bytes:
 
 def to_xlsx(table: Sequence[Row], summary: dict[str, Any]) -> bytes:
     """The requests (bot.spreadsheets), with a second sheet of the summary."""
+    from openpyxl import load_workbook  # only when an XLSX is written: other commands start without it
+
     workbook = load_workbook(io.BytesIO(spreadsheets.xlsx_bytes(HEADER, table, title="Yêu cầu hỗ trợ")))
     totals = workbook.create_sheet("Tổng hợp")
     for key, value in summary.items():

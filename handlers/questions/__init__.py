@@ -9,13 +9,19 @@ loads it before it starts listening (`prepare`), so the first citizen never wait
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.app import Troly
 from bot.commands import Commands
 from bot.jobs import Retention
+from bot.metrics import MetricDefinition
+from bot.settings import Settings
+from embeddings.dense import FINETUNED_DIR
 from handlers.questions import chat, memory, menu
-from handlers.questions.services import ANSWERER, index_source, make_answerer
+from handlers.questions.services import ANSWERER, dense_problems, index_source, make_answerer
+from knowledge.ingest import plans_dir
 
-__all__ = ["ANSWERER", "index_source", "make_answerer"]
+__all__ = ["ANSWERER", "dense_problems", "index_source", "make_answerer"]
 
 
 def setup(troly: Troly) -> None:
@@ -24,6 +30,15 @@ def setup(troly: Troly) -> None:
     troly.router.command("huongdan", menu.show_guide, description="Xem các hướng dẫn theo nhóm")
     troly.router.command("kehoach", menu.show_passage, description="Xem một đoạn kế hoạch chuyển đổi số", menu=False)
     troly.jobs.retain(Retention("questions.memory", memory.RETENTION_DESCRIPTION, memory.prune))
+
+
+def metric_definitions() -> list[MetricDefinition]:
+    return [MetricDefinition("troly_answers_total", "Answers to free-text questions, by outcome", ("outcome",))]
+
+
+def backup_paths(settings: Settings) -> list[Path]:
+    """What `troly backup` keeps of ours: the ingested plans and a fine-tuned encoder (the index is rebuilt)."""
+    return [plans_dir(settings.data_dir), settings.data_dir / FINETUNED_DIR]
 
 
 def prepare(troly: Troly) -> None:

@@ -40,10 +40,12 @@ def answer_question(ctx: Context) -> Reply:
         answer = answerer.answer(ctx.text, asker)
     provided = best_provided(ctx)
     if provided is not None and provided.score >= PROVIDED_ANSWER_AT and provided.score >= answer.score:
+        ctx.troly.metrics.count("troly_answers_total", outcome=Outcome.ANSWER.value)
         memory.remember(ctx.session, ctx.user, None, ctx.now, help_shown=False)
         meta: dict[str, Any] = {"kind": "answer", "outcome": Outcome.ANSWER.value, "question": mask_personal(ctx.text)}
         meta |= {"source_kind": provided.source.get("kind"), "source_id": provided.source.get("id")}
         return Outbound(provided.text, choices=provided.choices, meta=meta | provided.meta | {"score": provided.score})
+    ctx.troly.metrics.count("troly_answers_total", outcome=answer.outcome.value)
     help_line = ctx.help_line()
     with_help = recall.help_due and answer.outcome is Outcome.ANSWER
     reply = to_outbound(answer, help_line if with_help else None)

@@ -1,6 +1,7 @@
 """CLI commands of the questions feature (handlers.questions): `troly ingest`, `index`, `ask`, `eval`, `train-encoder`.
 
 `ask` and `eval` do not open the database: they only need the index, which keeps `troly ask` quick to start.
+`ask --area CODE` / `--user CHANNEL:ID` does: it asks as a user of that area, so local answers apply.
 """
 
 from __future__ import annotations
@@ -12,8 +13,13 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from bot.commands import Commands
+from bot.messages import Outbound
 from bot.settings import Settings
+from bot.storage.models import Role, User
 
 
 def register(commands: Commands) -> None:
@@ -45,13 +51,20 @@ def register(commands: Commands) -> None:
 
 
 def _configure_ingest(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="tệp kế hoạch")
+    parser.add_argument("paths", nargs="+", type=Path, metavar="TỆP", help="tệp kế hoạch")
     parser.add_argument("--title", help="tên tài liệu dùng khi trích dẫn (chỉ khi nhập một tệp)")
+    parser.add_argument(
+        "--first-run",
+        action="store_true",
+        help="chỉ nạp khi thư mục dữ liệu chưa có kế hoạch nào (make chat dùng cho lần chạy đầu)",
+    )
 
 
 def _configure_ask(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("question", help="câu hỏi, hoặc '-' để đọc từ đầu vào chuẩn")
     parser.add_argument("--json", action="store_true", help="in kết quả dạng JSON (mỗi câu một dòng)")
+    parser.add_argument("--area", help="hỏi như người dân của khu vực này (mã): có cả câu trả lời địa phương")
+    parser.add_argument("--user", help="hỏi như người dùng KÊNH:MÃ đã có, ví dụ telegram:12345 (không lưu gì)")
 
 
 def _configure_eval(parser: argparse.ArgumentParser) -> None:
@@ -67,10 +80,12 @@ def _configure_train(parser: argparse.ArgumentParser) -> None:
 
 
 def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    from handlers.questions import index_source
-    from knowledge.ingest import IngestError, ingest
+    from handlers.questions import dense_problems, index_source
+    from knowledge.ingest import IngestError, ingest, plans_dir
     from knowledge.store import build_index
 
+    if args.first_run and any(plans_dir(settings.data_dir).glob("*.txt")):
+        return 0  # `make chat` asks on every run; the plans were read the first time
     try:
         plans = ingest(list(args.paths), settings.data_dir, args.title)
     except IngestError as error:
@@ -80,17 +95,19 @@ def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
         sections = len({passage.section for passage in plan.passages})
         print(f"{plan.name}: «{plan.title}» – {len(plan.passages)} đoạn, {sections} mục")
     started = time.perf_counter()
-    index, _ = build_index(index_source(settings))
+    with dense_problems(settings):
+        index, _ = build_index(index_source(settings))
     print(f"Đã lập chỉ mục: {index.lexical.num_docs} văn bản trong {time.perf_counter() - started:.1f} giây")
     return 0
 
 
 def run_index(settings: Settings, _args: argparse.Namespace) -> int:
-    from handlers.questions import index_source
+    from handlers.questions import dense_problems, index_source
     from knowledge.store import build_index
 
     started = time.perf_counter()
-    index, knowledge = build_index(index_source(settings))
+    with dense_problems(settings):
+        index, knowledge = build_index(index_source(settings))
     elapsed = time.perf_counter() - started
     dense = index.meta.dense_model or "tắt"
     print(
@@ -105,9 +122,11 @@ def run_ask(settings: Settings, args: argparse.Namespace) -> int:
     from knowledge.answers import Asker
     from knowledge.followups import Conversations
 
+    questions: list[str] | TextIO = sys.stdin if args.question == "-" else [args.question]
+    if args.area or args.user:
+        return run_ask_as(settings, args, questions)
     answerer = make_answerer(settings)
     conversations = Conversations()
-    questions: list[str] | TextIO = sys.stdin if args.question == "-" else [args.question]
     for line in questions:
         user, text, places = parse_ask_line(line.rstrip("\n"))
         answer = answerer.answer(text, Asker(places=places, previous=conversations.previous(user)))
@@ -132,6 +151,80 @@ def parse_ask_line(line: str) -> tuple[str | None, str, tuple[str, ...]]:
             places = raw.get("places") or ()
             return (str(user) if user is not None else None), raw["text"], tuple(str(p) for p in places)
     return None, line, ()
+
+
+def run_ask_as(settings: Settings, args: argparse.Namespace, questions: list[str] | TextIO) -> int:
+    """`--area`/`--user`: each question goes through the app's routing as that user's free text, so the answer
+    providers (local answers of the area) apply. It runs in a transaction that is rolled back: nothing is logged,
+    remembered or created (the stand-in user of `--area` included)."""
+    from datetime import timedelta
+
+    from bot.app import create_app
+    from bot.context import Context, as_replies
+    from bot.dialogs import DialogStore
+    from bot.messages import Inbound
+
+    troly = create_app(settings)
+    try:
+        for line in questions:
+            question = line.strip()
+            with troly.database.sessions() as session:
+                user = _asking_user(session, args)
+                if isinstance(user, str):
+                    print(user, file=sys.stderr)
+                    return 1
+                now, key = troly.clock.now(), (user.channel, user.channel_user_id)
+                inbound = Inbound(channel=key[0], user_id=key[1], chat_id=user.chat_id, text=question)
+                dialogs = DialogStore(session, *key, timedelta(minutes=1), now)
+                handler = troly.router.text_handler_for(question)
+                ctx = Context(troly, session, inbound, user, question, now, dialogs)
+                replies = as_replies(handler(ctx)) if handler is not None else []
+                session.rollback()
+            _print_routed(question, replies, as_json=args.json)
+    finally:
+        troly.close()
+    return 0
+
+
+def _asking_user(session: Session, args: argparse.Namespace) -> User | str:
+    from bot.areas import area_by_code
+
+    area = area_by_code(session, args.area) if args.area else None
+    if args.area and area is None:
+        return f"Không có khu vực mã {args.area}. Xem: troly areas list"
+    if args.user:
+        channel, _, user_id = args.user.partition(":")
+        user = session.scalar(select(User).where(User.channel == channel, User.channel_user_id == user_id))
+        if user is None:
+            return f"Không có người dùng {args.user} (dạng KÊNH:MÃ, ví dụ telegram:12345)."
+    else:
+        user = User(channel="cli", channel_user_id="ask", chat_id="ask", display_name="", role=Role.CITIZEN)
+        session.add(user)  # rolled back with the rest: handlers see a user as real as any
+    if area is not None:
+        user.subscribed_area_id, user.subscribed_area = area.id, area
+    session.flush()
+    return user
+
+
+def _print_routed(question: str, replies: list[Outbound], *, as_json: bool) -> None:
+    text = "\n\n".join(reply.text for reply in replies)
+    if not as_json:
+        print(text, flush=True)
+        return
+    meta = replies[0].meta if replies else {}
+    source = meta.get("source")
+    if source is None and meta.get("source_kind"):
+        source = {"kind": meta["source_kind"], "id": meta.get("source_id"), "section": meta.get("section")}
+    result = {
+        "question": question,
+        "answer": text,
+        "confident": meta.get("outcome") == "answer",
+        "outcome": meta.get("outcome"),
+        "score": meta.get("score"),
+        "topic": meta.get("topic"),
+        "source": source,
+    }
+    print(json.dumps(result, ensure_ascii=False), flush=True)
 
 
 def run_eval(settings: Settings, args: argparse.Namespace) -> int:

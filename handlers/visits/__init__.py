@@ -34,7 +34,9 @@ def setup(troly: Troly) -> None:
     router.command("ghinhan", commands.log_visit, description="Ghi nhận một lượt thăm hộ dân", roles=loggers)
     router.command("sua", commands.correct_visit, description="Sửa lượt thăm vừa ghi (trong 24 giờ)", roles=loggers)
     router.command("xoa", actions.ask_delete, description="Xóa lượt thăm vừa ghi (trong 24 giờ)", roles=loggers)
-    router.command("baocao", summary.show_report, description="Xem báo cáo lượt thăm hộ dân", roles=REPORT_READERS)
+    router.command(
+        "baocao", summary.show_report, description="Xem báo cáo lượt thăm hộ dân", roles=REPORT_READERS, read_only=True
+    )
     router.dialog(dialog.NAME, dialog.handle, roles=loggers)
     router.dialog(actions.DELETE_DIALOG, actions.confirm_delete, roles=loggers)
     router.text(commands.stale_button, when=commands.is_stale_button)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy.orm import Session
 
@@ -14,10 +19,11 @@ from bot.app import open_database
 from bot.areas import area_by_code
 from bot.commands import Commands
 from bot.settings import Settings
-from bot.storage.db import Database
 from handlers.visits import export, reports
 from handlers.visits.catalogue import OUTCOME_LABELS, SERVICE_BY_CODE, Outcome
 from handlers.visits.reports import Scope
+
+EXPORT_NICE = 10  # as the reports lane of `troly serve` (bot.lanes)
 
 
 def register_cli(commands: Commands) -> None:
@@ -51,46 +57,60 @@ def _summary(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
 
 
-def _open_scope(settings: Settings, args: argparse.Namespace) -> tuple[Database, Session, Scope] | None:
+@contextmanager
+def _scope(settings: Settings, args: argparse.Namespace) -> Iterator[tuple[Session, Scope] | None]:
+    """A read-only session (no writer lock: an export runs beside the bot) and the area's scope; None after
+    printing why when the arguments do not name one."""
     if args.start and args.end and args.start > args.end:
         print("--from phải trước hoặc bằng --to.", file=sys.stderr)
-        return None
+        yield None
+        return
+    from bot.worker_process import lower_priority  # the core workers' module: only when a report runs
+
+    lower_priority(EXPORT_NICE)  # the bot's replies to citizens come first on a shared machine
     database = open_database(settings)
-    session = database.sessions()
-    area = area_by_code(session, args.area)
-    if area is None:
-        print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
-        session.close()
+    try:
+        with database.read_only() as session:
+            area = area_by_code(session, args.area)
+            if area is None:
+                print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
+                yield None
+                return
+            yield session, reports.area_scope(session, area.id)
+    finally:
         database.dispose()
-        return None
-    return database, session, reports.area_scope(session, area.id)
 
 
 def run_visits(settings: Settings, args: argparse.Namespace) -> int:
     if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
         print("Tệp XLSX không in ra màn hình được; hãy thêm --output TỆP.xlsx", file=sys.stderr)
         return 1
-    opened = _open_scope(settings, args)
-    if opened is None:
-        return 1
-    database, session, scope = opened
-    try:
-        rows = list(export.visit_rows(session, scope, args.start, args.end))
-    finally:
-        session.close()
-        database.dispose()
-    data = export.to_csv(rows) if args.format == "csv" else export.to_xlsx(rows)
-    if args.output is None:
+    write = export.write_csv if args.format == "csv" else export.write_xlsx
+    with _scope(settings, args) as opened:
+        if opened is None:
+            return 1
+        session, scope = opened
+        rows = export.visit_rows(session, scope, args.start, args.end)
+        if args.output is None:
+            return _to_stdout(write, rows)
+        try:
+            with args.output.open("wb") as target:
+                count = write(rows, target)
+        except OSError as error:
+            print(f"Không ghi được tệp {args.output}: {error.strerror}", file=sys.stderr)
+            return 1
+    print(f"Đã ghi {count} lượt thăm vào {args.output}", file=sys.stderr)
+    return 0
+
+
+def _to_stdout(write: Callable[[Iterable[export.Row], IO[bytes]], int], rows: Iterable[export.Row]) -> int:
+    """Standard output may be a pipe (not seekable, which a zip file wants): spool, then copy."""
+    with tempfile.TemporaryFile() as spool:
+        write(rows, spool)
+        spool.seek(0)
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return 0
-    try:
-        args.output.write_bytes(data)
-    except OSError as error:
-        print(f"Không ghi được tệp {args.output}: {error.strerror}", file=sys.stderr)
-        return 1
-    print(f"Đã ghi {len(rows)} lượt thăm vào {args.output}", file=sys.stderr)
+        shutil.copyfileobj(spool, sys.stdout.buffer)
+    sys.stdout.buffer.flush()
     return 0
 
 
@@ -110,15 +130,11 @@ def summarise(session: Session, scope: Scope, args: argparse.Namespace) -> dict[
 
 
 def run_summary(settings: Settings, args: argparse.Namespace) -> int:
-    opened = _open_scope(settings, args)
-    if opened is None:
-        return 1
-    database, session, scope = opened
-    try:
+    with _scope(settings, args) as opened:
+        if opened is None:
+            return 1
+        session, scope = opened
         result = summarise(session, scope, args)
-    finally:
-        session.close()
-        database.dispose()
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else _as_text(scope, result))
     return 0
 

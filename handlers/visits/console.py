@@ -18,7 +18,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
@@ -228,7 +227,10 @@ def _csv(session: Session, ids: Select[Any]) -> Iterator[bytes]:
 
 
 def _xlsx(session: Session, ids: Select[Any]) -> Iterator[bytes]:
-    """openpyxl's write-only mode keeps rows on disk, not in memory; the file is streamed when complete."""
+    """openpyxl's write-only mode keeps rows on disk, not in memory; the file is streamed when complete.
+    openpyxl is imported here: only a download of the visits as XLSX needs it."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Lượt thăm")
     sheet.freeze_panes = "A2"

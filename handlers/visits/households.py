@@ -14,9 +14,9 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.areas import subtree_ids
+from bot.areas import subtree
 from bot.privacy import mask_personal
-from bot.storage.models import User
+from bot.storage.models import Area, User
 from bot.textutil import fold
 from handlers.visits.models import Household, Visit
 
@@ -51,7 +51,12 @@ def find_exact(session: Session, area_id: int, address: str, head_name: str) -> 
 
 def within_reach(session: Session, user: User, household: Household) -> bool:
     """Whether the household is in the user's area or below it: nobody picks (and so reads) another area's."""
-    return user.area_id is not None and household.area_id in subtree_ids(session, user.area_id)
+    if user.area_id is None:
+        return False
+    return (
+        session.scalar(select(Area.id).where(Area.id == household.area_id, Area.id.in_(subtree(user.area_id))))
+        is not None
+    )
 
 
 def suggest(session: Session, user: User, address: str) -> list[Household]:
@@ -60,8 +65,7 @@ def suggest(session: Session, user: User, address: str) -> list[Household]:
         return []
     key = address_key(address)
     numbers = _NUMBERS.findall(key)
-    area_ids = subtree_ids(session, user.area_id)
-    query = select(Household.id, Household.address_key).where(Household.area_id.in_(area_ids))
+    query = select(Household.id, Household.address_key).where(Household.area_id.in_(subtree(user.area_id)))
     rows = session.execute(query).all()
     candidates = {row.id: row.address_key for row in rows if _NUMBERS.findall(row.address_key) == numbers}
     if not candidates or not key:

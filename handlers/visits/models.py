@@ -15,10 +15,19 @@ from bot.storage.models import Area, Base, Team, User
 
 
 class Household(Base):
-    """A household in an area; `address_key` is the folded address used to recognise it when typed again."""
+    """A household in an area; `address_key` is the folded address used to recognise it when typed again.
+
+    `last_outcome` and `last_visit_at` are those of the household's latest visit that is not deleted (None
+    without one). Database triggers keep them (migration visits_0002), whatever writes a visit, so the app
+    never sets them: "households waiting for a follow-up" is then an indexed count instead of a pass over
+    every visit of a province.
+    """
 
     __tablename__ = "households"
-    __table_args__ = (Index("ix_households_area_address", "area_id", "address_key"),)
+    __table_args__ = (
+        Index("ix_households_area_address", "area_id", "address_key"),
+        Index("ix_households_area_last_outcome", "area_id", "last_outcome"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
@@ -28,25 +37,43 @@ class Household(Base):
     head_key: Mapped[str] = mapped_column(String(200), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    last_outcome: Mapped[str | None] = mapped_column(String(16))
+    last_visit_at: Mapped[datetime | None]
 
     area: Mapped[Area] = relationship()
 
 
 class Visit(Base):
-    """One visit by a member to a household. Deleting sets `deleted_at`: reports skip it, the audit keeps it."""
+    """One visit by a member to a household. Deleting sets `deleted_at`: reports skip it, the audit keeps it.
+
+    `service_list` repeats the visit's service codes as ",cks,dvc,vneid," (sorted, comma on both sides), kept by
+    database triggers on `visit_services` (migration visits_0002), never written by the app: a report counts
+    services from the same index entries as everything else instead of joining a row per service.
+    """
 
     __tablename__ = "visits"
     __table_args__ = (
-        Index("ix_visits_area_created", "area_id", "created_at"),
+        # Covers the reports of an area (every column they read), so they never visit the table's rows.
+        Index(
+            "ix_visits_area_report",
+            "area_id",
+            "created_at",
+            "household_id",
+            "outcome",
+            "people_helped",
+            "deleted_at",
+            "service_list",
+        ),
         Index("ix_visits_member_created", "member_id", "created_at"),
         Index("ix_visits_team_created", "team_id", "created_at"),
+        Index("ix_visits_household_created", "household_id", "created_at", "id"),  # a household's latest visit
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
-    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
     outcome: Mapped[str] = mapped_column(String(16))
     people_helped: Mapped[int] = mapped_column(default=1)
     note: Mapped[str] = mapped_column(Text, default="")
@@ -55,6 +82,7 @@ class Visit(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
+    service_list: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     member: Mapped[User] = relationship()
     team: Mapped[Team | None] = relationship()

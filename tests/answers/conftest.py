@@ -12,8 +12,8 @@ from knowledge.answers import Answerer
 from knowledge.ingest import ingest
 from knowledge.store import IndexSource, build_index
 
-# The plan documents live in shared/plans beside the repository (as on the developers' machines and in CI).
-PLANS_DIR = Path(os.environ.get("TROLY_TEST_PLANS", Path(__file__).resolve().parents[3] / "shared" / "plans"))
+# The sample plan documents ship with the repository (examples/plans); TROLY_TEST_PLANS points elsewhere.
+PLANS_DIR = Path(os.environ.get("TROLY_TEST_PLANS", Path(__file__).resolve().parents[2] / "examples" / "plans"))
 
 
 @pytest.fixture(scope="session")

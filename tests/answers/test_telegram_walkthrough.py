@@ -54,6 +54,7 @@ async def test_a_new_user_walks_through_real_questions(
             definition, buttons = await walk.say("Chữ ký số từ xa là gì?")
             assert definition.startswith("Chữ ký số là")  # the definition, not a description of the guide
             assert len(definition) <= 700 and [b["text"] for b in buttons][:1] == ["Xem đầy đủ"]  # then the offer
+            assert {"👍 Hữu ích", "👎 Chưa đúng"} <= {b["text"] for b in buttons}  # handlers.feedback
             full, _ = await walk.tap(buttons[0])
             assert full.startswith("CHỮ KÝ SỐ TỪ XA LÀ GÌ?") and "Ai cung cấp?" in full
 

@@ -30,32 +30,69 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class PostgresServer:
+    """A throw-away server that a test may stop and start again (a database outage)."""
+
+    def __init__(self, bin_dir: Path, base: Path, port: int, owner: str | None) -> None:
+        self.bin_dir, self.base, self.port, self.owner = bin_dir, base, port, owner
+        self.data = base / "data"
+        self.url = f"postgresql+psycopg://troly@127.0.0.1:{port}/postgres"
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -h 127.0.0.1 -k {self.base} -c fsync=off -c synchronous_commit=off -c max_connections=200"
+        )
+        _runner(self.owner)(
+            [
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-l",
+                str(self.base / "log"),
+                "-w",
+                "start",
+            ]
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` disconnects every client, as a crash or a restart of the database server does."""
+        subprocess.run(
+            _command(self.owner, [str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
+            capture_output=True,
+            check=False,
+        )
+
+
 @contextmanager
-def running_postgres() -> Iterator[str]:
-    """Start a server in a temporary directory; yield an admin URL; stop and delete it afterwards."""
+def postgres_server() -> Iterator[PostgresServer]:
+    """Start a server in a temporary directory; stop and delete it afterwards."""
     bin_dir = find_bin_dir()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL binaries not found (apt-get install postgresql)")
     owner = "postgres" if os.geteuid() == 0 else None
     base = Path(tempfile.mkdtemp(prefix="troly-pg-"))
-    data, port = base / "data", free_port()
+    server = PostgresServer(bin_dir, base, free_port(), owner)
     if owner:
         record = pwd.getpwnam(owner)
         os.chown(base, record.pw_uid, record.pw_gid)
-    run = _runner(owner)
     try:
-        run([str(bin_dir / "initdb"), "-D", str(data), "-U", "troly", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
-        options = f"-p {port} -h 127.0.0.1 -k {base} -c fsync=off -c synchronous_commit=off -c max_connections=200"
-        run([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"])
-        yield f"postgresql+psycopg://troly@127.0.0.1:{port}/postgres"
+        _runner(owner)([str(bin_dir / "initdb"), "-D", str(server.data), "-U", "troly", "--auth=trust", "-E", "UTF8",
+                        "--locale=C.UTF-8"])  # fmt: skip
+        server.start()
+        yield server
     finally:
-        if data.exists():
-            subprocess.run(
-                _command(owner, [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                capture_output=True,
-                check=False,
-            )
+        if server.data.exists():
+            server.stop("immediate")
         shutil.rmtree(base, ignore_errors=True)
+
+
+@contextmanager
+def running_postgres() -> Iterator[str]:
+    """Start a server in a temporary directory; yield an admin URL; stop and delete it afterwards."""
+    with postgres_server() as server:
+        yield server.url
 
 
 def _command(owner: str | None, args: list[str]) -> list[str]:

@@ -7,7 +7,6 @@ waits until it has been answered.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.zalo.sender import ZaloSender
 from adapters.zalo.webhook import ROUTE, ZALO_WEBHOOK, ZaloWebhook
 from bot.app import Troly, create_app
+from bot.replies import REPLIES
 from bot.senders import SENDERS
 from bot.server import create_web_app
 from bot.settings import Settings
@@ -35,7 +35,7 @@ class ZaloHarness:
         web_app = create_web_app(self.troly)
         self.client = TestClient(TestServer(web_app))
         await self.client.start_server()
-        self.webhook.retry_delays = (0.05, 0.05)
+        self.sender.reply_retry_delays = (0.05, 0.05)
         self.sender.rate_limit_pause = 0.1
         return self
 
@@ -83,6 +83,5 @@ class ZaloHarness:
         return status
 
     async def settle(self) -> None:
-        """Wait until every event accepted so far has been handled and answered."""
-        while self.webhook.tasks:
-            await asyncio.gather(*self.webhook.tasks, return_exceptions=True)
+        """Wait until every event accepted so far has been answered (the core handled it before its 200)."""
+        await self.app[REPLIES].settle()

@@ -72,7 +72,7 @@ async def test_error_codes_are_classified(
 ) -> None:
     await zalo_lite.say(USER, "xin chào", "e-1")
     fake_zalo.fail_next(code)
-    result = await zalo_lite.sender.send(USER, Outbound("Thông báo"))
+    result = await zalo_lite.sender.send(USER, Outbound("Thông báo"), retry_delays=())
     assert result.status is status and str(code) in result.detail
     assert not _user(zalo_lite, USER).blocked
 
@@ -206,11 +206,11 @@ async def test_follow_without_announcements_only_welcomes(
 async def test_bulk_sends_wait_behind_replies(zalo_lite: ZaloHarness, fake_zalo: FakeZalo) -> None:
     import asyncio
 
-    from aiolimiter import AsyncLimiter
+    from bot.sendbudget import Limits, SendBudget
 
     await zalo_lite.say(USER, "xin chào", "q-1")
     sender = zalo_lite.sender
-    sender._limiter = AsyncLimiter(1, 0.1)  # no burst, 10 per second: sends queue up
+    sender.budget = SendBudget(zalo_lite.app.database, "zalo", Limits(rate=10))  # 10 per second: sends queue up
     bulk = [asyncio.create_task(sender.send(USER, Outbound(f"bulk {n}"), bulk=True)) for n in range(6)]
     await asyncio.sleep(0.05)
     replies = [asyncio.create_task(sender.send(USER, Outbound(f"reply {n}"))) for n in range(3)]
