@@ -23,6 +23,7 @@ from bot.privacy import mask_personal
 from embeddings.index import Hit, HybridIndex, SearchResult
 from embeddings.text import analyze
 from knowledge import formatting, intents, smalltalk
+from knowledge.asked import asked_kind, best_line_score, cue_words
 from knowledge.confidence import Confidence, Evidence, evidence
 from knowledge.corpus import GUIDE_KIND, PLAN_KIND, Knowledge
 from knowledge.followups import compose, intent_for, is_follow_up, new_words
@@ -38,6 +39,8 @@ from knowledge.sections import GuideView, Role
 
 SCAM_GUIDE = "canh-bao-lua-dao"
 RUNNER_UP_SHARE = 0.85
+ASKED_FACT_DEPTH = 4  # hits among which a passage stating the asked kind of fact may lead
+ASKED_FACT_MARGIN = 1.2  # how much better its line must fit than the top passage's best such line
 PLACE_ANSWER_AT = 0.25  # a passage of the plans of the place the question names
 _DOCUMENT_KINDS = (" de an ", " ke hoach ", " bao cao ", " quyet dinh ")  # "đề án Móng Cái" is not its "kế hoạch"
 _YEAR = re.compile(r"\b20\d\d\b")
@@ -166,6 +169,32 @@ class Answerer:
         ordered = sorted(result.hits, key=conflicts)
         return replace(result, hits=ordered) if ordered != result.hits else result
 
+    def _prefer_asked_fact(self, result: SearchResult, query: str) -> SearchResult:
+        """For a question that asks a date, a share or a number (knowledge.asked), a passage of the same
+        document among the first hits whose line states that kind of fact with more of the question's words
+        leads instead of the top passage. The place names of the question chose the document; within it they
+        tell passages apart by who is named, not by what is asked, so they do not count; nor do the words that
+        ask ("ngày nào")."""
+        kind = asked_kind(query)
+        if kind is None or not result.hits or result.hits[0].target not in self.knowledge.passages:
+            return result
+        document = self.knowledge.passages[result.hits[0].target].document
+        named = {word for place in self.gazetteer.find(query) for word in place.key.split()} | cue_words(query)
+        weights = {word: weight for word, weight in self._question_weights(query).items() if word not in named}
+
+        def fit(hit: Hit) -> float:
+            passage = self.knowledge.passages.get(hit.target)
+            if passage is None or passage.document != document:
+                return 0.0
+            return best_line_score(formatting.plain(passage.text), weights, kind)
+
+        fits = [fit(hit) for hit in result.hits[:ASKED_FACT_DEPTH]]
+        best = max(range(len(fits)), key=lambda i: (fits[i], -i))
+        if best == 0 or fits[best] < ASKED_FACT_MARGIN * fits[0]:
+            return result
+        hits = [result.hits[best], *(hit for i, hit in enumerate(result.hits) if i != best)]
+        return replace(result, hits=hits)
+
     def _prefer_new_words(self, result: SearchResult, words: list[str]) -> SearchResult:
         """A follow-up's own words decide between the candidates of the combined question: after "đăng ký
         mức 2 ở đâu", "thế còn mức 1?" prefers the target that says "mức 1"."""
@@ -192,10 +221,14 @@ class Answerer:
         alternatives = tuple(sources[1:4])
         if best.target in self.knowledge.guides:
             return self._guide_answer(base, best.target, alternatives)
-        passage = self.knowledge.passages[best.target]
+        result = self._prefer_asked_fact(result, base.query)  # confident in the document: now which passage
+        sources = [self.source(hit.target) for hit in result.hits]
+        alternatives = tuple(sources[1:4])
+        passage = self.knowledge.passages[result.hits[0].target]
         words = self._question_weights(base.query)
         ocr = passage.document in self.knowledge.ocr
-        text = formatting.plan_answer(passage, words, ocr=ocr, also=self._runner_up(result, passage))
+        also = self._runner_up(result, passage)
+        text = formatting.plan_answer(passage, words, ocr=ocr, also=also, asked=asked_kind(base.query))
         return replace(base, text=text, outcome=Outcome.ANSWER, source=sources[0], alternatives=alternatives)
 
     def _runner_up(self, result: SearchResult, passage: Passage) -> Passage | None:

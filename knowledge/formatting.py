@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from embeddings.text import analyze
+from knowledge.asked import Asked, states
 from knowledge.plans import Passage
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 MAX_CHARS = 2000
 MAX_QUOTE_CHARS = 640
+ASKED_BONUS = 1.5  # a line stating the kind of fact asked (a date, a share) weighs this much more
 SECOND_QUOTE_CHARS = 360
 MAX_GARBLE = 0.35  # an OCR passage with more unreadable words than this is cited, not quoted
 ANSWER_BUDGET = 600
@@ -87,6 +89,7 @@ def plan_answer(
     note: str = "",
     limit: int = MAX_QUOTE_CHARS,
     also: Passage | None = None,
+    asked: Asked | None = None,
 ) -> str:
     """The best passage quoted and cited; `also`, a nearly as good passage of the same document, quoted after
     it more briefly (the figure asked for is often in the next passage)."""
@@ -95,23 +98,26 @@ def plan_answer(
             f"Đoạn liên quan trong {passage.title} là bản quét khó đọc, nên mình không trích nguyên văn để tránh "
             f"sai. Bạn xem trực tiếp văn bản, {passage.citation.removeprefix(passage.title + ', ')}."
         )
-    quote = trim_passage(passage.text, query_words, limit)
+    quote = trim_passage(passage.text, query_words, limit, asked)
     lead = f"{note}\n\n" if note else ""
     text = f"{lead}Theo {passage.title}:\n«{quote}»"
     footer = f"(Nguồn: {passage.citation})"
     if also is not None and not (ocr and also.garble > MAX_GARBLE):
-        more = trim_passage(also.text, query_words, SECOND_QUOTE_CHARS)
+        more = trim_passage(also.text, query_words, SECOND_QUOTE_CHARS, asked)
         footer += f"\n\nCùng văn bản, mục {also.cited or also.section_label or 'mở đầu'}:\n«{more}»"
     if ocr:
         footer += f"\n{OCR_NOTE}"
     return _fit(text, footer)
 
 
-def trim_passage(text: str, query_words: Mapping[str, float], limit: int = MAX_QUOTE_CHARS) -> str:
+def trim_passage(
+    text: str, query_words: Mapping[str, float], limit: int = MAX_QUOTE_CHARS, asked: Asked | None = None
+) -> str:
     """The passage, or when too long a run of its lines/sentences around the one that best answers.
 
     Each line or sentence scores the distinct question words it holds, each by its weight (IDF) divided by
-    how many of the passage's pieces hold it ("GRDP" beats "kinh tế số"); the quote starts at the best piece
+    how many of the passage's pieces hold it ("GRDP" beats "kinh tế số"), and half as much again when it states
+    the kind of fact asked (a date for "bao giờ": knowledge.asked); the quote starts at the best piece
     (with the piece before it when that is a short lead-in ending with ":") and runs on while it fits.
     """
     text = plain(text)
@@ -121,6 +127,9 @@ def trim_passage(text: str, query_words: Mapping[str, float], limit: int = MAX_Q
     words = [query_words.keys() & set(analyze(piece).folded) for piece in pieces]
     spread = Counter(word for found in words for word in found)
     scores = [sum(query_words[word] / spread[word] for word in found) for found in words]
+    scores = [
+        score * (ASKED_BONUS if states(asked, piece) else 1.0) for score, piece in zip(scores, pieces, strict=True)
+    ]
     best = max(range(len(pieces)), key=lambda i: (scores[i], -i))
     start = best - 1 if best > 0 and pieces[best - 1].rstrip().endswith(":") and len(pieces[best - 1]) < 120 else best
     end, size = start, 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from embeddings.text import fold
 from knowledge.structure import ARTICLE, LETTER, Heading, Unit, heading_of, units
 
+MIN_TAIL_CHARS = 200  # a section's last chunk this short is joined to the one before it
 MAX_PASSAGE_CHARS = 900
 _DOCUMENT_TYPES = (
     "KẾ HOẠCH",
@@ -135,7 +136,9 @@ def _after_number(text: str) -> str:
 
 
 def _chunks(body: list[Unit]) -> list[list[Unit]]:
-    """Group a section's units into passages of at most MAX_PASSAGE_CHARS (a longer unit stands alone)."""
+    """Group a section's units into passages of at most MAX_PASSAGE_CHARS (a longer unit stands alone). A short
+    tail joins the chunk before it: it is the end of that chunk's item ("Thời gian thực hiện: Hoàn thành trước
+    30/10/2023."), meaningless alone and missing from the item's passage otherwise."""
     chunks: list[list[Unit]] = []
     size = 0
     for unit in body:
@@ -145,6 +148,8 @@ def _chunks(body: list[Unit]) -> list[list[Unit]]:
         else:
             chunks.append([unit])
             size = len(unit.text)
+    if len(chunks) > 1 and size <= MIN_TAIL_CHARS:
+        chunks[-2].extend(chunks.pop())
     return chunks
 
 

@@ -40,7 +40,9 @@ def register_cli(commands: Commands) -> None:
 
 def _gaps(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--area", help="mã khu vực (gồm cả các khu vực cấp dưới); mặc định: tất cả")
-    parser.add_argument("--since", type=day_argument, help="từ ngày (YYYY-MM-DD); mặc định: 90 ngày qua")
+    parser.add_argument(
+        "--since", type=day_argument, metavar="NGÀY", help="từ ngày (YYYY-MM-DD); mặc định: 90 ngày qua"
+    )
     add_output(parser, ("text", "csv", "xlsx", "json"))
 
 
@@ -56,8 +58,10 @@ def _satisfaction(parser: argparse.ArgumentParser) -> None:
 def _contact_set(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--area", required=True, help="mã khu vực")
     parser.add_argument("--team", required=True, help="tên tổ hoặc nơi người dân liên hệ")
-    parser.add_argument("--meets", default="", help="ở đâu, khi nào gặp được tổ")
-    parser.add_argument("--hotline", default="", help="số điện thoại khu vực muốn công khai (tùy chọn)")
+    parser.add_argument("--meets", default="", metavar="NƠI_GẶP", help="ở đâu, khi nào gặp được tổ")
+    parser.add_argument(
+        "--hotline", default="", metavar="SỐ_ĐT", help="số điện thoại khu vực muốn công khai (tùy chọn)"
+    )
 
 
 @reporting

@@ -52,9 +52,11 @@ def register_cli(commands: Commands) -> None:
 def _content(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--question", "-q", action="append", required=required,
                         help="một cách hỏi (lặp lại để thêm cách hỏi khác)")  # fmt: skip
-    parser.add_argument("--answer", "-a", required=required, help="câu trả lời cho người dân")
-    parser.add_argument("--source", help="cơ quan chịu trách nhiệm (mặc định: UBND của khu vực)")
-    parser.add_argument("--valid-until", type=cli.day_argument, help="hết hạn dùng sau ngày này (YYYY-MM-DD)")
+    parser.add_argument("--answer", "-a", required=required, metavar="CÂU_TRẢ_LỜI", help="câu trả lời cho người dân")
+    parser.add_argument("--source", metavar="CƠ_QUAN", help="cơ quan chịu trách nhiệm (mặc định: UBND của khu vực)")
+    parser.add_argument(
+        "--valid-until", type=cli.day_argument, metavar="NGÀY", help="hết hạn dùng sau ngày này (YYYY-MM-DD)"
+    )
 
 
 def _add(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +77,9 @@ def _with_id(parser: argparse.ArgumentParser) -> None:
 
 def _rollback(parser: argparse.ArgumentParser) -> None:
     _with_id(parser)
-    parser.add_argument("--to", type=int, required=True, help="phiên bản muốn quay về (xem: troly faq history)")
+    parser.add_argument(
+        "--to", type=int, required=True, metavar="PHIÊN_BẢN", help="phiên bản muốn quay về (xem: troly faq history)"
+    )
 
 
 def _list(parser: argparse.ArgumentParser) -> None:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-
-import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.sparse import csr_matrix
+from typing import TYPE_CHECKING
 
 from embeddings.text import analyze
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 # Words that change nothing about the need (folded): politeness, particles, "có ... không".
 FILLER = frozenset(
@@ -110,7 +110,11 @@ class TextSpace:
         return {gram: weight * scale for gram, weight in known.items()}
 
     def vectors(self, texts: Sequence[str]) -> csr_matrix:
-        """The texts' weights as rows of a sparse matrix (columns: the fitted n-grams), for pairwise work."""
+        """The texts' weights as rows of a sparse matrix (columns: the fitted n-grams), for pairwise work. numpy
+        and scipy are imported here, when an official looks at the gaps: no chat or `troly ask` waits for them."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
         columns = {gram: position for position, gram in enumerate(self.idf)}
         rows: list[int] = []
         cells: list[int] = []
@@ -127,6 +131,9 @@ def cluster(texts: Sequence[str], space: TextSpace, distance: float = CLUSTER_DI
     """A cluster number for each normalised text (equal numbers: the same need), by average linkage."""
     if len(texts) < 2:
         return [0] * len(texts)
+    import numpy as np
+    from scipy.cluster.hierarchy import fcluster, linkage
+
     vectors = space.vectors(texts)
     similarity = (vectors @ vectors.T).toarray()
     n = len(texts)

@@ -64,11 +64,11 @@ async def test_a_gap_found_answered_in_chat_and_served_at_once_by_every_worker(
         elsewhere = (await say("c7", SIXTH))[0]
         assert elsewhere.meta["outcome"] == "fallback" and LOUDSPEAKER_ANSWER not in elsewhere.text
         assert "5 lần" not in joined(await say("official", "/khoangtrong"))  # the answered cluster dropped out
+        (published,) = local_answers(app)
     finally:
         await runner.aclose()
         app.close()
 
-    (published,) = local_answers(app)
     assert published.status == "published" and published.area.code == "22-MC"
     env = {"TROLY_DATABASE_URL": database_url, "TROLY_DATA_DIR": str(settings.data_dir)}
     result = troly("ask", "--json", "--area", "22-MC-K1", SIXTH, env=env)

@@ -4,13 +4,15 @@ desk when installed, and reactions (the core side of Zalo's `user_reacted_messag
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
-from bot.app import Troly
+from bot.app import Troly, create_app
 from bot.clock import ManualClock
 from bot.messages import Outbound
+from bot.settings import DEFAULT_PLUGINS, Settings
 from handlers.feedback.gaps import comments
-from tests.feedback.helpers import logged, ratings
+from tests.feedback.helpers import import_sample, logged, ratings
 from tests.helpers import inbound, joined, say
 
 QUESTION = "cài vneid ko được"
@@ -92,15 +94,23 @@ def _comments(app: Troly) -> dict[int, str]:
         return comments(session, disliked)
 
 
-def test_the_help_desk_is_offered_only_when_installed(lite_app: Troly) -> None:
-    first, _ = _ask(lite_app, "c1")
-    without = say(lite_app, f"/phanhoi {first} khong", user="c1")[0]
-    assert without.choices == ()
-    lite_app.router.command("nhotro", lambda ctx: "Yêu cầu hỗ trợ", description="Nhờ người hỗ trợ")
-    second, _ = _ask(lite_app, "c1")
-    offered = say(lite_app, f"/phanhoi {second} khong", user="c1")[0]
-    assert [(c.label, c.value) for c in offered.choices] == [("Nhờ người hỗ trợ", "/nhotro")]
-    assert joined(say(lite_app, "1", user="c1")) == "Yêu cầu hỗ trợ"
+def test_the_help_desk_is_offered_only_when_installed(
+    make_settings: Callable[..., Settings], sqlite_url: str, clock: ManualClock
+) -> None:
+    plugins = tuple(plugin for plugin in DEFAULT_PLUGINS if plugin != "handlers.helpdesk")
+    app = create_app(make_settings(database_url=sqlite_url, plugins=plugins), clock=clock)
+    try:
+        import_sample(app)
+        first, _ = _ask(app, "c1")
+        without = say(app, f"/phanhoi {first} khong", user="c1")[0]
+        assert without.choices == ()
+        app.router.command("nhotro", lambda ctx: "Yêu cầu hỗ trợ", description="Nhờ người hỗ trợ")
+        second, _ = _ask(app, "c1")
+        offered = say(app, f"/phanhoi {second} khong", user="c1")[0]
+        assert [(c.label, c.value) for c in offered.choices] == [("Nhờ người hỗ trợ", "/nhotro")]
+        assert joined(say(app, "1", user="c1")) == "Yêu cầu hỗ trợ"
+    finally:
+        app.close()
 
 
 def test_a_reaction_rates_the_latest_answer(fb_app: Troly, clock: ManualClock) -> None:

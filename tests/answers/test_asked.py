@@ -1,0 +1,69 @@
+"""Plan questions that ask for a date, a share or a number are answered by the line that states one."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.answers import Answerer, Outcome
+from knowledge.asked import Asked, asked_kind, best_line_score, states
+from knowledge.formatting import trim_passage
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Trà Vinh bao giờ phủ sóng 5G toàn tỉnh?", Asked.DATE),
+        ("tra vinh bao gio phu song 5g toan tinh", Asked.DATE),
+        ("phải xong trước ngày nào", Asked.DAY),
+        ("xây kế hoạch riêng xong trong tháng mấy", Asked.MONTH),
+        ("bao nhiêu phần trăm người dân rất hài lòng", Asked.PERCENT),
+        ("có bao nhiêu hộ dân được thăm", Asked.NUMBER),
+        ("cài vneid thế nào", None),
+        ("máy cũ có cài được không", None),
+    ],
+)
+def test_the_kind_of_fact_a_question_asks_for(question: str, kind: Asked | None) -> None:
+    assert asked_kind(question) is kind
+
+
+def test_the_date_a_cited_document_was_issued_is_not_a_date_the_plan_sets() -> None:
+    assert not states(Asked.DAY, "Kế hoạch số 59/KH-UBND ngày 01/3/2022 của UBND tỉnh Quảng Ninh")
+    assert not states(Asked.DAY, "Nghị quyết số 09-NQ/TU, ngày 05/02/2022 của Ban Thường vụ Tỉnh ủy")
+    assert states(Asked.DAY, "Thời gian thực hiện: Hoàn thành trước 30/10/2023.")
+    assert states(Asked.DATE, "đến năm 2030 đảm bảo phủ cập mạng 5G") and not states(Asked.DAY, "đến năm 2030")
+    assert states(Asked.PERCENT, "rất hài lòng 1.428 phiếu (94%)") and not states(None, "94%")
+
+
+def test_the_quote_leads_with_the_line_that_states_what_was_asked() -> None:
+    lines = [f"Dòng mở đầu số {n} nói về việc khác hẳn, không liên quan đến câu hỏi của người dân." for n in range(6)]
+    general = "Phủ sóng di động toàn tỉnh được duy trì ở mọi ấp, khóm."
+    dated = "Phủ sóng mạng 5G toàn tỉnh hoàn thành đến năm 2030."
+    text = "\n".join([*lines, general, *lines, dated])
+    weights = {"phu": 2.0, "song": 2.0, "toan": 1.0, "tinh": 1.0}
+    assert best_line_score(text, weights, Asked.DATE) == pytest.approx(6.0)
+    without = trim_passage(text, weights, limit=120)
+    with_kind = trim_passage(text, weights, limit=120, asked=Asked.DATE)
+    assert general in without and dated not in without  # the first of equally good lines, when nothing is asked
+    assert dated in with_kind
+
+
+def test_a_when_question_quotes_the_passage_with_the_date(answerer: Answerer) -> None:
+    answer = answerer.answer("tra vinh bao gio phu song 5g toan tinh")
+    assert answer.outcome is Outcome.ANSWER
+    assert "5G" in answer.text and "2030" in answer.text
+
+
+def test_a_which_month_question_quotes_the_deadline(answerer: Answerer) -> None:
+    answer = answerer.answer(
+        "Hải Phòng yêu cầu các sở, quận huyện xây kế hoạch chuyển đổi số riêng xong trong tháng mấy?"
+    )
+    assert answer.outcome is Outcome.ANSWER
+    assert "tháng 4/2022" in answer.text
+
+
+def test_a_deadline_at_the_end_of_a_section_stays_with_its_task(answerer: Answerer) -> None:
+    answer = answerer.answer(
+        "Theo kế hoạch năm 2023 của Móng Cái, việc cấp miễn phí chữ ký số từ xa cho người dân phải xong trước ngày nào?"
+    )
+    assert answer.outcome is Outcome.ANSWER
+    assert "Hoàn thành trước 30/10/2023" in answer.text
