@@ -191,7 +191,9 @@ def _configure_invite(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--area", required=True, help="mã khu vực của tổ")
     parser.add_argument("--team", help="tên tổ (mặc định: Tổ công nghệ số cộng đồng + tên khu vực)")
     parser.add_argument("--hours", type=int, help="thời hạn của mã, tính bằng giờ (mặc định 72)")
-    parser.add_argument("--qr", type=Path, help="nơi lưu ảnh mã QR (PNG; mặc định: thư mục dữ liệu/invites/MÃ.png)")
+    parser.add_argument(
+        "--qr", type=Path, metavar="TỆP", help="nơi lưu ảnh mã QR (PNG; mặc định: thư mục dữ liệu/invites/MÃ.png)"
+    )
 
 
 def run_invite(settings: Settings, args: argparse.Namespace) -> int:
