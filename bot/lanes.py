@@ -17,7 +17,9 @@ import asyncio
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING
 
 from bot import texts
@@ -105,18 +107,47 @@ def _lower_thread_priority() -> None:
 async def start_lanes(troly: Troly) -> CoreRunner:
     """The citizens' runner TROLY_CORE_WORKERS asks for (bot.workers.start_runner) and the reports lane beside
     it: one more worker process, which skips the plugins' `prepare` (it answers no free text) and runs at a
-    lower CPU priority."""
+    lower CPU priority. That process starts with the first report (OnDemandRunner)."""
     citizens = await start_runner(troly)
     if not any(command.read_only for command in troly.router.commands.values()):
         return citizens  # no plugin has a report: no lane to keep apart
     if troly.settings.core_workers == 0:
         return LaneRunner(troly, citizens, ReportThreadRunner(troly))
-    reports = ProcessRunner(
-        troly.settings, 1, troly.metrics, REPORTS, on_restart=lambda what: alert_worker_restarted(troly, what)
-    )
-    try:
-        await reports.start()
-    except BaseException:
-        await citizens.aclose()
-        raise
-    return LaneRunner(troly, citizens, reports)
+    return LaneRunner(troly, citizens, OnDemandRunner(lambda: _reports_runner(troly)))
+
+
+def _reports_runner(troly: Troly) -> ProcessRunner:
+    """The reports lane's one worker; operators are alerted when it dies, as for the citizens' workers."""
+    return ProcessRunner(troly.settings, 1, troly.metrics, REPORTS, on_restart=partial(alert_worker_restarted, troly))
+
+
+class OnDemandRunner:
+    """A ProcessRunner started by the first message it is given, not with the server.
+
+    Most hours of a citizens' assistant see no report, and a worker process costs about 90 MB (its imports and
+    plugins, measured by bench/footprint.py): the reports lane spends it once an official first asks, and keeps
+    it from then on. The wait of that first start (a few seconds) is covered by the "đang tổng hợp" notice.
+    """
+
+    def __init__(self, make: Callable[[], ProcessRunner]) -> None:
+        self.make = make
+        self.runner: ProcessRunner | None = None
+        self._starting = asyncio.Lock()
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        return await (await self._started()).handle(inbound)
+
+    def ready(self) -> bool:
+        return self.runner is None or self.runner.ready()
+
+    async def aclose(self, grace: float = STOP_GRACE) -> None:
+        if self.runner is not None:
+            await self.runner.aclose(grace)
+
+    async def _started(self) -> ProcessRunner:
+        async with self._starting:
+            if self.runner is None:
+                runner = self.make()
+                await runner.start()
+                self.runner = runner
+            return self.runner

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot import texts
 from bot.app import Troly, create_app
 from bot.context import Context, Reply
-from bot.lanes import LaneRunner, start_lanes
+from bot.lanes import LaneRunner, OnDemandRunner, start_lanes
 from bot.messages import Outbound
 from bot.senders import SENDERS, SendResult, SendStatus
 from bot.settings import DEFAULT_PLUGINS, Settings
@@ -121,6 +121,7 @@ async def test_reports_run_in_their_own_worker_process(make_settings: Callable[.
     assert isinstance(lanes, LaneRunner)
     try:
         await lanes.handle(inbound("xin chào", user="can_bo"))
+        assert isinstance(lanes.reports, OnDemandRunner) and lanes.reports.runner is None  # no report yet
         report = asyncio.create_task(lanes.handle(inbound("/tonghop 3", user="can_bo")))
         await asyncio.sleep(0.5)
         started = time.monotonic()
@@ -128,6 +129,7 @@ async def test_reports_run_in_their_own_worker_process(make_settings: Callable[.
         assert citizen and time.monotonic() - started < 2.0 and not report.done()
         reply = joined(await asyncio.wait_for(report, 30))
         citizens_pid = [worker.pid for worker in lanes.citizens.workers]  # type: ignore[attr-defined]
+        assert lanes.reports.runner is not None and len(lanes.reports.runner.workers) == 1
     finally:
         await lanes.aclose()
         troly.close()
