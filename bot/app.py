@@ -37,7 +37,7 @@ from bot.messages import Inbound, Outbound, check_inbound
 from bot.metrics import CORE_METRICS, Metrics
 from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
 from bot.privacy import mask_user_id
-from bot.router import Command, Router, is_cancel_word, parse_command
+from bot.router import ANONYMOUS_COMMANDS, Command, Router, is_cancel_word, parse_command
 from bot.services import ServiceKey, ServiceRegistry
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -241,6 +241,8 @@ class Troly:
         command = parse_command(ctx.text) or (("huy", "") if is_cancel_word(ctx.text) else None)
         if command is not None:
             name, ctx.args = command
+            if inbound.anonymous and (name not in ANONYMOUS_COMMANDS or (name == "start" and ctx.args)):
+                return texts.NEEDS_FOLLOW  # "/start CODE" would redeem an invite
             if name != "huy" and ctx.dialog is not None:
                 ctx.end_dialog()
                 ctx.notices.append(texts.DIALOG_INTERRUPTED)

@@ -15,6 +15,9 @@ class ChannelPolicy:
     name: str
     max_text_chars: int
     push_window: timedelta | None = None  # None: the channel may message a user at any time
+    # True when the channel's sender checks the window itself with the channel's own figure (Zalo counts
+    # interactions troly never sees): a user outside our window must then not be skipped before asking it.
+    verifies_window: bool = False
 
     def can_push(self, last_interaction: datetime | None, now: datetime) -> bool:
         """Whether a message to a user whose last message came at `last_interaction` may be sent now."""

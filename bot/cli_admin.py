@@ -20,6 +20,7 @@ from bot.areas import (
 from bot.commands import Commands
 from bot.extensions import MEMBERSHIP_CHANGED
 from bot.invites import INVITABLE_ROLES, create_invite, default_team
+from bot.onboarding import invite_lines, invite_links, qr_content, qr_png
 from bot.settings import Settings
 from bot.storage.models import Area, AuditLog, Role, User
 from bot.storage.types import utcnow
@@ -190,34 +191,53 @@ def _configure_invite(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--area", required=True, help="mã khu vực của tổ")
     parser.add_argument("--team", help="tên tổ (mặc định: Tổ công nghệ số cộng đồng + tên khu vực)")
     parser.add_argument("--hours", type=int, help="thời hạn của mã, tính bằng giờ (mặc định 72)")
+    parser.add_argument(
+        "--qr", type=Path, metavar="TỆP", help="nơi lưu ảnh mã QR (PNG; mặc định: thư mục dữ liệu/invites/MÃ.png)"
+    )
 
 
 def run_invite(settings: Settings, args: argparse.Namespace) -> int:
+    """Create the invite, then print how to join (the command, each channel's link), save its QR code, and
+    end with the code alone on the last line (scripts read it)."""
     hours = args.hours or settings.invite_valid_hours
     if hours < 1:
         print("--hours phải là số giờ dương.")
         return 1
-    with open_database(settings).transaction() as session:
-        area = area_by_code(session, args.area)
-        if area is None:
-            print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
-            return 1
-        team = default_team(session, area, args.team)
-        invite = create_invite(session, role=Role(args.role), area=area, team=team, now=utcnow(), hours=hours)
-        session.add(
-            AuditLog(
-                at=utcnow(),
-                actor_label="cli",
-                action="invite.create",
-                target=f"team:{team.id}",
-                details={"role": Role(args.role).value, "area": area.code, "hours": hours},
+    role = Role(args.role)  # the parser gives a Role; a caller in code may give its value
+    troly = create_app(settings)
+    try:
+        with troly.database.transaction() as session:
+            area = area_by_code(session, args.area)
+            if area is None:
+                print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
+                return 1
+            team = default_team(session, area, args.team)
+            invite = create_invite(session, role=role, area=area, team=team, now=utcnow(), hours=hours)
+            session.add(
+                AuditLog(
+                    at=utcnow(),
+                    actor_label="cli",
+                    action="invite.create",
+                    target=f"team:{team.id}",
+                    details={"role": role.value, "area": area.code, "hours": hours},
+                )
             )
-        )
-        code = invite.code
-    print(
-        f"Mã mời cho {team.name} ({area.code}), vai trò {role_label(Role(args.role))}, dùng một lần, "
-        f"hết hạn sau {hours} giờ."
-    )
-    print(f"Người được mời gửi cho trợ lý: /thamgia {code}")
+            code, team_name, area_code = invite.code, team.name, area.code
+        links = invite_links(troly, code, fetch=True)
+    finally:
+        troly.close()
+    print(f"Mã mời cho {team_name} ({area_code}), vai trò {role_label(role)}, dùng một lần, hết hạn sau {hours} giờ.")
+    print("\n".join(invite_lines(code, links)))
+    _save_qr(args.qr or settings.data_dir / "invites" / f"{code}.png", qr_content(code, links))
     print(code)
     return 0
+
+
+def _save_qr(path: Path, content: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(qr_png(content))
+    except OSError as error:
+        print(f"Không lưu được ảnh mã QR vào {path}: {error.strerror}")
+        return
+    print(f"Ảnh mã QR (mở bằng camera điện thoại): {path}")

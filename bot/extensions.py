@@ -131,6 +131,11 @@ REPORT_SECTIONS: ExtensionPoint[Callable[[Context], list[str]]] = ExtensionPoint
 # Arguments: the session, the user as they are now, and the time.
 MEMBERSHIP_CHANGED: ExtensionPoint[Callable[[Session, User, datetime], None]] = ExtensionPoint("membership_changed")
 
+# What a channel learnt about messages it delivered (Zalo reports "delivered" and "seen"; Telegram reports
+# nothing): given a channel name and that channel's message ids (SendResult.message_id), each provider returns
+# {message id: "delivered" | "seen"} for the ids it knows. Announcements use it for their delivery report.
+DELIVERY_STATES: ExtensionPoint[Callable[[Session, str, list[str]], dict[str, str]]] = ExtensionPoint("delivery_states")
+
 
 @dataclass(frozen=True, slots=True)
 class AnswerProposal:

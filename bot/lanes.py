@@ -19,13 +19,14 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING
 
 from bot import texts
 from bot.messages import Inbound, Outbound
 from bot.senders import SENDERS
 from bot.worker_process import STOP_GRACE, WorkerRole
-from bot.workers import CoreRunner, ProcessRunner, start_runner
+from bot.workers import CoreRunner, ProcessRunner, alert_worker_restarted, start_runner
 
 if TYPE_CHECKING:
     from bot.app import Troly
@@ -112,7 +113,12 @@ async def start_lanes(troly: Troly) -> CoreRunner:
         return citizens  # no plugin has a report: no lane to keep apart
     if troly.settings.core_workers == 0:
         return LaneRunner(troly, citizens, ReportThreadRunner(troly))
-    return LaneRunner(troly, citizens, OnDemandRunner(lambda: ProcessRunner(troly.settings, 1, troly.metrics, REPORTS)))
+    return LaneRunner(troly, citizens, OnDemandRunner(lambda: _reports_runner(troly)))
+
+
+def _reports_runner(troly: Troly) -> ProcessRunner:
+    """The reports lane's one worker; operators are alerted when it dies, as for the citizens' workers."""
+    return ProcessRunner(troly.settings, 1, troly.metrics, REPORTS, on_restart=partial(alert_worker_restarted, troly))
 
 
 class OnDemandRunner:

@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 # "reaction": the user reacted to one of our messages (Zalo's `user_reacted_message`). The adapter maps its
 # channel's icons to `text` "+" (approval: like, heart...) or "-" (disapproval); it is not a message to answer.
-EventKind = Literal["message", "follow", "unfollow", "reaction"]
+# "open": the user opened the chat with the bot without writing yet (Zalo's `user_click_chatnow`); it counts
+# as an interaction (Zalo's window) and a first-time visitor is greeted.
+EventKind = Literal["message", "follow", "unfollow", "reaction", "open"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,9 @@ class Inbound:
     # A phone number the user shared as their own (Telegram's contact button; on Zalo, the channel may map its
     # consent form `user_submit_info` here). Not validated: the feature that asked for it checks the format.
     contact: str | None = None
+    # The channel cannot tell who this is (Zalo's anonymous chat, before a follow): questions are answered, but
+    # commands that need to know the person (joining a team, subscriptions...) politely ask for a follow.
+    anonymous: bool = False
     raw: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
@@ -86,13 +91,15 @@ def check_inbound(inbound: Inbound) -> None:
         value = getattr(inbound, name)
         if not isinstance(value, str):
             raise TypeError(f"Inbound.{name} is {type(value).__name__}, not str")
+    if inbound.contact is not None and not isinstance(inbound.contact, str):
+        raise TypeError(f"Inbound.contact is {type(inbound.contact).__name__}, not str")
+    if not isinstance(inbound.anonymous, bool):
+        raise TypeError("Inbound.anonymous is not a bool")
     location = inbound.location
     if location is not None and not (_coordinate(location.latitude, 90) and _coordinate(location.longitude, 180)):
         raise TypeError("Inbound.location is not a pair of real coordinates")
     if not isinstance(inbound.attachments, tuple) or not all(isinstance(a, Attachment) for a in inbound.attachments):
         raise TypeError("Inbound.attachments is not a tuple of Attachment")
-    if inbound.contact is not None and not isinstance(inbound.contact, str):
-        raise TypeError(f"Inbound.contact is {type(inbound.contact).__name__}, not str")
 
 
 def _coordinate(value: object, bound: float) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot import outbox
+from bot.alerts import FailureSpike
 from bot.channels import ChannelPolicy, split_text
 from bot.clock import Clock
 from bot.messages import Outbound
@@ -49,12 +50,14 @@ class PushDelivery:
         policies: Mapping[str, ChannelPolicy],
         clock: Clock,
         options: PushOptions | None = None,
+        spike: FailureSpike | None = None,
     ) -> None:
         self.database = database
         self.senders = dict(senders)
         self.policies = dict(policies)
         self.clock = clock
         self.options = options or PushOptions()
+        self.spike = spike  # many failed sends in a row raise an operators' alert (bot/alerts.py)
         self.worker_id = f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -79,6 +82,8 @@ class PushDelivery:
         for item in claimed:
             result = await self._send(item)
             await asyncio.to_thread(self._record, item, result)
+            if self.spike is not None and result.status in (SendStatus.INVALID, SendStatus.TRANSIENT):
+                self.spike.failed(item.channel, result.detail or result.status.value, self.clock.now())
         return len(claimed)
 
     async def _send(self, item: outbox.ClaimedPush) -> SendResult:

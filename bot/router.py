@@ -23,7 +23,9 @@ ModeCheck = Callable[[Context], bool]
 
 log = logging.getLogger(__name__)
 
-EVENTS = ("follow", "unfollow", "location", "attachment", "reaction")
+EVENTS = ("follow", "unfollow", "location", "attachment", "reaction", "open")
+# What someone the channel cannot identify (Inbound.anonymous) may run; other commands ask for a follow.
+ANONYMOUS_COMMANDS = frozenset({"start", "trogiup", "huy"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,11 +20,17 @@ class SendStatus(StrEnum):
     DEFERRED = "deferred"  # this process is stopping and did not send it: send it again from another
 
 
+# The `detail` of an UNREACHABLE result when the user is outside the channel's window (as the channel itself
+# judges it): delivery loops record it as the reason "outside_window".
+OUTSIDE_WINDOW = "outside_window"
+
+
 @dataclass(frozen=True, slots=True)
 class SendResult:
     status: SendStatus
     retry_after: float | None = None
     detail: str = ""
+    message_id: str = ""  # the channel's id of the message sent (its last part), when the channel gives one
 
     @property
     def ok(self) -> bool:

@@ -27,6 +27,7 @@ from typing import NoReturn
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from bot.alerts import FailureSpike, alerts
 from bot.app import Troly, create_app
 from bot.floodgate import FloodGate, GatedRunner
 from bot.health import routes as health_routes
@@ -156,7 +157,8 @@ async def _push_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     options = PushOptions(poll_seconds=troly.settings.push_poll_seconds)
-    delivery = PushDelivery(troly.database, senders, troly.policies, troly.clock, options)
+    spike = FailureSpike(alerts(troly))
+    delivery = PushDelivery(troly.database, senders, troly.policies, troly.clock, options, spike)
     stop = asyncio.Event()
     task = asyncio.create_task(delivery.run(stop), name="push-delivery")
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -30,6 +31,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.errors import OperatorError
 
 ENV_PREFIX = "TROLY_"
+ADMIN_CHAT = re.compile(r"([a-z][a-z0-9_]{0,15}):([^\s:,]{1,64})")
 TEST_PREFIX = "TROLY_TEST_"  # the test suite's own variables (tests/conftest.py), not troly's
 TOML_FILE = Path("troly.toml")
 DATABASE_BACKENDS = ("sqlite", "postgresql")
@@ -105,6 +107,18 @@ class Settings(BaseSettings):
     zalo_api_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
     zalo_rate: float = Field(default=10.0, gt=0)
+    # Zalo webhook watch (adapters/zalo): alert when no event came for this long while the OA has followers,
+    # and when this many requests with a wrong signature came within 10 minutes.
+    zalo_silence_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    zalo_refused_signatures: int = Field(default=20, ge=1, le=100_000)
+    # After an OA admin replied from Zalo's own console, the bot holds back its replies to that user's free
+    # text for this long, so it does not talk over a person (0: never hold back).
+    zalo_admin_quiet_minutes: int = Field(default=30, ge=0, le=24 * 60)
+
+    # Operators (bot/alerts.py): `channel:id` pairs that receive operational alerts, and how long an alert
+    # stays quiet after it was sent (it is still counted in the audit log).
+    admin_chats: Annotated[tuple[str, ...], NoDecode] = ()
+    alert_repeat_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
 
     # Announcement delivery (handlers.announcements): sends kept in flight per channel, how long a silent
     # worker keeps its claimed rows, retries of transient errors, and how often an idle worker looks again.
@@ -182,6 +196,17 @@ class Settings(BaseSettings):
             if value.lstrip().startswith("["):
                 return json.loads(value)
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("admin_chats", mode="before")
+    @classmethod
+    def _split_admin_chats(cls, value: Any) -> Any:
+        """`TROLY_ADMIN_CHATS=telegram:123,zalo:456`; each must be `channel:id`."""
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        for item in value or ():
+            if not isinstance(item, str) or not ADMIN_CHAT.fullmatch(item.strip()):
+                raise ValueError(f"«{item}» không có dạng kênh:mã (ví dụ telegram:123456789)")
         return value
 
     @property

@@ -33,6 +33,10 @@ CONTACT_NOT_EXPECTED = (
     "Mình đã nhận được số điện thoại bạn chia sẻ, nhưng lúc này chưa cần đến nó nên mình không lưu. "
     "Bạn cần mình giúp gì ạ?"
 )
+NEEDS_FOLLOW = (
+    "Chức năng này cần biết bạn là ai, nên bạn hãy bấm «Quan tâm» trang của trợ lý rồi nhắn lại nhé. "
+    "Còn câu hỏi thì bạn cứ gõ bình thường, mình vẫn trả lời."
+)
 LOCATION_NOT_EXPECTED = "Mình đã nhận được vị trí của bạn, nhưng lúc này chưa cần đến nó. Bạn cần mình giúp gì ạ?"
 
 HELP_LINE = (

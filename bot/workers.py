@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from bot import texts
+from bot.alerts import alerts
 from bot.app import Troly
 from bot.failures import InfrastructureFailure
 from bot.messages import Inbound, Outbound
@@ -78,18 +80,25 @@ class ProcessRunner:
     """
 
     def __init__(
-        self, settings: Settings, size: int, metrics: Metrics | None = None, role: WorkerRole = CITIZENS
+        self,
+        settings: Settings,
+        size: int,
+        metrics: Metrics | None = None,
+        role: WorkerRole = CITIZENS,
+        on_restart: Callable[[str], object] | None = None,
     ) -> None:
         self.settings = settings
         self.size = size
         self.metrics = metrics or Metrics()  # the workers' counts are added here (bot/metrics.py)
         self.role = role
+        self.on_restart = on_restart  # called in a thread with what happened: the operators' alert
         self.workers: list[WorkerProcess] = []
         self._slots = asyncio.Semaphore(size * QUEUE_PER_WORKER)
         self._someone_ready = asyncio.Event()
         self._spawned = 0
         self._closing = False
         self._replacements: set[asyncio.Task[None]] = set()
+        self._alerts: set[asyncio.Future[object]] = set()
 
     async def start(self) -> None:
         """Start every worker and wait until each has built its app, so the first messages wait for nothing."""
@@ -168,6 +177,11 @@ class ProcessRunner:
             return
         log.error("core worker pid %s ended (exit code %s); starting a new one", worker.pid, worker.process.exitcode)
         self.metrics.count("troly_core_worker_restarts_total")
+        if self.on_restart is not None:
+            what = f"pid {worker.pid}, exit code {worker.process.exitcode}"
+            alert = asyncio.ensure_future(asyncio.to_thread(self.on_restart, what))
+            self._alerts.add(alert)
+            alert.add_done_callback(self._alerts.discard)
         task = asyncio.create_task(self._replace(worker), name="core-worker-replace")
         self._replacements.add(task)
         task.add_done_callback(self._replacements.discard)
@@ -193,6 +207,17 @@ async def start_runner(troly: Troly) -> CoreRunner:
     size = troly.settings.core_workers
     if size == 0:
         return ThreadRunner(troly)
-    runner = ProcessRunner(troly.settings, size, troly.metrics)
+    runner = ProcessRunner(
+        troly.settings, size, troly.metrics, on_restart=lambda what: alert_worker_restarted(troly, what)
+    )
     await runner.start()
     return runner
+
+
+def alert_worker_restarted(troly: Troly, what: str) -> None:
+    """The operators' alert (bot/alerts.py) when a core worker, of either lane, died and is being replaced."""
+    text = (
+        f"Một tiến trình lõi của troly serve đã dừng bất thường ({what}) và đang được khởi động lại; tin nhắn "
+        "đang xử lý dở được xử lý lại một lần. Nếu lặp lại nhiều lần, xem nhật ký (thiếu bộ nhớ, lỗi cơ sở dữ liệu)."
+    )
+    alerts(troly).raise_alert("core.worker_restarted", text, {"what": what})

@@ -10,12 +10,13 @@ from sqlalchemy import select
 
 from bot.app import Troly, create_app
 from bot.settings import Settings
-from bot.storage.models import Area, AuditLog, User
+from bot.storage.models import Area, AuditLog, PushMessage, Role, User
 from bot.storage.types import utcnow
 from handlers.announcements.models import Announcement, OutboxItem, OutboxState, Target
 from handlers.announcements.timefmt import VIETNAM
 from tests.announce_helpers import PLUGINS, add_residents, import_sample, make_official
 from tests.helpers import joined, say
+from tests.visits_helpers import join
 
 
 @pytest.fixture
@@ -105,8 +106,9 @@ def test_official_composes_previews_and_confirms(app: Troly) -> None:
     assert preview[1].text == text
     summary = preview[2].text
     assert "Số người nhận: 3" in summary and "Loopback: 3 người" in summary
-    assert "1 người đã hơn 7 ngày không nhắn tin" in summary
-    assert [choice.value for choice in preview[2].choices] == ["gui", "hen gio", "huy"]
+    assert "sẽ nhận 2, có thể không nhận được 1 (đã hơn 7 ngày không nhắn tin" in summary
+    assert "chưa nhận được qua tin nhắn ở: Khu 1 (1 người)" in summary
+    assert [choice.value for choice in preview[2].choices] == ["gui", "gui va nho to", "hen gio", "huy"]
     done = joined(say(app, "1", user="cb"))
     assert "Đã xếp thông báo #" in done and "cho 3 người" in done
     with app.database.transaction() as session:
@@ -170,3 +172,28 @@ def test_official_without_anyone_to_reach_and_bad_inputs(lite: Troly) -> None:
     assert "Đã hủy" in compose(lite, "cb", "/huy")[0]
     with lite.database.transaction() as session:
         assert session.scalar(select(Announcement)) is None
+
+
+def test_the_official_hands_residents_the_channel_will_not_reach_to_the_team(lite: Troly) -> None:
+    """Only areas and counts are shown and passed on; the team leader gets the text to tell in person."""
+    make_official(lite, "cb", "22-MC")
+    join(lite, "totruong", "22-MC-K1", role=Role.LEADER)
+    join(lite, "thanhvien", "22-MC-K1")
+    add_residents(lite, "22-MC-K1", 2, prefix="k1-")
+    add_residents(lite, "22-MC-K1", 2, prefix="quiet", last_seen=utcnow() - timedelta(days=12))
+    add_residents(lite, "22-MC-K2", 1, prefix="quieter", last_seen=utcnow() - timedelta(days=30))
+    text = "Chủ nhật này tổ hỗ trợ cài VNeID tại nhà văn hóa Khu 1 từ 8 giờ."
+    steps = compose(lite, "cb", "/thongbao", text, "1")
+    assert "Khu 1 (2 người), Khu 2 (1 người)" in steps[-1]
+    done = joined(say(lite, "gui va nho to", user="cb"))
+    assert "Đã xếp thông báo #" in done and "Đã giao việc báo tận nơi cho 1 người của tổ ở 1 khu vực" in done
+    assert "Chưa có tổ nào để giao việc báo tận nơi ở: Khu 2" in done
+    with lite.database.transaction() as session:
+        tasks = session.scalars(select(PushMessage)).all()
+        leader = session.scalar(select(User).where(User.channel_user_id == "totruong"))
+        assert leader is not None and [task.user_id for task in tasks] == [leader.id]  # the leader, not members
+        assert all(text in task.text and "báo tận nơi" in task.text for task in tasks)
+        assert "quiet" not in " ".join(task.text for task in tasks)  # no resident is named
+        audit = session.scalar(select(AuditLog).where(AuditLog.action == "announcement.inform_in_person"))
+        assert audit is not None and audit.details["areas"] == ["Khu 1", "Khu 2"]
+        assert audit.details["without_team"] == ["Khu 2"]

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.settings import DEFAULT_PLUGINS, Settings
-from bot.storage.models import ProcessedMessage, User
+from bot.storage.models import ProcessedMessage, PushMessage, User
 from bot.workers import ProcessRunner, start_runner
 from tests.helpers import inbound, joined
 
@@ -61,7 +61,7 @@ async def test_workers_answer_as_the_core_does_and_handle_each_message_once(
 async def test_a_killed_worker_is_replaced_and_its_message_handled_by_another(
     make_settings: Callable[..., Settings], sqlite_url: str
 ) -> None:
-    settings = make_settings(database_url=sqlite_url, core_workers=2, plugins=SLOW_PLUGINS)
+    settings = make_settings(database_url=sqlite_url, core_workers=2, plugins=SLOW_PLUGINS, admin_chats="telegram:9")
     async with running(settings) as runner:
         slow = asyncio.create_task(runner.handle(inbound("/cham 2", user="c1", message_id="slow")))
         await asyncio.sleep(0.5)
@@ -77,6 +77,9 @@ async def test_a_killed_worker_is_replaced_and_its_message_handled_by_another(
         assert len(pids) == 2 and busy.pid not in pids
         assert "xong" in joined(await runner.handle(inbound("/cham 0", user="c2")))
     check = create_app(settings, migrate=False)
+    with check.database.transaction() as session:  # the operators were told
+        alert = session.scalar(select(PushMessage).where(PushMessage.chat_id == "9"))
+        assert alert is not None and f"pid {busy.pid}" in alert.text and "khởi động lại" in alert.text
     with check.database.transaction() as session:  # the killed transaction left nothing; the retry committed
         claimed = session.scalars(select(ProcessedMessage.message_id).where(ProcessedMessage.message_id == "slow"))
         assert list(claimed) == ["slow"]

@@ -17,7 +17,16 @@ if TYPE_CHECKING:
     from adapters.telegram.sender import TelegramSender
     from bot.app import Troly
 
-__all__ = ["channel_policy", "make_sender", "setup_web"]
+__all__ = ["channel_policy", "make_sender", "setup", "setup_web"]
+
+
+def setup(troly: Troly) -> None:
+    """With a token, invites get Telegram's deep link (bot/onboarding.py)."""
+    if troly.settings.telegram_token.get_secret_value():
+        from adapters.telegram.links import TelegramLinks
+        from bot.onboarding import INVITE_LINKERS
+
+        troly.extensions.add(INVITE_LINKERS, TelegramLinks(troly.settings))
 
 
 def channel_policy() -> ChannelPolicy:

@@ -7,6 +7,11 @@ budget let every part out, and a stopping server keeps what it could not send.
 When the core could not store an update (the database or the disk failed: bot.failures), `on_error` notes its
 id and the webhook answers 503, so Telegram delivers it again; with polling the update is retried here.
 Dialog state lives in the core's store, not in a ConversationHandler, so any worker or restart carries on.
+
+PTB runs up to 64 updates at once, so one user's quick messages (a batch in polling mode) would race each
+other into the core. Every handler takes the user's ticket of the core's sequencer (bot/sequencer.py) before
+its first `await` and hands the replies to the reply queue before giving it back: the core sees one user's
+updates in the order they arrived, and the reply queue (in order per chat) sends their replies in that order.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from bot.app import Troly
 from bot.failures import InfrastructureFailure, describe, is_infrastructure
 from bot.messages import Inbound, Outbound
 from bot.replies import REPLIES
+from bot.sequencer import Ticket, sequencer
 from bot.users import mark_blocked
 from bot.workers import CORE_RUNNER
 
@@ -55,6 +61,7 @@ class TelegramBridge:
         self.troly = troly
         self.sender = sender
         self.polling = polling
+        self.order = sequencer(troly)
         self.not_stored: set[int] = set()  # updates the core could not store: the webhook answers 503
 
     def take_failure(self, update_id: int) -> bool:
@@ -80,19 +87,23 @@ class TelegramBridge:
         """Text, a location or media from a private chat; service messages are ignored."""
         inbound = message_inbound(update)
         if inbound is not None:
-            await self.relay(inbound, context)
+            async with self._ticket(inbound):
+                await self.relay(inbound, context)
 
     async def on_choice(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A tapped button: stop the spinner, take the buttons away (they are used), answer the choice."""
         query = update.callback_query
         if query is None:
             return
-        await _quietly(query.answer())
-        if query.message is not None and query.message.chat.type != "private":
-            return
-        context.application.create_task(_quietly(query.edit_message_reply_markup(None)), update=update)
         inbound = choice_inbound(update)
-        if inbound is not None:
+        if inbound is None:
+            await _quietly(query.answer())
+            return
+        async with self._ticket(inbound):
+            await _quietly(query.answer())
+            if query.message is not None and query.message.chat.type != "private":
+                return
+            context.application.create_task(_quietly(query.edit_message_reply_markup(None)), update=update)
             await self.relay(inbound, context)
 
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -103,7 +114,8 @@ class TelegramBridge:
         inbound = membership_inbound(update)
         if inbound is None:
             return
-        await self._core(inbound)
+        async with self._ticket(inbound):
+            await self._core(inbound)
         if inbound.event == "unfollow":
             await asyncio.to_thread(mark_blocked, self.troly.database, CHANNEL, inbound.user_id)
 
@@ -133,9 +145,13 @@ class TelegramBridge:
         if replies:
             self.troly[REPLIES].submit(CHANNEL, inbound.chat_id, inbound.user_id, replies)
 
+    def _ticket(self, inbound: Inbound) -> Ticket:
+        return self.order.ticket(CHANNEL, inbound.user_id)
+
     async def _core(self, inbound: Inbound) -> list[Outbound]:
         """The core's replies. With polling, an update the core could not store is retried here for a while
-        (getUpdates has already moved past it); the webhook instead lets Telegram deliver it again."""
+        (getUpdates has already moved past it; the user's later updates wait behind it in the sequencer);
+        the webhook instead lets Telegram deliver it again."""
         for delay in POLLING_RETRY_DELAYS if self.polling else ():
             try:
                 return await self.troly[CORE_RUNNER].handle(inbound)

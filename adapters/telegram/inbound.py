@@ -7,6 +7,7 @@ de-duplication (it commits the id together with the handler's effects).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from telegram import ChatMember, Message, Update, User
 
@@ -81,7 +82,7 @@ def _inbound(
     contact: str | None = None,
 ) -> Inbound:
     # The time the user acted: a message's date; a tap has none of its own (its message is the bot's), so now.
-    extra = {"sent_at": update.message.date} if update.message is not None else {}
+    extra: dict[str, Any] = {"sent_at": update.message.date} if update.message is not None else {}
     return Inbound(
         channel=CHANNEL,
         user_id=str(user.id),

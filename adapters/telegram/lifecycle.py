@@ -16,8 +16,10 @@ from telegram import BotCommand
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from adapters.telegram.bridge import ALLOWED_UPDATES, TelegramApp, TelegramBridge
+from adapters.telegram.links import TelegramLinks
 from adapters.telegram.sender import TelegramSender
 from bot.app import Troly
+from bot.onboarding import INVITE_LINKERS
 from bot.router import Command
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ class TelegramRunner:
         application = self.application
         await application.initialize()  # getMe
         log.info("Telegram: bot @%s ready (%s)", application.bot.username, "polling" if self.polling else "webhook")
+        self._remember_username(application.bot.username or "")
         await set_menu(application, self.troly.router.menu())
         if self.polling and application.updater is not None:
             await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT)
@@ -88,6 +91,12 @@ class TelegramRunner:
             await register_webhook(application, self.troly.settings.public_url, self.secret)
         await application.start()
         self.ready = True
+
+    def _remember_username(self, username: str) -> None:
+        """Invite deep links need the bot's username; every process of the installation reads it from here."""
+        for linker in self.troly.extensions[INVITE_LINKERS]:
+            if isinstance(linker, TelegramLinks):
+                linker.remember(username)
 
 
 async def set_menu(application: TelegramApp, commands: list[Command]) -> None:

@@ -3,8 +3,9 @@
 PTB's `de_json` trusts the Bot API: a number where text belongs, a list as `from.id` or a coordinate of 10^30
 become attributes of the wrong type that fail later, somewhere in PTB or in the core, as a 500 or a dead
 core worker. Telegram itself never sends such an update; whoever holds the webhook secret could. So the
-webhook checks the fields the adapter uses (and only those: new Bot API fields pass untouched) and refuses
-the update with a logged 400 when one is off.
+webhook checks the fields the adapter uses (and only those: new Bot API fields pass untouched) and drops the
+update when one is off, answering 200 and logging it once per kind (adapters/telegram/unparseable.py: a
+refused update would be retried by Telegram forever).
 """
 
 from __future__ import annotations

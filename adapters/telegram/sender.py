@@ -25,7 +25,8 @@ from telegram.warnings import PTBDeprecationWarning
 
 from adapters.telegram.inbound import CHANNEL
 from adapters.telegram.render import Part, render
-from adapters.telegram.request import AiohttpRequest
+from adapters.telegram.request import AiohttpRequest, UpdatesRequest
+from adapters.telegram.unparseable import UnparseableUpdates
 from bot.messages import Outbound
 from bot.sendbudget import BudgetClosed, Limits, SendBudget
 from bot.senders import SendResult, SendStatus
@@ -58,7 +59,7 @@ def build_bot(settings: Settings) -> Bot:
         base_url=api_url,
         base_file_url=file_url,
         request=AiohttpRequest(pool_size=POOL_SIZE),
-        get_updates_request=AiohttpRequest(pool_size=1),
+        get_updates_request=UpdatesRequest(UnparseableUpdates(), pool_size=1),
     )
 
 

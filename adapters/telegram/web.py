@@ -1,11 +1,14 @@
 """The Telegram side of `troly serve`: the webhook route, start-up (webhook, command menu) and polling.
 
 POST /webhooks/telegram accepts an update only with the right secret header (compared in constant time),
-refuses bodies over 256 KiB (and bodies that take too long to arrive: bot.httpguard), answers 400 for
-anything that is not an update, and 200 once the core has committed the update (replies go out in the
-background). When the core could not store it (the database or the disk failed) the answer is 503, with no
-apology to the user: Telegram delivers the update again. Unknown update types are acknowledged and ignored.
-A redelivery that arrives while the first delivery is still being handled gets the first one's answer.
+refuses bodies over 256 KiB (and bodies that take too long to arrive: bot.httpguard); without the secret
+nothing is read (403). With it, the body is Telegram's: an update troly cannot read (not JSON, fields of the
+wrong type, a newer Bot API shape PTB refuses) is answered 200 and logged once per kind
+(adapters/telegram/unparseable.py), because any other answer makes Telegram retry it forever. A readable
+update gets 200 once the core has committed it (replies go out in the background). When the core could not
+store it (the database or the disk failed) the answer is 503, with no apology to the user: Telegram delivers
+the update again. Unknown update types are acknowledged and ignored. A redelivery that arrives while the
+first delivery is still being handled gets the first one's answer.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from adapters.telegram.inbound import CHANNEL
 from adapters.telegram.lifecycle import WEBHOOK_PATH, TelegramRunner
 from adapters.telegram.payload import update_problem
 from adapters.telegram.sender import TelegramSender
+from adapters.telegram.unparseable import UnparseableUpdates
 from bot.app import Troly
 from bot.httpguard import read_body
 from bot.payloads import PayloadError, load_json
@@ -45,6 +49,7 @@ class TelegramState:
     secret: bytes
     runner: TelegramRunner | None = None
     in_flight: dict[int, asyncio.Future[int]] = field(default_factory=dict)  # update id -> the answer's status
+    unparseable: UnparseableUpdates = field(default_factory=UnparseableUpdates)
 
     async def once(self, update_id: int, handle: Callable[[], Awaitable[int]]) -> int:
         """Handle an update once at a time: a redelivery during the first delivery waits for its status."""
@@ -103,17 +108,20 @@ async def webhook(request: web.Request) -> web.Response:
     given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
     if not state.secret or not hmac.compare_digest(given, state.secret):
         return web.json_response({"ok": False, "error": "forbidden"}, status=403)
-    data = _as_update_data(await read_body(request, MAX_BODY))
+    body = await read_body(request, MAX_BODY)
     runner = state.runner
-    if data is None:
-        return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
     if runner is None or not runner.ready:
         return web.json_response({"ok": False, "error": "starting"}, status=503)
-    try:
-        update = Update.de_json(data, runner.application.bot)
-    except Exception as error:  # PTB raises TypeError, AttributeError, KeyError... for malformed parts
-        log.warning("Telegram: webhook body is not a valid update: %r", error)
-        return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
+    data, problem = _as_update_data(body)
+    update = None
+    if data is not None and problem is None:
+        try:
+            update = Update.de_json(data, runner.application.bot)
+        except Exception as error:  # PTB raises TypeError, KeyError... for what a newer Bot API sends
+            problem = f"{type(error).__name__}: {error}"
+    if update is None:
+        state.unparseable.report(data, problem or "unreadable")
+        return web.json_response({"ok": True, "dropped": "unreadable update"})
     status = await state.once(update.update_id, lambda: _process(runner, update))
     if status != 200:
         return web.json_response({"ok": False, "error": "not stored, send it again"}, status=status)
@@ -126,18 +134,15 @@ async def _process(runner: TelegramRunner, update: Update) -> int:
     return 503 if runner.bridge.take_failure(update.update_id) else 200
 
 
-def _as_update_data(body: bytes) -> dict[str, Any] | None:
+def _as_update_data(body: bytes) -> tuple[Any, str | None]:
+    """The body as an update's JSON, and what makes it unreadable (None when troly can read it)."""
     try:
         data = load_json(body)
-    except PayloadError:
-        return None
+    except PayloadError as error:
+        return None, f"not JSON ({error})"
     if not isinstance(data, dict):
-        return None
+        return data, "not a JSON object"
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**63:
-        return None
-    problem = update_problem(data)
-    if problem is not None:
-        log.warning("Telegram: update %s refused: %s", update_id, problem)
-        return None
-    return data
+        return data, "no integer update_id"
+    return data, update_problem(data)

@@ -32,6 +32,24 @@ log = logging.getLogger(__name__)
 
 KEEPER_INTERVAL = 600.0  # seconds between checks of the access token's expiry
 KEEPER_MARGIN = timedelta(hours=2)  # refresh when the token expires within this (or its expiry is unknown)
+WATCH_EVERY = timedelta(minutes=15)
+
+
+def setup(troly: Troly) -> None:
+    """With Zalo configured: the members' names and OA information job, the webhook watch, receipts for
+    announcements' reports, and their retention."""
+    if not troly.settings.zalo_app_id:
+        return
+    from adapters.zalo import profiles, side_events, watch
+    from bot.extensions import DELIVERY_STATES
+    from bot.jobs import Job, Retention
+
+    troly.jobs.add(
+        Job(profiles.JOB, profiles.EVERY, profiles.refresh_profiles, "lấy tên thành viên Zalo và thông tin OA")
+    )
+    troly.jobs.add(Job(watch.JOB, WATCH_EVERY, watch.watch_webhook, "cảnh báo khi webhook Zalo im lặng quá lâu"))
+    troly.jobs.retain(Retention("zalo_receipts", "trạng thái đã nhận/đã xem của tin Zalo", side_events.prune))
+    troly.extensions.add(DELIVERY_STATES, side_events.delivery_states)
 
 
 def register_cli(commands: Commands) -> None:

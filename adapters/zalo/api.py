@@ -1,4 +1,5 @@
-"""The HTTP calls to Zalo, and nothing else: send a message, upload an image, refresh the token pair.
+"""The HTTP calls to Zalo, and nothing else: send a message (to a user, or to an anonymous user), upload an
+image, read a user's profile and last interaction, read the OA's own information, refresh the token pair.
 
 Each call returns Zalo's `error` code and message (None when the call itself failed: network, HTTP status,
 not JSON) and leaves deciding what it means to `errors.classify` and the sender.
@@ -6,6 +7,7 @@ not JSON) and leaves deciding what it means to `errors.classify` and the sender.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -13,7 +15,11 @@ import aiohttp
 from adapters.zalo.tokens import RefreshFailed, TokenPair, parse_token_answer
 
 SEND_PATH = "/v3.0/oa/message/cs"
+ANONYMOUS_SEND_PATH = "/v2.0/oa/message"  # recipient {anonymous_id, conversation_id}
 UPLOAD_IMAGE_PATH = "/v2.0/oa/upload/image"
+USER_DETAIL_PATH = "/v3.0/oa/user/detail"
+USER_QUOTA_PATH = "/v3.0/oa/quota/message"  # {"user_id"} → last_interaction (ms) and the user's quotas
+OA_INFO_PATH = "/v2.0/oa/getoa"
 OAUTH_PATH = "/v4/oa/access_token"
 TIMEOUT = aiohttp.ClientTimeout(total=20, connect=5)
 
@@ -32,6 +38,24 @@ class ZaloApi:
 
     async def send_message(self, token: str, body: dict[str, Any]) -> Answer:
         return await self._call(SEND_PATH, token, json=body)
+
+    async def send_anonymous(
+        self, token: str, anonymous_id: str, conversation_id: str, message: dict[str, Any]
+    ) -> Answer:
+        recipient = {"anonymous_id": anonymous_id, "conversation_id": conversation_id}
+        return await self._call(ANONYMOUS_SEND_PATH, token, json={"recipient": recipient, "message": message})
+
+    async def user_detail(self, token: str, user_id: str) -> Answer:
+        """GET with the parameters as one JSON `data` query parameter, as Zalo's GET endpoints take them."""
+        return await self._call(
+            USER_DETAIL_PATH, token, method="GET", params={"data": json.dumps({"user_id": user_id})}
+        )
+
+    async def user_quota(self, token: str, user_id: str) -> Answer:
+        return await self._call(USER_QUOTA_PATH, token, json={"user_id": user_id})
+
+    async def oa_info(self, token: str) -> Answer:
+        return await self._call(OA_INFO_PATH, token, method="GET")
 
     async def upload_image(self, token: str, png: bytes) -> Answer:
         form = aiohttp.FormData()
@@ -56,9 +80,10 @@ class ZaloApi:
             await self._http.close()
             self._http = None
 
-    async def _call(self, path: str, token: str, **request: Any) -> Answer:
+    async def _call(self, path: str, token: str, *, method: str = "POST", **request: Any) -> Answer:
+        url, headers = self.api_url + path, {"access_token": token}
         try:
-            async with self._session().post(self.api_url + path, headers={"access_token": token}, **request) as answer:
+            async with self._session().request(method, url, headers=headers, **request) as answer:
                 if answer.status != 200:
                     return None, f"HTTP {answer.status} from Zalo", {}
                 data = await answer.json(content_type=None)

@@ -29,6 +29,17 @@ ATTACHMENT_EVENTS = {
     "user_send_business_card": "other",
 }
 FOLLOW_EVENTS = {"follow": "follow", "unfollow": "unfollow"}
+ANONYMOUS_EVENTS = {
+    "anonymous_send_text": "",
+    "anonymous_send_image": "photo",
+    "anonymous_send_file": "file",
+    "anonymous_send_sticker": "sticker",
+}
+ANONYMOUS_PREFIX = "anon:"
+# Zalo's reaction icons (Official Account API, "thả biểu tượng cảm xúc"): approval and disapproval; the
+# others (wow, haha...) say nothing about an answer and are ignored.
+APPROVING_ICONS = frozenset({"/-strong", "/-heart", ":>", "/-ok"})
+DISAPPROVING_ICONS = frozenset({"/-weak", "-:((", ":-((", ":-h", ":(("})
 
 
 class MalformedEvent(ValueError):
@@ -45,12 +56,11 @@ def parse_event(payload: Mapping[str, Any]) -> Inbound | None:
     if name in FOLLOW_EVENTS:
         user_id = _id(payload.get("follower"), "follower")
         return _inbound(payload, user_id, event_id(payload, name, user_id), event=FOLLOW_EVENTS[name])
+    if name in OTHER_USER_EVENTS:
+        return OTHER_USER_EVENTS[name](payload, name)
     if name == "user_send_text":
         message = _message(payload)
-        text = message.get("text")
-        if not isinstance(text, str):
-            raise MalformedEvent("user_send_text without text")
-        return _inbound(payload, _id(payload.get("sender"), "sender"), _msg_id(message), text=text)
+        return _inbound(payload, _id(payload.get("sender"), "sender"), _msg_id(message), text=_text(message))
     if name == "user_send_location":
         message = _message(payload)
         return _inbound(payload, _id(payload.get("sender"), "sender"), _msg_id(message), location=_location(message))
@@ -61,17 +71,88 @@ def parse_event(payload: Mapping[str, Any]) -> Inbound | None:
     return None
 
 
+def _chat_opened(payload: Mapping[str, Any], name: str) -> Inbound:
+    """`user_click_chatnow`: the user tapped «Nhắn tin» on the OA (an interaction for Zalo's window)."""
+    holder = payload.get("sender") if isinstance(payload.get("sender"), Mapping) else {"id": payload.get("user_id")}
+    user_id = _id(holder, "user")
+    return _inbound(payload, user_id, event_id(payload, name, user_id), event="open")
+
+
+def _info_submitted(payload: Mapping[str, Any], name: str) -> Inbound:
+    """`user_submit_info`: the consent form («chia sẻ thông tin»); its phone number answers whoever asked."""
+    user_id = _id(payload.get("sender"), "sender")
+    info = payload.get("info")
+    phone = info.get("phone") if isinstance(info, Mapping) else None
+    if isinstance(phone, int) and not isinstance(phone, bool):
+        phone = str(phone)
+    if not isinstance(phone, str) or not phone.strip():
+        raise MalformedEvent("user_submit_info without a phone number")
+    return _inbound(payload, user_id, event_id(payload, name, user_id), contact=phone.strip()[:32])
+
+
+def _reacted(payload: Mapping[str, Any], name: str) -> Inbound | None:
+    """`user_reacted_message`: an approving or disapproving icon on one of our messages becomes "+" or "-"."""
+    user_id = _id(payload.get("sender"), "sender")
+    message = _message(payload)
+    icon = message.get("react_icon")
+    polarity = "+" if icon in APPROVING_ICONS else "-" if icon in DISAPPROVING_ICONS else None
+    if polarity is None:
+        return None
+    basis = f"{_msg_id(message)}:{icon}"
+    return _inbound(payload, user_id, event_id(payload, f"{name}:{basis}", user_id), text=polarity, event="reaction")
+
+
+def _anonymous(payload: Mapping[str, Any], name: str) -> Inbound:
+    """`anonymous_send_*`: someone writing without a Zalo identity the OA may know (no follow). Their chat is
+    `anon:<anonymous id>:<conversation id>`, which the sender answers through the anonymous API."""
+    message = _message(payload)
+    anonymous_id = _id(payload.get("sender"), "sender")
+    conversation = message.get("conversation_id", payload.get("conversation_id"))
+    conversation_id = _id({"id": conversation}, "conversation")
+    kind = ANONYMOUS_EVENTS[name]
+    fields: dict[str, Any] = {"attachments": (Attachment(kind),)} if kind else {"text": _text(message)}
+    chat_id = f"{ANONYMOUS_PREFIX}{anonymous_id}:{conversation_id}"
+    if len(chat_id) > MAX_ID_CHARS:  # users.chat_id holds 64 characters; Zalo's ids are about 20 digits
+        raise MalformedEvent("anonymous ids too long to answer")
+    return _inbound(
+        payload, ANONYMOUS_PREFIX + anonymous_id, _msg_id(message), chat_id=chat_id, anonymous=True, **fields
+    )
+
+
+def anonymous_recipient(chat_id: str) -> tuple[str, str] | None:
+    """(anonymous id, conversation id) of an anonymous chat id, else None."""
+    if not chat_id.startswith(ANONYMOUS_PREFIX):
+        return None
+    anonymous_id, _, conversation_id = chat_id[len(ANONYMOUS_PREFIX) :].partition(":")
+    return (anonymous_id, conversation_id) if anonymous_id and conversation_id else None
+
+
+def _text(message: Mapping[str, Any]) -> str:
+    text = message.get("text")
+    if not isinstance(text, str):
+        raise MalformedEvent("a text event without text")
+    return text
+
+
+OTHER_USER_EVENTS = {
+    "user_click_chatnow": _chat_opened,
+    "user_submit_info": _info_submitted,
+    "user_reacted_message": _reacted,
+    **{name: _anonymous for name in ANONYMOUS_EVENTS},
+}
+
+
 def event_id(payload: Mapping[str, Any], name: str, user_id: str) -> str:
     """A stable id for events without `msg_id` (follow/unfollow), so Zalo's retries are still recognised."""
     basis = f"{name}:{user_id}:{payload.get('timestamp', '')}"
-    return f"{name}-" + hashlib.sha256(basis.encode()).hexdigest()[:32]
+    return f"{name.split(':', 1)[0]}-" + hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
-def _inbound(payload: Mapping[str, Any], user_id: str, message_id: str, **fields: Any) -> Inbound:
+def _inbound(payload: Mapping[str, Any], user_id: str, message_id: str, *, chat_id: str = "", **fields: Any) -> Inbound:
     return Inbound(
         channel=CHANNEL,
         user_id=user_id,
-        chat_id=user_id,
+        chat_id=chat_id or user_id,
         message_id=message_id,
         sent_at=_sent_at(payload.get("timestamp")),
         raw={"event_name": payload.get("event_name"), "message_id": message_id},  # for logs; cheap to pickle

@@ -34,3 +34,57 @@ class ZaloToken(Base):
     # Who is refreshing now, and until when the others wait for them (a process that died lets it lapse).
     lease_owner: Mapped[str | None] = mapped_column(String(32))
     lease_until: Mapped[datetime | None]
+
+
+class ZaloProfile(Base):
+    """What Zalo says about one user of the OA (`GET /v3.0/oa/user/detail`, `POST /v3.0/oa/quota/message`).
+
+    Names are fetched for team members, leaders, officials and admins only (reports show them; a citizen's name
+    is not needed), refreshed weekly; Zalo's own last-interaction time is fetched when our own figure would
+    skip the user (the window counts interactions we never see as messages)."""
+
+    __tablename__ = "zalo_profiles"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the OA-scoped user id (users.channel_user_id)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    is_follower: Mapped[bool | None]
+    zalo_last_interaction: Mapped[datetime | None]
+    fetched_at: Mapped[datetime | None]  # last successful user/detail
+    failures: Mapped[int] = mapped_column(default=0)  # user/detail failures since the last success
+
+
+class ZaloOaState(Base):
+    """The OA's own information (`GET /v2.0/oa/getoa`) and the webhook watch, one row per app."""
+
+    __tablename__ = "zalo_oa_state"
+
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    oa_id: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    is_verified: Mapped[bool | None]
+    oa_type: Mapped[str] = mapped_column(String(64), default="")
+    package_name: Mapped[str] = mapped_column(String(100), default="")
+    followers: Mapped[int | None]
+    checked_at: Mapped[datetime | None]  # last successful getoa
+    watch_since: Mapped[datetime | None]  # when the webhook watch first ran: silence is counted from here at most
+
+
+class ZaloReceipt(Base):
+    """Delivery states Zalo reported for a message the OA sent (`user_received_message`, `user_seen_message`)."""
+
+    __tablename__ = "zalo_receipts"
+
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    delivered_at: Mapped[datetime | None]
+    seen_at: Mapped[datetime | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ZaloAdminReply(Base):
+    """When an OA admin last wrote to a user from Zalo's own console (`oa_send_*` not sent by troly)."""
+
+    __tablename__ = "zalo_admin_replies"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)

@@ -22,6 +22,8 @@ MAX_BUTTON_PAYLOAD = 1000
 MAX_IMAGE_BYTES = 1024 * 1024
 CHOICE_HINT = "(Bạn bấm nút hoặc trả lời bằng số tương ứng, ví dụ: 1)"
 CONTACT_HINT = "(Bạn gõ số điện thoại vào khung chat, ví dụ: 0912 345 678.)"
+REQUEST_INFO_TITLE = "Chia sẻ số điện thoại với trợ lý"
+REQUEST_INFO_SUBTITLE = "Bấm vào đây để gửi số điện thoại Zalo của bạn, tổ công nghệ số cộng đồng sẽ liên hệ lại."
 LOCATION_HINT = "(Bạn có thể gửi vị trí qua mục «Vị trí» trong khung chat Zalo, hoặc gõ «bỏ qua».)"
 
 Message = dict[str, Any]
@@ -44,7 +46,23 @@ def render(outbound: Outbound, *, buttons: bool = True) -> list[Message]:
     messages: list[Message] = [{"text": chunk} for chunk in split_text(full, MAX_TEXT)]
     if buttons and button_ready(outbound.choices):
         messages[-1]["attachment"] = {"type": "template", "payload": {"buttons": _buttons(outbound.choices)}}
+    if outbound.request_contact:
+        messages.append(request_user_info())
     return messages
+
+
+def request_user_info() -> Message:
+    """Zalo's consent form (`template_type: request_user_info`, one element): the user taps it to share their
+    number with the OA, which comes back as a `user_submit_info` event (Inbound.contact). The text above it
+    still says the number can be typed, for clients that do not show the form."""
+    element = {"title": REQUEST_INFO_TITLE, "subtitle": REQUEST_INFO_SUBTITLE}
+    payload = {"template_type": "request_user_info", "elements": [element]}
+    return {"attachment": {"type": "template", "payload": payload}}
+
+
+def is_request_user_info(message: Message) -> bool:
+    attachment = message.get("attachment")
+    return isinstance(attachment, dict) and attachment.get("payload", {}).get("template_type") == "request_user_info"
 
 
 def image_message(attachment_id: str) -> Message:

@@ -61,6 +61,7 @@ class TokenManager:
         failure_cooldown: float = 60.0,
         timeout: float = 30.0,
         wait_interval: float = 0.2,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self._exchange = exchange
@@ -71,6 +72,7 @@ class TokenManager:
         self._current: CurrentToken | None = None
         self._lock = asyncio.Lock()
         self._failed_at: float | None = None
+        self.on_failure = on_failure  # called in a thread with the reason: the operators' alert
 
     async def access_token(self) -> str:
         """The token to call Zalo with, refreshed first when it expires within the margin."""
@@ -167,6 +169,11 @@ class TokenManager:
             await asyncio.to_thread(self.store.record_failure, reason)
         except Exception:
             log.exception("could not write the Zalo token failure to the audit log")
+        if self.on_failure is not None:
+            try:
+                await asyncio.to_thread(self.on_failure, reason)
+            except Exception:
+                log.exception("could not raise the Zalo token failure alert")
 
 
 def _remembered(current: CurrentToken) -> CurrentToken:

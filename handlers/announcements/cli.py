@@ -8,9 +8,11 @@ import json
 import signal
 from datetime import datetime, timedelta
 
+from bot.alerts import FailureSpike, alerts
 from bot.app import Troly, create_app
 from bot.areas import area_by_code
 from bot.commands import Commands
+from bot.extensions import DELIVERY_STATES
 from bot.plugins import make_senders
 from bot.sendbudget import close_budgets
 from bot.settings import Settings
@@ -142,7 +144,7 @@ def run_status(settings: Settings, args: argparse.Namespace) -> int:
     troly = create_app(settings)
     try:
         with troly.database.transaction() as session:
-            status = load_status(session, args.id)
+            status = load_status(session, args.id, troly.extensions[DELIVERY_STATES])
     finally:
         troly.close()
     if status is None:
@@ -200,7 +202,8 @@ async def _deliver(troly: Troly, args: argparse.Namespace) -> int:
 
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stopping)
-    worker = DeliveryWorker(troly.database, senders, troly.policies, DeliveryOptions.from_settings(troly.settings))
+    options = DeliveryOptions.from_settings(troly.settings)
+    worker = DeliveryWorker(troly.database, senders, troly.policies, options, spike=FailureSpike(alerts(troly)))
     try:
         await worker.run(stop, exit_when_idle=args.exit_when_idle)
     finally:

@@ -19,6 +19,7 @@ from bot.textutil import fold
 from handlers.announcements import texts
 from handlers.announcements.models import Announcement, Target
 from handlers.announcements.outbox import enqueue_for
+from handlers.announcements.reach import QuietArea, describe, hand_to_teams, quiet_areas
 from handlers.announcements.recipients import Preview, count_recipients, push_channels, who
 from handlers.announcements.timefmt import local_text, parse_chat_time
 
@@ -28,6 +29,7 @@ MIN_CHARS = 10
 MAX_SCHEDULE = timedelta(days=60)
 TEAM_VALUE = "to"
 SEND_WORDS = {"gui", "gui ngay", "xac nhan", "dong y", "ok", "co"}
+INFORM_WORDS = {"gui va nho to", "nho to", "gui va nho to bao tan noi"}
 SCHEDULE_WORDS = {"hen gio", "hen gio gui", "doi gio"}
 
 
@@ -103,6 +105,9 @@ def _take_confirmation(ctx: Context, data: dict[str, Any]) -> Reply:
     if answer in SCHEDULE_WORDS:
         ctx.update_dialog("time", data)
         return texts.ASK_TIME
+    if answer in INFORM_WORDS and data.get("quiet"):
+        data["inform"] = True
+        return _queue(ctx, data)
     if answer not in SEND_WORDS:
         return _confirmation_prompt(data, texts.CONFIRM_NOT_UNDERSTOOD)
     return _queue(ctx, data)
@@ -113,16 +118,27 @@ def _show_preview(ctx: Context, data: dict[str, Any]) -> Reply:
     if counts.total == 0:
         ctx.update_dialog("target", data)
         return _ask_target(ctx, texts.NOBODY + "\n\n")
+    quiet = _quiet(ctx, data)
+    data["quiet"] = bool(quiet)
     ctx.update_dialog("confirm", data)
     area = ctx.session.get(Area, data["area_id"])
     assert area is not None
-    summary = texts.preview_summary(area.name, data["target"], counts, _when(data))
+    summary = texts.preview_summary(area.name, data["target"], counts, _when(data), describe(quiet) if quiet else "")
     return [Outbound(texts.PREVIEW_HEADER), Outbound(data["text"]), _confirmation_prompt(data, summary)]
 
 
 def _confirmation_prompt(data: dict[str, Any], lead: str) -> Outbound:
     first = Choice("Xác nhận gửi" if data.get("send_at") else "Gửi ngay", "gui")
-    return Outbound(lead, choices=(first, Choice("Hẹn giờ gửi", "hen gio"), Choice("Hủy", "huy")))
+    inform = (Choice(texts.INFORM_LABEL, "gui va nho to"),) if data.get("quiet") else ()
+    return Outbound(lead, choices=(first, *inform, Choice("Hẹn giờ gửi", "hen gio"), Choice("Hủy", "huy")))
+
+
+def _quiet(ctx: Context, data: dict[str, Any]) -> list[QuietArea]:
+    """Where residents the channels will not reach live (subscribers only: team members are told in chat)."""
+    if data["target"] != Target.SUBSCRIBERS.value:
+        return []
+    policies, pushable = ctx.troly.policies, push_channels(ctx.troly.plugins)
+    return quiet_areas(ctx.session, data["area_id"], policies, pushable, _send_at(ctx, data))
 
 
 def _count(ctx: Context, data: dict[str, Any]) -> Preview:
@@ -145,12 +161,25 @@ def _queue(ctx: Context, data: dict[str, Any]) -> Reply:
         created_at=ctx.now,
         send_at=send_at,
     )
-    queued = enqueue_for(ctx.session, announcement, who(data["area_id"], target), push_channels(ctx.troly.plugins))
-    details = {"area_id": data["area_id"], "target": target.value, "recipients": queued}
+    count = enqueue_for(ctx.session, announcement, who(data["area_id"], target), push_channels(ctx.troly.plugins))
+    details = {"area_id": data["area_id"], "target": target.value, "recipients": count}
     details["send_at"] = send_at.isoformat()
     ctx.audit("announcement.create", target=f"announcement:{announcement.id}", details=details)
     ctx.end_dialog()
-    return texts.QUEUED.format(id=announcement.id, count=queued, when=_when(data))
+    queued = texts.QUEUED.format(id=announcement.id, count=count, when=_when(data))
+    if not data.get("inform"):
+        return queued
+    number = announcement.id
+    quiet = _quiet(ctx, data)
+    asked, uncovered = hand_to_teams(ctx, number, data["text"], quiet)
+    areas = {"areas": [area.name for area in quiet], "asked": asked, "without_team": [a.name for a in uncovered]}
+    ctx.audit("announcement.inform_in_person", target=f"announcement:{number}", details=areas)
+    lines = [queued]
+    if asked:
+        lines.append(texts.HANDED_TO_TEAMS.format(asked=asked, areas=len(quiet) - len(uncovered)))
+    if uncovered:
+        lines.append(texts.NO_TEAM_TO_ASK.format(areas=", ".join(area.name for area in uncovered)))
+    return "\n".join(lines)
 
 
 def _send_at(ctx: Context, data: dict[str, Any]) -> datetime:

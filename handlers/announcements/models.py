@@ -69,6 +69,8 @@ class OutboxItem(Base):
     finished_at: Mapped[datetime | None]
     # Set when a worker died while this row was "sending": the recipient may get the text twice.
     uncertain: Mapped[bool] = mapped_column(default=False)
+    # The channel's id of the message sent (SendResult.message_id), for delivered/seen reports.
+    channel_message_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class DeliveryWorker(Base):

@@ -109,7 +109,9 @@ def claim(
     """Mark up to `limit` due rows of `channel` as sending by this worker, and return them.
 
     Rows whose recipient blocked the bot, unsubscribed, or left the channel's push window since the
-    announcement was queued are skipped here, in the same transaction, and not returned.
+    announcement was queued are skipped here, in the same transaction, and not returned; for a channel whose
+    sender checks the window with the channel's own figure (`verifies_window`: Zalo counts interactions troly
+    never sees), the sender decides instead.
     """
     with database.transaction() as session:
         due = (
@@ -148,8 +150,8 @@ def _skip_reason(user: User, target: Target, policy: ChannelPolicy | None, now: 
         return "blocked"
     if target is Target.SUBSCRIBERS and user.subscribed_area_id is None:
         return "unsubscribed"
-    if policy is not None and not policy.can_push(user.last_interaction_at, now):
-        return "outside_window"
+    if policy is not None and not policy.verifies_window and not policy.can_push(user.last_interaction_at, now):
+        return "outside_window"  # a channel that asks its own figure (Zalo) decides when sending
     return ""
 
 

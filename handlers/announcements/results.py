@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from bot.areas import subtree
 from bot.context import Context, Reply
+from bot.extensions import DELIVERY_STATES
 from bot.storage.models import Role
 from bot.textutil import small_number
 from handlers.announcements import texts
@@ -29,7 +30,8 @@ def show_results(ctx: Context) -> Reply:
     else:
         query = query.where(Announcement.created_by_id == ctx.user.id)
     found = ctx.session.scalar(query)
-    status = load_status(ctx.session, found) if found is not None else None
+    providers = ctx.troly.extensions[DELIVERY_STATES]
+    status = load_status(ctx.session, found, providers) if found is not None else None
     if status is None:
         return texts.NO_ANNOUNCEMENT.format(detail=f" số {wanted[:20]}" if wanted else "")
     return render(status)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bot.alerts import FailureSpike, alerts
 from bot.senders import SENDERS
 from bot.server import TROLY
 from handlers.announcements.worker import DeliveryOptions, DeliveryWorker
@@ -22,7 +23,8 @@ async def delivery_context(app: web.Application) -> AsyncIterator[None]:
         log.info("announcement delivery not started: no channel can send")
         yield
         return
-    worker = DeliveryWorker(troly.database, senders, troly.policies, DeliveryOptions.from_settings(troly.settings))
+    options = DeliveryOptions.from_settings(troly.settings)
+    worker = DeliveryWorker(troly.database, senders, troly.policies, options, spike=FailureSpike(alerts(troly)))
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name="announcement-delivery")
     log.info("announcement delivery started as %s", worker.worker_id)

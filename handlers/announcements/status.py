@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,7 @@ class Status:
     channels: dict[str, dict[str, int]] = field(default_factory=dict)
     reasons: dict[str, int] = field(default_factory=dict)  # skipped/failed reasons
     uncertain: int = 0
+    receipts: dict[str, dict[str, int]] = field(default_factory=dict)  # channel → {"delivered": n, "seen": n}
 
     @property
     def total(self) -> int:
@@ -73,10 +75,17 @@ class Status:
             "channels": self.channels,
             "reasons": self.reasons,
             "uncertain": self.uncertain,
+            "receipts": self.receipts,
         }
 
 
-def load_status(session: Session, announcement_id: int) -> Status | None:
+def load_status(
+    session: Session,
+    announcement_id: int,
+    providers: Sequence[Callable[[Session, str, list[str]], dict[str, str]]] = (),
+) -> Status | None:
+    """What happened to the announcement; `providers` (bot.extensions.DELIVERY_STATES) add what the channels
+    reported after delivery (Zalo: delivered, seen)."""
     announcement = session.get(Announcement, announcement_id)
     if announcement is None:
         return None
@@ -109,7 +118,35 @@ def load_status(session: Session, announcement_id: int) -> Status | None:
         reasons[reason or "unknown"] += number
     status.reasons = dict(reasons)
     status.uncertain = int(session.scalar(select(func.count()).where(where, OutboxItem.uncertain.is_(True))) or 0)
+    status.receipts = receipts(session, announcement_id, providers)
     return status
+
+
+def receipts(
+    session: Session, announcement_id: int, providers: Sequence[Callable[[Session, str, list[str]], dict[str, str]]]
+) -> dict[str, dict[str, int]]:
+    """Per channel, how many sent messages the channel reported delivered (or better) and seen."""
+    if not providers:
+        return {}
+    sent = session.execute(
+        select(OutboxItem.channel, OutboxItem.channel_message_id).where(
+            OutboxItem.announcement_id == announcement_id,
+            OutboxItem.state == OutboxState.SENT,
+            OutboxItem.channel_message_id != "",
+        )
+    )
+    by_channel: dict[str, list[str]] = {}
+    for channel, message_id in sent:
+        by_channel.setdefault(channel, []).append(message_id)
+    found: dict[str, dict[str, int]] = {}
+    for channel, ids in by_channel.items():
+        states: dict[str, str] = {}
+        for provider in providers:
+            states.update(provider(session, channel, ids))
+        if states:
+            seen = sum(1 for state in states.values() if state == "seen")
+            found[channel] = {"delivered": len(states), "seen": seen}
+    return found
 
 
 def creator_name(session: Session, announcement: Announcement) -> str:
@@ -132,6 +169,9 @@ def render(status: Status) -> str:
     ]
     for channel, states in sorted(status.channels.items()):
         parts = [f"{STATE_LABELS[state]} {number}" for state, number in states.items() if number]
+        receipt = status.receipts.get(channel)
+        if receipt:
+            parts.append(f"trong đó {receipt['delivered']} đã nhận trên điện thoại, {receipt['seen']} đã xem")
         lines.append(f"• {channel}: " + ", ".join(parts))
     for reason, number in sorted(status.reasons.items()):
         lines.append(f"  – {REASON_LABELS.get(reason, reason)}: {number}")

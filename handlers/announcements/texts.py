@@ -32,21 +32,29 @@ TIME_NOT_UNDERSTOOD = "Mình chưa hiểu thời gian này. Bạn gõ theo dạn
 TIME_OUT_OF_RANGE = "Thời gian hẹn phải ở sau bây giờ và trong vòng {days} ngày tới. Bạn gõ lại nhé."
 CONFIRM_NOT_UNDERSTOOD = "Bạn chọn «Gửi», «Hẹn giờ gửi» hoặc «Hủy» nhé."
 QUEUED = "Đã xếp thông báo #{id} vào hàng gửi cho {count} người, gửi {when}. Xem kết quả gửi: /ketquathongbao {id}"
+INFORM_LABEL = "Gửi và nhờ tổ báo tận nơi"
+HANDED_TO_TEAMS = "Đã giao việc báo tận nơi cho {asked} người của tổ ở {areas} khu vực."
+NO_TEAM_TO_ASK = "Chưa có tổ nào để giao việc báo tận nơi ở: {areas}; bạn liên hệ trực tiếp giúp nhé."
 NO_ANNOUNCEMENT = "Không tìm thấy thông báo nào của bạn{detail}."
 TARGET_NAMES = {"subscribers": "người dân đã đăng ký", "team": "thành viên Tổ công nghệ số cộng đồng"}
 
 
-def preview_summary(area_name: str, target: str, counts: Preview, when: str) -> str:
+def preview_summary(area_name: str, target: str, counts: Preview, when: str, quiet: str = "") -> str:
     lines = [f"Gửi đến: {TARGET_NAMES[target]} ở {area_name}, gửi {when}.", f"Số người nhận: {counts.total}"]
     for channel, count in sorted(counts.channels.items()):
         line = f"• {channel.capitalize()}: {count.total} người"
         if count.unreachable:
             line += (
-                f" (trong đó {count.unreachable} người đã hơn {count.window_days} ngày không nhắn tin cho trợ lý "
-                f"nên {channel.capitalize()} không cho gửi tới họ)"
+                f": sẽ nhận {count.total - count.unreachable}, có thể không nhận được {count.unreachable} "
+                f"(đã hơn {count.window_days} ngày không nhắn tin cho trợ lý nên {channel.capitalize()} "
+                "có thể không cho gửi tới họ)"
             )
+        else:
+            line += ", tất cả sẽ nhận"
         lines.append(line)
     if counts.no_push:
-        lines.append(f"• {counts.no_push} người dùng kênh không nhận được thông báo đẩy")
+        lines.append(f"• {counts.no_push} người dùng kênh không nhận được thông báo đẩy: sẽ không nhận")
+    if quiet:
+        lines.append(quiet)
     lines.append("Bạn xác nhận gửi chứ?")
     return "\n".join(lines)

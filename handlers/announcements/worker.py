@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.alerts import FailureSpike
 from bot.channels import ChannelPolicy
 from bot.messages import Outbound
-from bot.senders import Sender, SendResult, SendStatus
+from bot.senders import OUTSIDE_WINDOW, Sender, SendResult, SendStatus
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.types import utcnow
@@ -73,6 +74,7 @@ class DeliveryWorker:
         *,
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        spike: FailureSpike | None = None,
     ) -> None:
         self.database = database
         self.senders = dict(senders)
@@ -80,6 +82,7 @@ class DeliveryWorker:
         self.options = options
         self.worker_id = worker_id or new_worker_id()
         self.clock = clock
+        self.spike = spike  # many failed sends raise an operators' alert (bot/alerts.py)
         self.inflight: dict[str, set[asyncio.Task[None]]] = {channel: set() for channel in self.senders}
         self.paused_until: dict[str, float] = {}
         self.results: list[tuple[outbox.Claimed, SendResult]] = []
@@ -193,6 +196,14 @@ class DeliveryWorker:
             except Exception:
                 self.results[:0] = batch  # the database hiccuped: keep them for the next flush
                 raise
+            self._count_failures(batch)
+
+    def _count_failures(self, batch: list[tuple[outbox.Claimed, SendResult]]) -> None:
+        if self.spike is None:
+            return
+        for row, result in batch:
+            if result.status in (SendStatus.INVALID, SendStatus.TRANSIENT):
+                self.spike.failed(row.channel, result.detail or result.status.value, self.clock(), "thông báo")
 
     def _record(self, batch: list[tuple[outbox.Claimed, SendResult]]) -> None:
         """Turn send results into the rows' next states (runs in a thread)."""
@@ -209,9 +220,11 @@ class DeliveryWorker:
     def _outcome(self, row: outbox.Claimed, result: SendResult, now: datetime) -> dict[str, Any]:
         status = result.status
         if status is SendStatus.SENT:
-            return outbox.finished(OutboxState.SENT, now)
+            return outbox.finished(OutboxState.SENT, now) | {"channel_message_id": result.message_id[:64]}
         if status is SendStatus.BLOCKED:
             return outbox.finished(OutboxState.SKIPPED, now, "blocked")
+        if status is SendStatus.UNREACHABLE and result.detail == OUTSIDE_WINDOW:  # the channel's own verdict
+            return outbox.finished(OutboxState.SKIPPED, now, OUTSIDE_WINDOW)
         if status is SendStatus.UNREACHABLE:
             return outbox.finished(OutboxState.SKIPPED, now, _reason("unreachable", result))
         if status is SendStatus.INVALID:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import io
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-import segno
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.console import ConsoleDenied, ConsoleInvalid, ConsoleNotFound, ConsoleRequest
 from bot.invites import create_invite
+from bot.onboarding import InviteLink, invite_links, qr_content, qr_png
 from bot.storage.models import Area, Invite, Role, Team, User
 from handlers.dashboard.figures import load_tree
 from handlers.dashboard.overview import ACTIVE_DAYS, progress_of
@@ -91,9 +90,8 @@ async def show_teams(request: web.Request, current: Auth) -> web.Response:
 
     context = await in_thread(load)
     if context["invite"] is not None:
-        username = await bot_username(state)
-        code = context["invite"]["code"]
-        context["invite"]["link"] = f"https://t.me/{username}?start={code}" if username else ""
+        links = await invite_links_now(state, context["invite"]["code"])
+        context["invite"]["link"] = links[0].url if links else ""
     return page(request, "teams.html", layout(request, current, f"Tổ và thành viên: {context['area'].name}") | context)
 
 
@@ -146,28 +144,11 @@ async def invite_qr(request: web.Request, current: Auth) -> web.Response:
     code = await in_thread(load)
     if code is None:
         raise ConsoleNotFound("Không có mã mời này.")
-    username = await bot_username(state)
-    content = f"https://t.me/{username}?start={code}" if username else f"/thamgia {code}"
-    buffer = io.BytesIO()
-    segno.make(content, error="m").save(buffer, kind="png", scale=8, border=4)
-    return web.Response(body=buffer.getvalue(), content_type="image/png", headers={"Cache-Control": "no-store"})
+    png = qr_png(qr_content(code, await invite_links_now(state, code)))
+    return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
 
 
-async def bot_username(state: ConsoleState) -> str:
-    """The Telegram bot's username from getMe, asked once and kept (empty without Telegram or on failure)."""
-    if state.bot_username:
-        return state.bot_username
-    settings = state.troly.settings
-    token = settings.telegram_token.get_secret_value()
-    if not token:
-        return ""
-    try:
-        async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as client,
-            client.get(f"{settings.telegram_api_url}{token}/getMe") as response,
-        ):
-            body = await response.json()
-        state.bot_username = str(body["result"]["username"]) if body.get("ok") else ""
-    except (TimeoutError, aiohttp.ClientError, KeyError, ValueError, TypeError):
-        log.warning("console: Telegram getMe failed; invite deep links are left out for now")
-    return state.bot_username
+async def invite_links_now(state: ConsoleState, code: str) -> list[InviteLink]:
+    """Each channel's link for the invite (bot/onboarding.py: the Telegram username is asked with getMe once
+    and kept for every process), off the event loop since it may ask."""
+    return await asyncio.to_thread(invite_links, state.troly, code, fetch=True)

@@ -59,7 +59,6 @@ SECURITY_HEADERS = {
 class ConsoleState:
     troly: Troly
     pages: dict[str, ConsolePage] = field(default_factory=dict)
-    bot_username: str = ""  # Telegram getMe, cached for invite deep links
 
     @property
     def idle(self) -> timedelta:

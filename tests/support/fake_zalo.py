@@ -1,9 +1,17 @@
-"""A fake Zalo: the OA API (`/v3.0/oa/message/cs`) and OAuth (`/v4/oa/access_token`) on 127.0.0.1.
+"""A fake Zalo on 127.0.0.1: the OA API and OAuth, as documented (docs/zalo.md lists the sources).
+
+Endpoints: `POST /v3.0/oa/message/cs` (consultation messages; answers `data.message_id`), `POST /v2.0/oa/message`
+(to anonymous users: recipient {anonymous_id, conversation_id}), `POST /v2.0/oa/upload/image` (JPG/PNG up to
+1 MB; uploads can be expired, then a send that uses one answers -100), `GET /v3.0/oa/user/detail` and
+`GET /v2.0/oa/getoa` (parameters as one JSON `data` query parameter; profiles in `fake.profiles`, the OA in
+`fake.oa`), `POST /v3.0/oa/quota/message` (a user's `last_interaction` in milliseconds, from
+`fake.last_interactions`), and `POST /v4/oa/access_token` (single-use refresh tokens that rotate).
 
 It behaves like the remote service where our code depends on it: HTTP 200 with an `error` field on
-failures, access tokens checked on every send, single-use refresh tokens that rotate, the documented
-limits on text and buttons. Tests inject error codes for the next calls or for one user, and read what
-was sent. Also: `signed_event(...)` builds a webhook request body and its `X-ZEvent-Signature`.
+failures, access tokens checked on every call, the documented limits on text and buttons. Tests inject
+error codes for the next calls or for one user, and read what was sent. Also: `signed_event(...)` builds a
+webhook request body and its `X-ZEvent-Signature`, and the `*_event` builders give the documented payloads
+of each event troly handles.
 """
 
 from __future__ import annotations
@@ -28,11 +36,24 @@ OA_SECRET_KEY = "oa-secret-key-for-tests"
 OA_ID = "4321098765432109876"
 
 
+OA_INFO: dict[str, Any] = {
+    "oa_id": OA_ID,
+    "name": "Trợ lý số phường Móng Cái 1",
+    "description": "Tổ công nghệ số cộng đồng",
+    "is_verified": True,
+    "oa_type": 2,
+    "cate_name": "Cơ quan nhà nước",
+    "num_follower": 1250,
+    "package_name": "Gói Cơ bản",
+}
+
+
 @dataclass
 class Sent:
     user_id: str
     message: dict[str, Any]
     access_token: str
+    message_id: str = ""
 
     @property
     def text(self) -> str:
@@ -69,6 +90,13 @@ class FakeZalo:
     _errors_at: dict[int, int] = field(default_factory=dict)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     images: dict[str, bytes] = field(default_factory=dict)
+    expired_images: set[str] = field(default_factory=set)
+    uploads: int = 0
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # user/detail answers by user id
+    last_interactions: dict[str, int] = field(default_factory=dict)  # user id → epoch milliseconds
+    oa: dict[str, Any] = field(default_factory=lambda: dict(OA_INFO))
+    detail_calls: list[str] = field(default_factory=list)
+    quota_calls: list[str] = field(default_factory=list)
     listeners: list[Callable[[Sent], None]] = field(default_factory=list)  # called with every recorded send
     _refreshing: int = 0
     _runner: web.AppRunner | None = None
@@ -79,6 +107,10 @@ class FakeZalo:
         app.router.add_post("/v3.0/oa/message/cs", self._send)
         app.router.add_post("/v4/oa/access_token", self._oauth)
         app.router.add_post("/v2.0/oa/upload/image", self._upload)
+        app.router.add_post("/v2.0/oa/message", self._send_anonymous)
+        app.router.add_get("/v3.0/oa/user/detail", self._user_detail)
+        app.router.add_post("/v3.0/oa/quota/message", self._quota)
+        app.router.add_get("/v2.0/oa/getoa", self._oa_info)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -124,6 +156,11 @@ class FakeZalo:
         """The current refresh token stops working (an admin revoked the app, or 3 months passed)."""
         self.refresh_token = "revoked-" + secrets.token_hex(4)
 
+    def expire_uploads(self) -> None:
+        """Every upload so far is forgotten (as after 7 days): a send that uses one answers -100."""
+        self.expired_images.update(self.images)
+        self.images.clear()
+
     def texts_to(self, user_id: str) -> list[str]:
         return [sent.text for sent in self.sent if sent.user_id == user_id]
 
@@ -155,14 +192,78 @@ class FakeZalo:
             return _error(-201, "user_id is invalid")
         if user_id in self._user_errors:
             return _error(self._user_errors[user_id], "injected for user")
-        problem = _check_message(message, self.images)
+        problem = _check_message(message, self.images, self.expired_images)
+        if problem == EXPIRED:
+            return _error(-100, "attachment_id was expired")
         if problem:
             return _error(-201, problem)
-        sent = Sent(user_id, message, token)
+        return self._record(user_id, message, token)
+
+    def _record(self, user_id: str, message: dict[str, Any], token: str) -> web.Response:
+        sent = Sent(user_id, message, token, message_id=f"m{next(self._counter)}")
         self.sent.append(sent)
         for listener in self.listeners:
             listener(sent)
-        return web.json_response({"error": 0, "message": "Success", "data": {"message_id": f"m{next(self._counter)}"}})
+        return web.json_response({"error": 0, "message": "Success", "data": {"message_id": sent.message_id}})
+
+    async def _send_anonymous(self, request: web.Request) -> web.Response:
+        """`/v2.0/oa/message` with recipient {anonymous_id, conversation_id}: both are required."""
+        self.attempts += 1
+        token = request.headers.get("access_token", "")
+        if token not in self._valid_access:
+            return _error(-216, "Access token is invalid")
+        try:
+            body = json.loads(await request.read())
+            recipient, message = body["recipient"], body["message"]
+            anonymous_id, conversation_id = recipient["anonymous_id"], recipient["conversation_id"]
+        except (ValueError, KeyError, TypeError):
+            return _error(-201, "body is invalid")
+        if not (
+            isinstance(anonymous_id, str) and anonymous_id and isinstance(conversation_id, str) and conversation_id
+        ):
+            return _error(-201, "anonymous_id or conversation_id is invalid")
+        problem = _check_message(message, self.images, self.expired_images)
+        if problem:
+            return _error(-201, problem)
+        return self._record(f"anon:{anonymous_id}:{conversation_id}", message, token)
+
+    async def _user_detail(self, request: web.Request) -> web.Response:
+        user_id = self._data_param(request).get("user_id")
+        if request.headers.get("access_token", "") not in self._valid_access:
+            return _error(-216, "Access token is invalid")
+        self.detail_calls.append(str(user_id))
+        profile = self.profiles.get(str(user_id))
+        if profile is None:
+            return _error(-201, "user_id is invalid")
+        return web.json_response({"error": 0, "message": "Success", "data": {"user_id": str(user_id), **profile}})
+
+    async def _quota(self, request: web.Request) -> web.Response:
+        if request.headers.get("access_token", "") not in self._valid_access:
+            return _error(-216, "Access token is invalid")
+        try:
+            user_id = str(json.loads(await request.read())["user_id"])
+        except (ValueError, KeyError, TypeError):
+            return _error(-201, "user_id is invalid")
+        self.quota_calls.append(user_id)
+        last = self.last_interactions.get(user_id)
+        if last is None:
+            return _error(-201, "user_id is invalid")
+        data = {"last_interaction": str(last), "cs_reply": {"remain": 8, "total": 8}}
+        return web.json_response({"error": 0, "message": "Success", "data": data})
+
+    async def _oa_info(self, request: web.Request) -> web.Response:
+        if request.headers.get("access_token", "") not in self._valid_access:
+            return _error(-216, "Access token is invalid")
+        return web.json_response({"error": 0, "message": "Success", "data": dict(self.oa)})
+
+    @staticmethod
+    def _data_param(request: web.Request) -> dict[str, Any]:
+        """Zalo's GET endpoints take their parameters as one JSON-encoded `data` query parameter."""
+        try:
+            data = json.loads(request.query.get("data", "{}"))
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
 
     async def _upload(self, request: web.Request) -> web.Response:
         """Like Zalo: a multipart `file`, JPG or PNG up to 1 MB, answered with an `attachment_id`."""
@@ -176,6 +277,7 @@ class FakeZalo:
             return _error(-201, "file is invalid")
         attachment_id = f"att-{next(self._counter)}"
         self.images[attachment_id] = data
+        self.uploads += 1
         return web.json_response({"error": 0, "message": "Success", "data": {"attachment_id": attachment_id}})
 
     async def _oauth(self, request: web.Request) -> web.Response:
@@ -209,15 +311,29 @@ def _error(code: int, message: str) -> web.Response:
     return web.json_response({"error": code, "message": message})
 
 
-def _check_message(message: Any, images: dict[str, bytes]) -> str:
+EXPIRED = "attachment_id was expired"
+
+
+def _check_message(message: Any, images: dict[str, bytes], expired: set[str] | None = None) -> str:
     """Zalo's documented limits: text ≤ 2000 characters; ≤ 5 buttons, titles ≤ 100, payloads ≤ 1000;
-    media messages refer to an uploaded image."""
+    media messages refer to an uploaded image (one older than 7 days has expired)."""
     if not isinstance(message, dict):
         return "message is invalid"
     attachment = message.get("attachment")
     if isinstance(attachment, dict) and attachment.get("payload", {}).get("template_type") == "media":
         elements = attachment["payload"].get("elements") or [{}]
-        return "" if elements[0].get("attachment_id") in images else "attachment_id is invalid"
+        known = elements[0].get("attachment_id")
+        if known in (expired or set()):
+            return EXPIRED
+        return "" if known in images else "attachment_id is invalid"
+    if isinstance(attachment, dict) and attachment.get("payload", {}).get("template_type") == "request_user_info":
+        elements = attachment["payload"].get("elements")
+        if not isinstance(elements, list) or len(elements) != 1:  # "maximum 1 element"
+            return "elements is invalid"
+        title, subtitle = elements[0].get("title"), elements[0].get("subtitle")
+        if not (isinstance(title, str) and 0 < len(title) <= 100 and isinstance(subtitle, str) and subtitle):
+            return "title or subtitle is invalid"
+        return ""
     if not isinstance(message.get("text"), str) or not message["text"]:
         return "message.text is required"
     if len(message["text"]) > 2000:
@@ -262,4 +378,70 @@ def zalo_settings(fake: FakeZalo) -> dict[str, Any]:
         "zalo_refresh_token": "refresh-0",
         "zalo_api_url": fake.url,
         "zalo_oauth_url": fake.url,
+    }
+
+
+# --- Documented event payloads (docs/zalo.md): user → OA events carry sender = user, recipient = OA; OA → user
+# events (receipts, the OA's own messages) swap them. -------------------------------------------------------
+
+
+def chat_opened_event(user_id: str) -> dict[str, Any]:
+    """`user_click_chatnow`: the user tapped «Nhắn tin» on the OA's page."""
+    return {"event_name": "user_click_chatnow", "oa_id": OA_ID, "user_id": user_id, "user_id_by_app": "5" + user_id[1:]}
+
+
+def submit_info_event(user_id: str, phone: str, name: str = "Nguyễn Thị Lan") -> dict[str, Any]:
+    """`user_submit_info`: the user answered the OA's request for information (the consent form)."""
+    info = {"name": name, "phone": phone, "address": "Số 12 Trần Phú", "city": "Quảng Ninh", "district": "Móng Cái"}
+    return {"event_name": "user_submit_info", "sender": {"id": user_id}, "recipient": {"id": OA_ID}, "info": info}
+
+
+def reacted_event(user_id: str, msg_id: str, icon: str) -> dict[str, Any]:
+    """`user_reacted_message`: the user put an icon on one of the OA's messages."""
+    message = {"msg_id": msg_id, "react_icon": icon}
+    return {
+        "event_name": "user_reacted_message",
+        "sender": {"id": user_id},
+        "recipient": {"id": OA_ID},
+        "message": message,
+    }
+
+
+def received_event(user_id: str, msg_id: str) -> dict[str, Any]:
+    """`user_received_message`: a message of the OA reached the user's phone."""
+    message = {"msg_id": msg_id, "delivery_time": str(int(time.time() * 1000))}
+    return {
+        "event_name": "user_received_message",
+        "sender": {"id": OA_ID},
+        "recipient": {"id": user_id},
+        "message": message,
+    }
+
+
+def seen_event(user_id: str, msg_ids: list[str]) -> dict[str, Any]:
+    """`user_seen_message`: the user read the OA's messages."""
+    return {
+        "event_name": "user_seen_message",
+        "sender": {"id": OA_ID},
+        "recipient": {"id": user_id},
+        "message": {"msg_ids": msg_ids},
+    }
+
+
+def oa_sent_event(user_id: str, msg_id: str, text: str, *, admin_id: str = "") -> dict[str, Any]:
+    """`oa_send_text`: the OA sent a message (Zalo echoes troly's own too); an admin writing from Zalo's
+    console has an `admin_id`."""
+    sender: dict[str, Any] = {"id": OA_ID, **({"admin_id": admin_id} if admin_id else {})}
+    message = {"msg_id": msg_id, "text": text}
+    return {"event_name": "oa_send_text", "sender": sender, "recipient": {"id": user_id}, "message": message}
+
+
+def anonymous_text_event(anonymous_id: str, conversation_id: str, text: str, msg_id: str) -> dict[str, Any]:
+    """`anonymous_send_text`: someone wrote without a Zalo identity the OA may know."""
+    message = {"msg_id": msg_id, "text": text, "conversation_id": conversation_id}
+    return {
+        "event_name": "anonymous_send_text",
+        "sender": {"id": anonymous_id},
+        "recipient": {"id": OA_ID},
+        "message": message,
     }

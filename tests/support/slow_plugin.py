@@ -1,5 +1,6 @@
-"""A test plugin loaded by name (TROLY_PLUGINS): `/cham N` answers after N seconds, from inside its
-transaction, so a test can act while a message is in flight in a core worker process."""
+"""A test plugin loaded by name (TROLY_PLUGINS): `/cham N [LABEL]` answers after N seconds, from inside its
+transaction, so a test can act while a message is in flight in a core worker process (or see in which order
+a user's messages were handled: the reply is "xong LABEL", or "xong <pid>" without one)."""
 
 from __future__ import annotations
 
@@ -15,5 +16,6 @@ def setup(troly: Troly) -> None:
 
 
 def answer_slowly(ctx: Context) -> Reply:
-    time.sleep(float(ctx.args or "1"))
-    return f"xong {os.getpid()}"
+    seconds, _, label = (ctx.args or "1").partition(" ")
+    time.sleep(float(seconds))
+    return f"xong {label or os.getpid()}"

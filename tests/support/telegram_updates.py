@@ -72,6 +72,22 @@ def membership_update(chat_id: int, new_status: str, *, update_id: int | None = 
     return {"update_id": update_id or next_update_id(), "my_chat_member": change}
 
 
+def poll_update(chat_id: int) -> dict[str, Any]:
+    """A message carrying a poll as Bot API 9.5 sent it: its options have no `persistent_id`, which
+    python-telegram-bot 22.8 requires ("required since Bot API 9.6") and refuses to parse without."""
+    poll = {
+        "id": "5123456789012345678",
+        "question": "Bạn đã cài VNeID chưa?",
+        "options": [{"text": "Rồi", "voter_count": 0}, {"text": "Chưa", "voter_count": 0}],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+    }
+    return message_update(chat_id, poll=poll)
+
+
 async def post_update(
     session: aiohttp.ClientSession, base_url: str, update: Any, secret: str | None
 ) -> aiohttp.ClientResponse:

@@ -48,7 +48,8 @@ async def test_window_is_checked_before_any_call(zalo: ZaloHarness, fake_zalo: F
     outside = await zalo.sender.send(USER, Outbound("Thông báo"))
     never = await zalo.sender.send(OTHER, Outbound("Thông báo"))
 
-    assert outside.status is SendStatus.UNREACHABLE and "7-day window" in outside.detail
+    assert outside.status is SendStatus.UNREACHABLE and outside.detail == "outside_window"
+    assert fake_zalo.quota_calls == [USER]  # Zalo was asked for its own figure before giving up
     assert never.status is SendStatus.UNREACHABLE and "never wrote" in never.detail
     assert fake_zalo.attempts == attempts + 2
 
@@ -62,8 +63,8 @@ async def test_window_is_checked_before_any_call(zalo: ZaloHarness, fake_zalo: F
         (-32, SendStatus.RATE_LIMITED),
         (-211, SendStatus.RATE_LIMITED),
         (-201, SendStatus.INVALID),
-        (-223, SendStatus.TRANSIENT),
-        (-999, SendStatus.TRANSIENT),
+        (-223, SendStatus.INVALID),
+        (-248, SendStatus.INVALID),
     ],
 )
 async def test_error_codes_are_classified(
