@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -75,33 +76,36 @@ def run_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def run_areas_import(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        rows = parse_areas_csv(args.file.read_text(encoding="utf-8"))
-        database = open_database(settings)
-        with database.transaction() as session:
+    def apply(text: str) -> str:
+        rows = parse_areas_csv(text)
+        with open_database(settings).transaction() as session:
             created, updated = import_areas(session, rows)
-    except OSError as error:
-        print(f"Không đọc được tệp {args.file}: {error.strerror}")
-        return 1
-    except (AreaImportError, UnicodeDecodeError) as error:
-        print(f"Không nhập gì cả, vì tệp có lỗi:\n{error}")
-        return 1
-    print(f"Đã nhập {created} khu vực mới, cập nhật {updated} khu vực.")
-    return 0
+        return f"Đã nhập {created} khu vực mới, cập nhật {updated} khu vực."
+
+    return _import_csv(args.file, apply)
 
 
 def run_areas_population(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        rows = parse_population_csv(args.file.read_text(encoding="utf-8"))
+    def apply(text: str) -> str:
+        rows = parse_population_csv(text)
         with open_database(settings).transaction() as session:
             count = set_population(session, rows)
+        return f"Đã cập nhật số dân của {count} khu vực."
+
+    return _import_csv(args.file, apply)
+
+
+def _import_csv(path: Path, apply: Callable[[str], str]) -> int:
+    """Read the file and apply it whole (one transaction), or say in Vietnamese why nothing was imported."""
+    try:
+        done = apply(path.read_text(encoding="utf-8"))
     except OSError as error:
-        print(f"Không đọc được tệp {args.file}: {error.strerror}")
+        print(f"Không đọc được tệp {path}: {error.strerror}")
         return 1
     except (AreaImportError, UnicodeDecodeError) as error:
         print(f"Không nhập gì cả, vì tệp có lỗi:\n{error}")
         return 1
-    print(f"Đã cập nhật số dân của {count} khu vực.")
+    print(done)
     return 0
 
 
