@@ -218,10 +218,9 @@ class Answerer:
 
     def _confident(self, base: Answer, result: SearchResult, sources: list[Source]) -> Answer:
         best = result.hits[0]
-        alternatives = tuple(sources[1:4])
         if best.target in self.knowledge.guides:
-            return self._guide_answer(base, best.target, alternatives)
-        result = self._prefer_asked_fact(result, base.query)  # confident in the document: now which passage
+            return self._guide_answer(base, best.target, tuple(sources[1:4]))
+        result = self._prefer_asked_fact(result, base.query)  # sure of the document: now which passage
         sources = [self.source(hit.target) for hit in result.hits]
         alternatives = tuple(sources[1:4])
         passage = self.knowledge.passages[result.hits[0].target]
