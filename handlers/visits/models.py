@@ -64,6 +64,7 @@ class Visit(Base):
             "deleted_at",
             "service_list",
         ),
+        Index("ix_visits_created", "created_at"),  # the days not yet rolled up, for every area at once
         Index("ix_visits_member_created", "member_id", "created_at"),
         Index("ix_visits_team_created", "team_id", "created_at"),
         Index("ix_visits_household_created", "household_id", "created_at", "id"),  # a household's latest visit
