@@ -42,7 +42,7 @@ _STATES: Mapping[Asked, re.Pattern[str]] = {
         r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b(?:tháng|quý|năm)\s+(?:\d{1,2}/)?(?:\d{1,4}|[IV]+)\b", re.IGNORECASE
     ),
     Asked.PERCENT: re.compile(r"\d\s*%|\bphần trăm\b", re.IGNORECASE),
-    Asked.NUMBER: re.compile(r"\b\d[\d.,]*\b"),
+    Asked.NUMBER: re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d.,]*\b"),  # a count or amount; a year says no "how many"
 }
 
 # A cited document's number and the date it was issued: "số 59/KH-UBND ngày 01/3/2022", "09-NQ/TU, ngày 05/02/2022".

@@ -67,3 +67,8 @@ def test_a_deadline_at_the_end_of_a_section_stays_with_its_task(answerer: Answer
     )
     assert answer.outcome is Outcome.ANSWER
     assert "Hoàn thành trước 30/10/2023" in answer.text
+
+
+def test_a_year_is_not_the_number_a_how_many_question_asks_for() -> None:
+    assert not states(Asked.NUMBER, "Kế hoạch chuyển đổi số toàn diện thành phố năm 2023")
+    assert states(Asked.NUMBER, "88% hộ gia đình có Internet cáp quang") and states(Asked.NUMBER, "1.519 phiếu")
