@@ -75,7 +75,10 @@ def states(kind: Asked | None, line: str) -> bool:
     issued ("Kế hoạch số 59/KH-UBND ngày 01/3/2022") is not a date the plan sets."""
     if kind is None:
         return False
-    return _STATES[kind].search(_ISSUED.sub(" ", line)) is not None
+    line = _ISSUED.sub(" ", line)
+    if kind is Asked.NUMBER:
+        line = _STATES[Asked.DAY].sub(" ", line)  # "trước 15/3/2023" is a date, not how many
+    return _STATES[kind].search(line) is not None
 
 
 def best_line_score(text: str, weights: Mapping[str, float], kind: Asked) -> float:

@@ -69,6 +69,14 @@ def test_a_deadline_at_the_end_of_a_section_stays_with_its_task(answerer: Answer
     assert "Hoàn thành trước 30/10/2023" in answer.text
 
 
-def test_a_year_is_not_the_number_a_how_many_question_asks_for() -> None:
+def test_a_year_or_a_date_is_not_the_number_a_how_many_question_asks_for() -> None:
     assert not states(Asked.NUMBER, "Kế hoạch chuyển đổi số toàn diện thành phố năm 2023")
+    assert not states(Asked.NUMBER, "Thời gian hoàn thành: Trước 15/3/2023.")
     assert states(Asked.NUMBER, "88% hộ gia đình có Internet cáp quang") and states(Asked.NUMBER, "1.519 phiếu")
+
+
+def test_a_how_many_question_leads_with_the_figure(answerer: Answerer) -> None:
+    question = "kế hoạch chuyển đổi số năm 2023 của Móng Cái đặt chỉ tiêu bao nhiêu hộ có Internet cáp quang?"
+    answer = answerer.answer(question)
+    assert answer.outcome is Outcome.ANSWER
+    assert "88% hộ gia đình" in answer.text.split("Cùng văn bản")[0]  # in the first quote, not the runner-up
