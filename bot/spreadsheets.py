@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO
@@ -74,7 +75,16 @@ def write_xlsx(
     number of rows written."""
     from bot.xlsx_writer import write_sheet
 
-    return write_sheet(target, title[:31], header, widths, (safe_row(row) for row in rows))
+    return write_sheet(target, sheet_title(title), header, widths, (safe_row(row) for row in rows))
+
+
+def sheet_title(name: str, limit: int = 31) -> str:
+    """A sheet name Excel accepts (at most 31 characters, none of []:*?/\\), cut between words with "…" rather
+    than mid-word ("Tài khoản thanh toán không d")."""
+    title = " ".join(re.sub(r"[\[\]:*?/\\]", " ", name).split())
+    if len(title) <= limit:
+        return title
+    return title[: title.rfind(" ", 0, limit - 1)].rstrip(" ,;-") + "…"
 
 
 def xlsx_bytes(
@@ -87,7 +97,7 @@ def xlsx_bytes(
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = title[:31]  # Excel's limit for sheet names
+    sheet.title = sheet_title(title)
     sheet.append(_xlsx_row(header))
     for row in rows:
         sheet.append(_xlsx_row(row))

@@ -75,3 +75,12 @@ class _Discard(io.RawIOBase):
 
     def tell(self) -> int:
         return self.position
+
+
+def test_a_long_sheet_name_is_cut_between_words() -> None:
+    from bot.spreadsheets import sheet_title
+
+    assert sheet_title("Tài khoản thanh toán không dùng tiền mặt") == "Tài khoản thanh toán không…"
+    assert sheet_title("Định danh điện tử mức 2") == "Định danh điện tử mức 2"
+    assert sheet_title("Báo cáo [tháng]: 11/2026") == "Báo cáo tháng 11 2026"
+    assert all(len(sheet_title("x " * n)) <= 31 for n in range(40))

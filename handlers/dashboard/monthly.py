@@ -8,7 +8,6 @@ indicator sheet ends with totals. Text cells go through `bot.spreadsheets.safe_c
 from __future__ import annotations
 
 import io
-import re
 from typing import Any
 
 from openpyxl import Workbook
@@ -16,7 +15,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.spreadsheets import safe_cell
+from bot.spreadsheets import safe_cell, sheet_title
 from handlers.dashboard.figures import Figure, MonthlyReport
 
 ESTIMATE_NOTE = "Ước tính từ các lượt hỗ trợ đã ghi nhận, không phải số liệu điều tra dân số."
@@ -130,8 +129,8 @@ def _finish(sheet: Worksheet, widths: tuple[int, ...], rows: int) -> None:
 
 def _sheet_title(name: str, taken: list[str]) -> str:
     """Excel's rules: at most 31 characters, none of []:*?/\\, unique in the workbook."""
-    title = re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:28] or "Chỉ số"
+    title = sheet_title(name, limit=28) or "Chỉ số"  # room for " 2" when two indicators share a name
     candidate, number = title, 2
     while candidate in taken:
-        candidate, number = f"{title[:26]} {number}", number + 1
+        candidate, number = f"{title} {number}", number + 1
     return candidate
