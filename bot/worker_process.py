@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -56,6 +57,15 @@ def lower_priority(increment: int) -> None:
         os.nice(increment)
     except OSError as error:
         log.warning("could not lower the CPU priority: %s", error)
+
+
+def settle_heap() -> None:
+    """Move what start-up built (the app, the search index: millions of objects that live as long as the
+    process) out of the garbage collector's sight. Each full collection walked them all again: measured, a
+    province's /baocao took 280-310 ms instead of 185 whenever one fell inside it (gc.freeze, as servers that
+    fork do)."""
+    gc.collect()
+    gc.freeze()
 
 
 class WorkerDied(Exception):
@@ -162,6 +172,7 @@ def serve(settings: Settings, connection: Connection, role: WorkerRole = CITIZEN
     troly.metrics.ship()  # counted here, exposed by the server
     if role.prepare:
         troly.prepare()
+    settle_heap()
     connection.send(READY)
     try:
         while True:
