@@ -21,21 +21,22 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import outbox, texts
 from bot.channels import ChannelPolicy
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Reply, as_replies
+from bot.database import open_database as open_database  # where commands and tests have long found it
+from bot.database import open_for_reading
 from bot.dialogs import DialogStore
-from bot.errors import OperatorError, is_read_only, read_only_message, unreachable_message
 from bot.extensions import CANCEL_HOOKS, Extensions
 from bot.failures import InfrastructureFailure, describe, is_infrastructure
 from bot.jobs import Jobs, Retention
 from bot.messages import Inbound, Outbound, check_inbound
 from bot.metrics import CORE_METRICS, Metrics
-from bot.plugins import channel_policies, hooks, load_plugins, migration_dirs
+from bot.plugins import channel_policies, hooks, load_plugins
 from bot.privacy import mask_user_id
 from bot.router import ANONYMOUS_COMMANDS, Command, Router, is_cancel_word, parse_command
 from bot.services import ServiceKey, ServiceRegistry
@@ -296,40 +297,17 @@ class Troly:
         return [Outbound(texts.APOLOGY)]
 
 
-def create_app(settings: Settings, *, migrate: bool = True, clock: Clock | None = None) -> Troly:
-    """Build the app: load plugins, open the database (migrating it), let each plugin register its handlers."""
+def create_app(settings: Settings, *, migrate: bool = True, reading: bool = False, clock: Clock | None = None) -> Troly:
+    """Build the app: load plugins, open the database (migrating it), let each plugin register its handlers.
+
+    `reading`: for a command that only reads, the database is opened by `bot.database.open_for_reading` (not
+    migrated unless it is new, never written); run its queries inside `bot.database.schema_checked`."""
     plugins = load_plugins(settings.plugins)
-    database = open_database(settings, plugins, migrate=migrate)
+    database = open_for_reading(settings, plugins) if reading else open_database(settings, plugins, migrate=migrate)
     troly = Troly(settings, database, plugins, clock)
     for setup in hooks(troly.plugins, "setup"):
         setup(troly)
     return troly
-
-
-def open_database(settings: Settings, plugins: list[ModuleType] | None = None, *, migrate: bool = True) -> Database:
-    """The configured database with the migrations of the configured plugins, upgraded unless told not to:
-    every command can run on a fresh data directory. An unreachable or read-only database stops here with a
-    message for the operator (bot.errors), not at the first user's message."""
-    if plugins is None:
-        plugins = load_plugins(settings.plugins)
-    url = settings.resolved_database_url
-    database = Database(url, migrations=migration_dirs(plugins))
-    try:
-        database.ping()
-    except DBAPIError as error:
-        database.dispose()
-        message = read_only_message() if is_read_only(error) else unreachable_message(url, error)
-        raise OperatorError(message) from error
-    if migrate:
-        try:
-            database.upgrade()
-            database.probe_write()
-        except DBAPIError as error:
-            database.dispose()
-            if is_read_only(error):
-                raise OperatorError(read_only_message()) from error
-            raise
-    return database
 
 
 def claim_message(session: Session, inbound: Inbound, now: datetime) -> None:

@@ -26,8 +26,8 @@ from typing import Any
 
 from sqlalchemy import func, inspect, select, table
 
-from bot.app import open_database
 from bot.commands import Commands
+from bot.database import open_database
 from bot.errors import OperatorError
 from bot.plugins import hooks, load_plugins
 from bot.settings import Settings

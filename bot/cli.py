@@ -7,9 +7,11 @@ stderr and exit code 2; its traceback goes to the log file at DEBUG. Anything el
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from bot import backup, cli_admin, cli_jobs, cli_serve
 from bot.commands import Commands, VietnameseParser, help_of
@@ -18,7 +20,7 @@ from bot.logs import configure_logging
 from bot.plugins import hooks, load_plugins
 from bot.settings import Settings, load_settings
 
-__all__ = ["Commands", "build_parser", "main"]
+__all__ = ["Commands", "build_parser", "main", "run"]
 log = logging.getLogger(__name__)
 
 
@@ -61,3 +63,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.debug("stopped by a problem of configuration or environment", exc_info=True)
         print(message, file=sys.stderr)
         return EXIT_CODE
+
+
+def run() -> NoReturn:
+    """The `troly` program (its console script, and `python -m bot`): `main`, then the exit.
+
+    What a command loaded (SQLAlchemy, pydantic, the plugins' models: a few hundred thousand objects) lives
+    until the process ends, and on the way out the interpreter's last garbage collections walked all of it once
+    more: 70-90 ms of a 400 ms `troly --help`, measured. Moved out of the collector's sight first (gc.freeze, as
+    the core workers do after their start-up), it is simply released with the process. Tests call `main`,
+    which leaves the collector alone.
+    """
+    try:
+        code = main()
+    finally:  # also after argparse's own exit (--help, a usage error)
+        gc.freeze()
+    raise SystemExit(code)

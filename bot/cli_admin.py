@@ -1,14 +1,18 @@
-"""Administration commands of the core: database, areas, roles and invites."""
+"""Administration commands of the core: database, areas, roles and invites.
+
+The app (bot.app) and the invites' links and QR codes are imported by the commands that build them: every
+`troly` command registers these, and most never need them.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.app import Troly, create_app, open_database
 from bot.areas import (
     AreaImportError,
     area_by_code,
@@ -19,13 +23,15 @@ from bot.areas import (
     set_population,
 )
 from bot.commands import Commands
-from bot.extensions import MEMBERSHIP_CHANGED
+from bot.database import open_database
 from bot.invites import INVITABLE_ROLES, create_invite, default_team
-from bot.onboarding import invite_lines, invite_links, qr_content, qr_png
 from bot.settings import Settings
 from bot.storage.models import Area, AuditLog, Role, User
 from bot.storage.types import utcnow
 from bot.vocabulary import ROLE_LABELS, argparse_type, choice_list, role_label
+
+if TYPE_CHECKING:
+    from bot.app import Troly
 
 CHANNELS = ("telegram", "zalo", "console")
 AREA_ROLES = frozenset({Role.MEMBER, Role.LEADER, Role.OFFICIAL})
@@ -136,6 +142,8 @@ def run_users_grant(settings: Settings, args: argparse.Namespace) -> int:
     if role in AREA_ROLES and not args.area:
         print(f"Vai trò {role_label(role)} cần --area (mã khu vực).")
         return 1
+    from bot.app import create_app
+
     troly = create_app(settings)  # the plugins' MEMBERSHIP_CHANGED hooks run in the same transaction
     try:
         return _grant(troly, args, role)
@@ -144,6 +152,8 @@ def run_users_grant(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _grant(troly: Troly, args: argparse.Namespace, role: Role) -> int:
+    from bot.extensions import MEMBERSHIP_CHANGED
+
     with troly.database.transaction() as session:
         area = area_by_code(session, args.area) if args.area else None
         if args.area and area is None:
@@ -207,6 +217,9 @@ def run_invite(settings: Settings, args: argparse.Namespace) -> int:
     if hours < 1:
         print("--hours phải là số giờ dương.")
         return 1
+    from bot.app import create_app
+    from bot.onboarding import invite_lines, invite_links, qr_content
+
     role = Role(args.role)  # the parser gives a Role; a caller in code may give its value
     troly = create_app(settings)
     try:
@@ -238,6 +251,8 @@ def run_invite(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _save_qr(path: Path, content: str) -> None:
+    from bot.onboarding import qr_png
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(qr_png(content))

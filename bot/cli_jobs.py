@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.app import create_app
 from bot.commands import Commands
 from bot.settings import Settings
 from bot.storage.models import JobRun
+
+if TYPE_CHECKING:
+    from bot.app import Troly
+
+
+def _app(settings: Settings) -> Troly:
+    """The app with every plugin's jobs and retention rules (imported here: other commands start without it)."""
+    from bot.app import create_app
+
+    return create_app(settings)
 
 
 def register_cli(commands: Commands) -> None:
@@ -24,7 +34,7 @@ def register_cli(commands: Commands) -> None:
 
 
 def run_prune(settings: Settings, _args: argparse.Namespace) -> int:
-    troly = create_app(settings)
+    troly = _app(settings)
     try:
         deleted = troly.jobs.prune(troly.database, troly.clock.now())
         for name, count in deleted.items():
@@ -35,7 +45,7 @@ def run_prune(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def run_jobs_list(settings: Settings, _args: argparse.Namespace) -> int:
-    troly = create_app(settings)
+    troly = _app(settings)
     try:
         with troly.database.transaction() as session:
             runs = {run.name: run for run in session.scalars(select(JobRun))}
@@ -51,7 +61,7 @@ def run_jobs_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def run_jobs_due(settings: Settings, _args: argparse.Namespace) -> int:
-    troly = create_app(settings)
+    troly = _app(settings)
     try:
         ran = troly.jobs.run_due(troly, troly.clock.now())
         print(f"Đã chạy: {', '.join(ran)}" if ran else "Không có việc nào đến hạn.")

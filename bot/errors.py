@@ -59,6 +59,14 @@ def read_only_message() -> str:
     )
 
 
+def outdated_schema_message() -> str:
+    """For a command that read without migrating (bot.database) and met a table or column not created yet."""
+    return (
+        "Cấu trúc cơ sở dữ liệu cũ hơn phiên bản troly đang chạy (chưa nâng cấp sau khi cập nhật troly). "
+        "Hãy chạy: troly db upgrade, rồi chạy lại lệnh này."
+    )
+
+
 def unreachable_message(url: str, error: BaseException) -> str:
     """For a database that refuses or never answers the connection: where we tried, and what to check."""
     parsed = make_url(url)

@@ -15,16 +15,20 @@ object that each app (and each test) owns.
 
 Every metric is declared up front: the core's below, a plugin's by its `metric_definitions()` hook, so that
 server and workers, which load the same plugins, agree on names, labels and help texts.
+
+prometheus-client (with the HTTP server and WSGI modules it imports, 14 ms) is imported when an app builds its
+registry, not with this module: plugins import `MetricDefinition` here, and every `troly` command loads them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.registry import Collector
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry, Counter, Histogram
+    from prometheus_client.registry import Collector
 
 # Buckets in seconds for work that takes milliseconds normally and seconds when something is wrong.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -69,6 +73,8 @@ class Metrics:
     """One process's metrics. In a core worker (`ship()`), it records events for the server instead."""
 
     def __init__(self, definitions: Iterable[MetricDefinition] = CORE_METRICS) -> None:
+        from prometheus_client import CollectorRegistry
+
         self.registry = CollectorRegistry()
         self.definitions: dict[str, MetricDefinition] = {}
         self._metrics: dict[str, Counter | Histogram] = {}
@@ -115,6 +121,8 @@ class Metrics:
         self._collectors[key] = collector
 
     def exposition(self) -> bytes:
+        from prometheus_client import generate_latest
+
         return generate_latest(self.registry)
 
     def _record(self, name: str, amount: float, labels: Mapping[str, str]) -> None:
@@ -128,13 +136,15 @@ class Metrics:
     def _update(self, name: str, values: tuple[str, ...], amount: float) -> None:
         metric: Any = self._metrics[name]
         child = metric.labels(*values) if values else metric
-        if isinstance(metric, Histogram):
+        if self.definitions[name].buckets is not None:  # a histogram (see _create)
             child.observe(amount)
         else:
             child.inc(amount)
 
 
 def _create(definition: MetricDefinition, registry: CollectorRegistry) -> Counter | Histogram:
+    from prometheus_client import Counter, Histogram
+
     name = definition.name.removesuffix("_total")  # prometheus-client adds the suffix to counters itself
     if definition.buckets is None:
         return Counter(name, definition.documentation, definition.labels, registry=registry)

@@ -28,6 +28,7 @@ from bot.failures import HandleFailed, InfrastructureFailure
 from bot.logs import configure_logging
 from bot.messages import Inbound, Outbound
 from bot.metrics import Event
+from bot.priority import lower_priority
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,14 +50,6 @@ class WorkerRole:
 
 
 CITIZENS = WorkerRole()
-
-
-def lower_priority(increment: int) -> None:
-    """Yield the CPU to the rest of the machine (the kernel still gives it all when nobody else wants it)."""
-    try:
-        os.nice(increment)
-    except OSError as error:
-        log.warning("could not lower the CPU priority: %s", error)
 
 
 def settle_heap() -> None:

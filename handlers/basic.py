@@ -6,10 +6,13 @@ with a short natural reply instead of a search; the first greeting also introduc
 
 from __future__ import annotations
 
-from bot.app import Troly
-from bot.context import Context, Reply
+from typing import TYPE_CHECKING
+
 from bot.messages import Outbound
-from knowledge import smalltalk
+
+if TYPE_CHECKING:
+    from bot.app import Troly
+    from bot.context import Context, Reply
 
 SMALLTALK_META = {"kind": "smalltalk"}
 
@@ -29,15 +32,21 @@ def setup(troly: Troly) -> None:
 
 def is_small_talk(text: str) -> bool:
     """A whole message that only says hello, thanks, ok, bye, praises, insults or is emoji."""
+    from knowledge import smalltalk  # here, not at the top: every `troly` command loads this plugin
+
     return smalltalk.classify(text) is not None
 
 
 def is_greeting(text: str) -> bool:
+    from knowledge import smalltalk
+
     return smalltalk.classify(text) is smalltalk.Kind.GREETING
 
 
 def small_talk(ctx: Context) -> Outbound:
     """Greetings introduce the bot; the rest get a short reply (knowledge.smalltalk.REPLIES)."""
+    from knowledge import smalltalk
+
     kind = smalltalk.classify(ctx.text)
     if kind is smalltalk.Kind.GREETING or kind is None:
         return greet(ctx)

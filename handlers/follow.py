@@ -9,9 +9,13 @@ and marked blocked, so announcement delivery skips them until they write again (
 
 from __future__ import annotations
 
-from bot.app import Troly
-from bot.context import Context, Reply
+from typing import TYPE_CHECKING
+
 from bot.messages import Choice, Outbound
+
+if TYPE_CHECKING:
+    from bot.app import Troly
+    from bot.context import Context, Reply
 
 SUBSCRIBE_COMMAND = "dangky"
 WELCOME = (

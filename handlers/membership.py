@@ -4,14 +4,17 @@ member to their own team (the code, each channel's link and a QR code), and /toi
 
 from __future__ import annotations
 
-from bot.app import Troly
-from bot.context import Context, Reply
+from typing import TYPE_CHECKING
+
 from bot.extensions import MEMBERSHIP_CHANGED
 from bot.invites import InviteRefused, create_invite, redeem_invite
 from bot.messages import Outbound
-from bot.onboarding import invite_lines, invite_links, qr_content, qr_png
 from bot.storage.models import Role
 from bot.texts import ROLE_NAMES
+
+if TYPE_CHECKING:
+    from bot.app import Troly
+    from bot.context import Context, Reply
 
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "cửa sổ dòng lệnh"}
 
@@ -60,6 +63,8 @@ def who_am_i(ctx: Context) -> Reply:
 
 def invite_member(ctx: Context) -> Reply:
     """A leader's invite for a new member of their own team, with the QR code to show on a phone."""
+    from bot.onboarding import invite_lines, invite_links, qr_content, qr_png  # a QR encoder: only when asked
+
     team = ctx.user.team
     if team is None:
         return "Bạn chưa được gán vào tổ nào nên chưa tạo được mã mời. Bạn nhờ quản trị viên kiểm tra giúp nhé."

@@ -33,7 +33,7 @@ async def test_healthz_is_503_when_the_database_is_unreachable(make_settings: Ca
 
 
 async def test_serve_loads_the_answerer_before_it_answers_health_checks(sqlite_app: Troly) -> None:
-    from handlers.questions import ANSWERER
+    from handlers.questions.services import ANSWERER
 
     async with TestClient(TestServer(create_web_app(sqlite_app))) as client:
         assert sqlite_app.services.built(ANSWERER)  # built during start-up, not by the first question

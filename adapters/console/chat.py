@@ -11,24 +11,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
+from adapters.console import CHANNEL, DEFAULT_USER
 from bot.app import create_app
 from bot.messages import Inbound, Outbound
 from bot.push_delivery import PushDelivery
 from bot.senders import SendResult, SendStatus
 from bot.settings import Settings
 
-CHANNEL = "console"
-DEFAULT_USER = "console"  # one stable user id, so dialogs and roles carry over between sessions
 PROMPT = "Bạn: "
 BANNER = "troly – trợ lý số cộng đồng. Gõ câu hỏi rồi Enter; /trogiup để xem chức năng; Ctrl-D để thoát."
-
-
-def configure_chat(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--user",
-        default=None,
-        help=f"tên người dùng trong phiên, để thử vai trò hay mã mời (mặc định: «{DEFAULT_USER}», không tên)",
-    )
 
 
 def run_chat(settings: Settings, args: argparse.Namespace) -> int:

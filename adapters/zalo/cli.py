@@ -4,8 +4,8 @@
 Zalo gives it now (`getoa`: name, verification, type, followers; the last stored answer when Zalo cannot be
 asked), when the last Zalo event arrived, and the operational alerts of the last 7 days (bot/alerts.py).
 
-The sender, the token manager and the OA profile calls (aiohttp) are imported by the commands, so registering
-them costs nothing.
+The app, the sender, the token manager and the OA profile calls (aiohttp) are imported by the commands, so
+registering them costs nothing.
 """
 
 from __future__ import annotations
@@ -13,17 +13,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from adapters.zalo.events import CHANNEL
 from adapters.zalo.models import ZaloOaState, ZaloToken
-from bot.alerts import recent_alerts
-from bot.app import Troly, create_app
 from bot.commands import Commands
 from bot.settings import Settings
 from bot.storage.models import AuditLog, User
 from bot.storage.types import utcnow
+
+if TYPE_CHECKING:
+    from bot.app import Troly
 
 
 def register(commands: Commands) -> None:
@@ -38,6 +40,7 @@ def register(commands: Commands) -> None:
 
 def run_status(settings: Settings, _args: argparse.Namespace) -> int:
     from adapters.zalo.tokens import REFRESH_FAILED_ACTION
+    from bot.app import create_app
 
     for name, value in _configured(settings).items():
         print(f"TROLY_{name.upper()}: {'đã đặt' if value else 'CHƯA ĐẶT'}")
@@ -89,6 +92,8 @@ def _print_oa(troly: Troly) -> None:
 
 
 def _print_watch(troly: Troly) -> None:
+    from bot.alerts import recent_alerts
+
     now = utcnow()
     with troly.database.sessions() as session:
         last = session.scalar(select(func.max(User.last_interaction_at)).where(User.channel == CHANNEL))
@@ -111,6 +116,7 @@ def _verified(value: bool | None) -> str:
 def run_refresh(settings: Settings, _args: argparse.Namespace) -> int:
     from adapters.zalo.sender import sender_for
     from adapters.zalo.tokens import RefreshFailed
+    from bot.app import create_app
 
     troly = create_app(settings)
     sender = sender_for(troly)

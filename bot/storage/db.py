@@ -8,7 +8,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # a 0.4 s statement on a province's data. SET LOCAL: the connection returns to the pool as it was.
 READER_SETTINGS = "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"
 CORE_VERSIONS_DIR = MIGRATIONS_DIR / "versions"
+ALEMBIC_VERSION_TABLE = "alembic_version"  # Alembic's default name, which troly keeps
 
 
 def normalise_url(url: str) -> str:
@@ -110,6 +111,12 @@ class Database:
         default_transaction_read_only, missing privileges) fails here rather than on a user's first message."""
         with self.transaction() as session:
             session.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 1 = 0"))
+
+    def has_schema(self) -> bool:
+        """Alembic's version table is there: troly's schema was created (at some revision). One catalogue
+        lookup, without importing Alembic, for commands that read and do not migrate (bot.database)."""
+        with self.engine.connect() as connection:
+            return inspect(connection).has_table(ALEMBIC_VERSION_TABLE)
 
     def current_revisions(self) -> set[str]:
         from alembic.runtime.migration import MigrationContext

@@ -1,4 +1,8 @@
-"""`troly announce` (queue one, or `status ID`) and `troly deliver` (a standalone delivery worker)."""
+"""`troly announce` (queue one, or `status ID`) and `troly deliver` (a standalone delivery worker).
+
+The app, the outbox and the delivery worker are imported by the command that runs: every `troly` command
+registers these, and most never need them.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +11,20 @@ import asyncio
 import json
 import signal
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from bot.alerts import FailureSpike, alerts
-from bot.app import Troly, create_app
 from bot.areas import area_by_code
 from bot.commands import Commands
 from bot.extensions import DELIVERY_STATES
 from bot.plugins import make_senders
-from bot.sendbudget import close_budgets
 from bot.settings import Settings
 from bot.storage.models import AuditLog
 from bot.storage.types import utcnow
-from handlers.announcements.compose import MAX_CHARS
 from handlers.announcements.models import Announcement, Target
-from handlers.announcements.outbox import cancel, enqueue_for
-from handlers.announcements.recipients import push_channels, who
-from handlers.announcements.status import load_status, render
 from handlers.announcements.timefmt import local_text, parse_iso
-from handlers.announcements.worker import DeliveryOptions, DeliveryWorker
+
+if TYPE_CHECKING:
+    from bot.app import Troly
 
 # `--at` may lag a few minutes behind the clock (typed "now", a slow script); it may not be long past, nor more
 # than a year ahead (the chat dialog allows 60 days; an operator may plan further, but not decades).
@@ -71,6 +71,11 @@ def _configure_deliver(parser: argparse.ArgumentParser) -> None:
 
 
 def run_announce(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import create_app
+    from handlers.announcements.compose import MAX_CHARS
+    from handlers.announcements.outbox import enqueue_for
+    from handlers.announcements.recipients import push_channels, who
+
     if args.announce_command == "status":
         return run_status(settings, args)
     if args.announce_command == "cancel":
@@ -141,6 +146,9 @@ def _send_time(typed: str, now: datetime) -> datetime | None:
 
 
 def run_status(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import create_app
+    from handlers.announcements.status import load_status, render
+
     troly = create_app(settings)
     try:
         with troly.database.transaction() as session:
@@ -155,6 +163,9 @@ def run_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import create_app
+    from handlers.announcements.outbox import cancel
+
     troly = create_app(settings)
     try:
         with troly.database.transaction() as session:
@@ -179,6 +190,8 @@ def run_cancel(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_deliver(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import create_app
+
     troly = create_app(settings)
     try:
         return asyncio.run(_deliver(troly, args))
@@ -187,6 +200,10 @@ def run_deliver(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _deliver(troly: Troly, args: argparse.Namespace) -> int:
+    from bot.alerts import FailureSpike, alerts
+    from bot.sendbudget import close_budgets
+    from handlers.announcements.worker import DeliveryOptions, DeliveryWorker
+
     senders = make_senders(troly)
     if args.channel:
         senders = {name: sender for name, sender in senders.items() if name in args.channel}

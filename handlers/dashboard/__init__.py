@@ -3,22 +3,25 @@
 Sign-in without passwords (/web in chat, or `troly web-login`), progress against the plan's targets, teams and
 invites, areas and targets, the monthly report (XLSX, and JSON at /api/v1/ for the city's IOC), and the pages
 other plugins register through the `console_pages` hook (bot/console.py). See docs/console.md.
+
+Loading the plugin registers its tables on `Base`; the pages, the sign-in code and the commands' work are
+imported by the hooks and commands that use them, so every other `troly` command starts without them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.app import Troly
 from bot.commands import Commands
 from bot.console import CONSOLE_ROLES
-from bot.context import Context, Reply
 from handlers.dashboard import auth
-from handlers.dashboard import cli as dashboard_cli
 from handlers.dashboard import models as models  # registers the tables on Base
 
 if TYPE_CHECKING:
     from aiohttp import web
+
+    from bot.app import Troly
+    from bot.context import Context, Reply
 
 __all__ = ["register_cli", "setup", "setup_web"]
 
@@ -53,4 +56,7 @@ def setup_web(troly: Troly, app: web.Application) -> None:
 
 
 def register_cli(commands: Commands) -> None:
-    dashboard_cli.register_cli(commands)
+    """`troly web-login`, `troly web-token` and `troly report monthly`."""
+    from handlers.dashboard import cli
+
+    cli.register_cli(commands)

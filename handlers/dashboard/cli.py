@@ -1,4 +1,8 @@
-"""`troly web-login`, `troly web-token` and `troly report monthly`."""
+"""`troly web-login`, `troly web-token` and `troly report monthly`.
+
+The app and the report's figures are imported by the command that runs; `report monthly` only reads, so it
+opens the database without migrating it (bot.database.open_for_reading).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,24 @@ import re
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.app import create_app
 from bot.areas import area_by_code
 from bot.commands import Commands
 from bot.settings import Settings
 from bot.storage.models import AuditLog, User
-from handlers.dashboard import auth, figures
-from handlers.dashboard.overview import progress_of
+from handlers.dashboard import auth
+
+if TYPE_CHECKING:
+    from bot.app import Troly
+
+
+def _app(settings: Settings, *, reading: bool = False) -> Troly:
+    from bot.app import create_app
+
+    return create_app(settings, reading=reading)
 
 
 def register_cli(commands: Commands) -> None:
@@ -63,7 +75,7 @@ def _configure_monthly(parser: argparse.ArgumentParser) -> None:
 
 
 def run_web_login(settings: Settings, args: argparse.Namespace) -> int:
-    troly = create_app(settings)
+    troly = _app(settings)
     try:
         with troly.database.transaction() as session:
             user = session.scalar(
@@ -87,7 +99,7 @@ def run_web_login(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_web_token(settings: Settings, args: argparse.Namespace) -> int:
-    troly = create_app(settings)
+    troly = _app(settings)
     try:
         with troly.database.transaction() as session:
             area = area_by_code(session, args.area)
@@ -106,9 +118,13 @@ def run_web_token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_monthly(settings: Settings, args: argparse.Namespace) -> int:
-    troly = create_app(settings)
+    from bot.database import schema_checked
+    from handlers.dashboard import figures
+    from handlers.dashboard.overview import progress_of
+
+    troly = _app(settings, reading=True)
     try:
-        with troly.database.reading() as session:
+        with schema_checked(troly.database), troly.database.reading() as session:
             area = area_by_code(session, args.area)
             if area is None:
                 print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)

@@ -5,25 +5,34 @@ Plugin "handlers.feedback". It meets the other features only through the core: a
 question and adds "Hữu ích / Chưa đúng" (bot.router `after`), local answers are an ANSWER_PROVIDERS entry, contact
 cards a HELP_LINES entry, and the help desk, when installed, is discovered by its `/nhotro` command and may offer
 answers through ANSWER_PROPOSALS. See docs/feedback.md.
+
+Loading the plugin registers its tables on `Base`; the chat handlers and the commands' work are imported by the
+hooks that use them, so a `troly` command starts without them.
 """
 
 from __future__ import annotations
 
-from bot.app import Troly
+from typing import TYPE_CHECKING
+
 from bot.commands import Commands
-from bot.extensions import ANSWER_PROPOSALS, ANSWER_PROVIDERS, HELP_LINES
-from handlers.feedback import contacts, gaps_chat, proposals
 from handlers.feedback import models as models  # registers the tables on Base
-from handlers.feedback.local_index import make_provider
-from handlers.feedback.pseudonym import Pseudonymizer, make_pseudonymizer
-from handlers.feedback.questionlog import RATE_COMMAND, make_hook, retention
-from handlers.feedback.ratings import make_rate_command, make_reaction_handler
-from handlers.feedback.satisfaction_views import show_satisfaction
-from handlers.feedback.scope import MANAGERS, PUBLISHERS
-from handlers.feedback.services import LOCAL_INDEX, PSEUDONYMS, make_local_index
+
+if TYPE_CHECKING:
+    from bot.app import Troly
+    from handlers.feedback.pseudonym import Pseudonymizer
 
 
 def setup(troly: Troly) -> None:
+    from bot.extensions import ANSWER_PROPOSALS, ANSWER_PROVIDERS, HELP_LINES
+    from handlers.feedback import contacts, gaps_chat, proposals
+    from handlers.feedback.local_index import make_provider
+    from handlers.feedback.pseudonym import make_pseudonymizer
+    from handlers.feedback.questionlog import RATE_COMMAND, make_hook, retention
+    from handlers.feedback.ratings import make_rate_command, make_reaction_handler
+    from handlers.feedback.satisfaction_views import show_satisfaction
+    from handlers.feedback.scope import MANAGERS, PUBLISHERS
+    from handlers.feedback.services import LOCAL_INDEX, PSEUDONYMS, make_local_index
+
     troly.provide(LOCAL_INDEX, make_local_index)
     troly.provide(PSEUDONYMS, lambda: make_pseudonymizer(troly.settings))
 
@@ -51,6 +60,8 @@ def setup(troly: Troly) -> None:
 def prepare(troly: Troly) -> None:
     """Before `serve` takes messages: the pseudonym key exists (so worker processes read, not race to create
     it), and the local answers' index is built."""
+    from handlers.feedback.services import LOCAL_INDEX, PSEUDONYMS
+
     troly[PSEUDONYMS]
     with troly.database.transaction() as session:
         troly[LOCAL_INDEX].current(session)

@@ -1,27 +1,37 @@
-"""`troly gaps`, `troly contacts ...` and `troly report satisfaction`: the feedback reports from the command line."""
+"""`troly gaps`, `troly contacts ...` and `troly report satisfaction`: the feedback reports from the command line.
+
+The reports and `contacts list` only read: they open the database without migrating it (bot.database). Their
+modules, and the app, are imported by the command that runs.
+"""
 
 from __future__ import annotations
 
 import argparse
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.app import create_app
 from bot.commands import Commands
-from bot.extensions import RATING_SUMMARIES
 from bot.settings import Settings
 from bot.storage.models import Area
 from bot.storage.types import utcnow
-from handlers.feedback.cli_common import CliError, add_output, day_argument, emit, find_area, reporting, session_for
-from handlers.feedback.contacts import card_text, remove_card, save_card, valid_hotline
-from handlers.feedback.gaps import Cluster, find_gaps
+from handlers.feedback.cli_common import (
+    CliError,
+    add_output,
+    day_argument,
+    emit,
+    find_area,
+    reading_session,
+    reporting,
+    session_for,
+)
 from handlers.feedback.models import ContactCard
-from handlers.feedback.satisfaction import build_report
-from handlers.feedback.satisfaction_views import sheets, summary_text
 from handlers.feedback.scope import Scope, area_scope, day_start, local_day
-from handlers.feedback.services import make_local_index
 from handlers.feedback.sheets import Sheet
+
+if TYPE_CHECKING:
+    from handlers.feedback.gaps import Cluster
 
 
 def register_cli(commands: Commands) -> None:
@@ -66,9 +76,12 @@ def _contact_set(parser: argparse.ArgumentParser) -> None:
 
 @reporting
 def run_gaps(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.feedback.gaps import find_gaps
+    from handlers.feedback.services import make_local_index
+
     now = utcnow()
     since = day_start(args.since) if args.since else now - timedelta(days=90)
-    with session_for(settings) as session:
+    with reading_session(settings) as session:
         scope = area_scope(session, find_area(session, args.area))
         clusters = find_gaps(session, scope, since, make_local_index(), now)
     return emit(args, text=lambda: gaps_text(scope, clusters), json_data=lambda: [c.as_dict() for c in clusters],
@@ -102,14 +115,20 @@ def gaps_sheet(clusters: list[Cluster]) -> Sheet:
 
 @reporting
 def run_satisfaction(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import create_app
+    from bot.database import schema_checked
+    from bot.extensions import RATING_SUMMARIES
+    from handlers.feedback.satisfaction import build_report
+    from handlers.feedback.satisfaction_views import sheets, summary_text
+
     today = local_day(utcnow())
     first = args.start or (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     last = args.end or today
     if first > last:
         raise CliError("--from phải trước hoặc bằng --to.")
-    troly = create_app(settings)
+    troly = create_app(settings, reading=True)
     try:
-        with troly.database.transaction() as session:
+        with schema_checked(troly.database), troly.database.read_only() as session:
             scope = area_scope(session, find_area(session, args.area))
             summaries = troly.extensions[RATING_SUMMARIES]
             report = build_report(session, scope, day_start(first), day_start(last + timedelta(days=1)),
@@ -124,6 +143,8 @@ def run_satisfaction(settings: Settings, args: argparse.Namespace) -> int:
 
 @reporting
 def run_contact_set(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.feedback.contacts import card_text, save_card, valid_hotline
+
     hotline = valid_hotline(args.hotline) if args.hotline.strip() else ""
     if hotline is None:
         raise CliError("--hotline chưa đúng (8–15 chữ số, có thể bắt đầu bằng +84).")
@@ -140,7 +161,9 @@ def run_contact_set(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_contact_list(settings: Settings, _args: argparse.Namespace) -> int:
-    with session_for(settings) as session:
+    from handlers.feedback.contacts import card_text
+
+    with reading_session(settings) as session:
         query = select(ContactCard, Area).join(Area, Area.id == ContactCard.area_id).order_by(Area.code)
         lines = [f"{area.code}  {area.name}: {card_text(card)}" for card, area in session.execute(query)]
     print("\n".join(lines) or "Chưa khu vực nào có thông tin liên hệ riêng. Dùng: troly contacts set --help")
@@ -149,6 +172,8 @@ def run_contact_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 @reporting
 def run_contact_remove(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.feedback.contacts import remove_card
+
     with session_for(settings) as session:
         area = find_area(session, args.area)
         assert area is not None

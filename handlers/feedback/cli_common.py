@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.app import open_database
 from bot.areas import area_by_code
+from bot.database import open_database, reading
 from bot.settings import Settings
 from bot.storage.models import Area
 from handlers.feedback.sheets import Sheet, csv_bytes, xlsx_bytes
@@ -38,12 +38,20 @@ def add_output(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> Non
 
 @contextmanager
 def session_for(settings: Settings) -> Iterator[Session]:
+    """A transaction of a command that writes (the database is migrated first)."""
     database = open_database(settings)
     try:
         with database.transaction() as session:
             yield session
     finally:
         database.dispose()
+
+
+@contextmanager
+def reading_session(settings: Settings) -> Iterator[Session]:
+    """A read-only session of a command that only reads: no migration, no writer lock (bot.database.reading)."""
+    with reading(settings) as database, database.read_only() as session:
+        yield session
 
 
 def find_area(session: Session, code: str | None) -> Area | None:

@@ -1,13 +1,15 @@
 """`troly faq add|list|edit|retire|publish|reject|history|rollback|import`: local answers from the command line.
 
 Every change is made as the actor "cli", audited and recorded as a revision (handlers.feedback.local_answers),
-and is served by every running process from its next question on.
+and is served by every running process from its next question on. The editing code is imported by the command
+that runs: every `troly` command registers these.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,22 +19,13 @@ from bot.settings import Settings
 from bot.storage.models import Area
 from bot.storage.types import utcnow
 from handlers.feedback import cli_common as cli
-from handlers.feedback.faq_import import FaqFileError, parse_faq
-from handlers.feedback.local_answers import (
-    Actor,
-    Draft,
-    LocalAnswerError,
-    clean_questions,
-    create,
-    edit,
-    rollback,
-    set_status,
-)
 from handlers.feedback.models import AnswerStatus, LocalAnswer, LocalAnswerRevision
 from handlers.feedback.scope import area_scope, default_source, local_day
 from handlers.feedback.sheets import Sheet
 
-CLI = Actor("cli")
+if TYPE_CHECKING:
+    from handlers.feedback.local_answers import Actor, LocalAnswerError
+
 STATUS_ACTIONS = {"retire": AnswerStatus.RETIRED, "publish": AnswerStatus.PUBLISHED, "reject": AnswerStatus.REJECTED}
 
 
@@ -102,19 +95,27 @@ def _answer(session: Session, answer_id: int) -> LocalAnswer:
     return answer
 
 
+def _as_cli() -> Actor:
+    from handlers.feedback.local_answers import Actor
+
+    return Actor("cli")
+
+
 def _refused(error: LocalAnswerError) -> cli.CliError:
     return cli.CliError("Không lưu được vì:\n" + "\n".join(f"  - {problem}" for problem in error.problems))
 
 
 @cli.reporting
 def run_add(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.feedback.local_answers import Draft, LocalAnswerError, clean_questions, create
+
     with cli.session_for(settings) as session:
         area = cli.find_area(session, args.area)
         assert area is not None
         draft = Draft(area, clean_questions(args.question), args.answer, args.source or default_source(area),
                       args.valid_until)  # fmt: skip
         try:
-            saved = create(session, draft, status=AnswerStatus.PUBLISHED, actor=CLI, origin="cli", now=utcnow())
+            saved = create(session, draft, status=AnswerStatus.PUBLISHED, actor=_as_cli(), origin="cli", now=utcnow())
         except LocalAnswerError as error:
             raise _refused(error) from None
         print(f"Đã đăng câu trả lời #{saved.id} cho {area.name} ({len(draft.questions)} cách hỏi).")
@@ -123,6 +124,8 @@ def run_add(settings: Settings, args: argparse.Namespace) -> int:
 
 @cli.reporting
 def run_edit(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.feedback.local_answers import Draft, LocalAnswerError, clean_questions, edit
+
     with cli.session_for(settings) as session:
         answer = _answer(session, args.id)
         area = cli.find_area(session, args.area) or session.get(Area, answer.area_id)
@@ -131,7 +134,7 @@ def run_edit(settings: Settings, args: argparse.Namespace) -> int:
         questions = clean_questions(args.question) if args.question else list(answer.questions)
         draft = Draft(area, questions, args.answer or answer.answer, args.source or answer.source, until)
         try:
-            edit(session, answer, draft, CLI, utcnow())
+            edit(session, answer, draft, _as_cli(), utcnow())
         except LocalAnswerError as error:
             raise _refused(error) from None
         print(f"Đã sửa câu trả lời #{answer.id} (phiên bản {answer.revision}).")
@@ -140,6 +143,8 @@ def run_edit(settings: Settings, args: argparse.Namespace) -> int:
 
 @cli.reporting
 def run_status(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.feedback.local_answers import LocalAnswerError, set_status
+
     status = STATUS_ACTIONS[args.faq_action]
     with cli.session_for(settings) as session:
         answer = _answer(session, args.id)
@@ -148,7 +153,7 @@ def run_status(settings: Settings, args: argparse.Namespace) -> int:
         if status is not AnswerStatus.RETIRED and answer.status != AnswerStatus.PROPOSED:
             raise cli.CliError(f"Câu trả lời #{answer.id} không phải đề xuất chờ duyệt (dùng troly faq rollback).")
         try:
-            set_status(session, answer, status, CLI, utcnow())
+            set_status(session, answer, status, _as_cli(), utcnow())
         except LocalAnswerError as error:
             raise _refused(error) from None
         print(f"Câu trả lời #{answer.id}: {status.value} (phiên bản {answer.revision}).")
@@ -156,7 +161,7 @@ def run_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_history(settings: Settings, args: argparse.Namespace) -> int:
-    with cli.session_for(settings) as session:
+    with cli.reading_session(settings) as session:
         query = select(LocalAnswerRevision).where(LocalAnswerRevision.answer_id == args.id)
         revisions = list(session.scalars(query.order_by(LocalAnswerRevision.revision)))
         for revision in revisions:
@@ -172,10 +177,12 @@ def run_history(settings: Settings, args: argparse.Namespace) -> int:
 
 @cli.reporting
 def run_rollback(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.feedback.local_answers import LocalAnswerError, rollback
+
     with cli.session_for(settings) as session:
         answer = _answer(session, args.id)
         try:
-            rollback(session, answer, args.to, CLI, utcnow())
+            rollback(session, answer, args.to, _as_cli(), utcnow())
         except LocalAnswerError as error:
             raise _refused(error) from None
         print(f"Đã quay câu trả lời #{answer.id} về phiên bản {args.to} (thành phiên bản {answer.revision}).")
@@ -184,6 +191,9 @@ def run_rollback(settings: Settings, args: argparse.Namespace) -> int:
 
 @cli.reporting
 def run_import(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.feedback.faq_import import FaqFileError, parse_faq
+    from handlers.feedback.local_answers import create
+
     with cli.session_for(settings) as session:
         try:
             rows = parse_faq(session, args.file)
@@ -196,14 +206,14 @@ def run_import(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         now = utcnow()
         for row in rows:
-            create(session, row.draft, status=AnswerStatus.PUBLISHED, actor=CLI, origin="import", now=now)
+            create(session, row.draft, status=AnswerStatus.PUBLISHED, actor=_as_cli(), origin="import", now=now)
     print(f"Đã nhập và đăng {len(rows)} câu trả lời.")
     return 0
 
 
 @cli.reporting
 def run_list(settings: Settings, args: argparse.Namespace) -> int:
-    with cli.session_for(settings) as session:
+    with cli.reading_session(settings) as session:
         scope = area_scope(session, cli.find_area(session, args.area))
         query = select(LocalAnswer).order_by(LocalAnswer.id)
         if scope.area_ids is not None:

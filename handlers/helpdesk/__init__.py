@@ -8,17 +8,22 @@ escalate in working hours. See docs/helpdesk.md. Other features meet it through 
 
 from __future__ import annotations
 
-from bot.app import Troly
+from typing import TYPE_CHECKING
+
 from bot.commands import Commands
-from bot.extensions import CANCEL_HOOKS, MEMBERSHIP_CHANGED, RATING_SUMMARIES, REPORT_SECTIONS, VISIT_HOOKS
-from handlers.helpdesk import appointments, asking, claims, closing, jobs, listing, offer, reports, talk, visitlink
 from handlers.helpdesk import models as models  # registers the tables on Base
-from handlers.helpdesk.cli import register_cli as _register_cli
-from handlers.helpdesk.places import STAFF
-from handlers.helpdesk.satisfaction import rating_summaries
+
+if TYPE_CHECKING:
+    from bot.app import Troly
 
 
 def setup(troly: Troly) -> None:
+    """The chat side, imported here: loading the plugin (every `troly` command does) registers only its tables."""
+    from bot.extensions import CANCEL_HOOKS, MEMBERSHIP_CHANGED, RATING_SUMMARIES, REPORT_SECTIONS, VISIT_HOOKS
+    from handlers.helpdesk import appointments, asking, claims, closing, jobs, listing, offer, reports, talk, visitlink
+    from handlers.helpdesk.places import STAFF
+    from handlers.helpdesk.satisfaction import rating_summaries
+
     router = troly.router
     router.command("nhotro", offer.ask_by_command, description="Nhờ người của tổ công nghệ số hỗ trợ trực tiếp")
     router.command("yeucau", listing.show, description="Xem các yêu cầu hỗ trợ")
@@ -51,4 +56,6 @@ def setup(troly: Troly) -> None:
 
 def register_cli(commands: Commands) -> None:
     """`troly report requests`."""
-    _register_cli(commands)
+    from handlers.helpdesk.cli import register_cli as register
+
+    register(commands)

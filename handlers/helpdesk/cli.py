@@ -1,4 +1,8 @@
-"""`troly report requests [--area MÃ] [--from] [--to] [--format csv|xlsx|json] [--output TỆP]`."""
+"""`troly report requests [--area MÃ] [--from] [--to] [--format csv|xlsx|json] [--output TỆP]`.
+
+A report only reads: the database is opened without migrating it (bot.database.reading), and the report's
+modules are imported when it runs, not when `troly` builds its parser.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,10 @@ import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from bot.app import open_database
 from bot.areas import area_by_code, subtree_ids
 from bot.commands import Commands
 from bot.settings import Settings
 from bot.storage.types import utcnow
-from handlers.helpdesk import export, reports
 from handlers.helpdesk.timing import zone
 
 
@@ -44,6 +46,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run_requests(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.database import reading
+    from handlers.helpdesk import export, reports
+
     if args.start and args.end and args.start > args.end:
         print("--from phải trước hoặc bằng --to.", file=sys.stderr)
         return 1
@@ -53,20 +58,16 @@ def run_requests(settings: Settings, args: argparse.Namespace) -> int:
     local = zone(settings)
     low = datetime.combine(args.start, time(), local) if args.start else None
     high = datetime.combine(args.end + timedelta(days=1), time(), local) if args.end else None
-    database = open_database(settings)
-    try:
-        with database.transaction() as session:
-            scope = reports.Scope("toàn hệ thống")
-            if args.area:
-                area = area_by_code(session, args.area)
-                if area is None:
-                    print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
-                    return 1
-                scope = reports.Scope(area.name, area_ids=subtree_ids(session, area.id))
-            requests = reports.load(session, scope, low, high)
-            table, summary = export.rows(requests, local), reports.summarise(requests, utcnow())
-    finally:
-        database.dispose()
+    with reading(settings) as database, database.read_only() as session:
+        scope = reports.Scope("toàn hệ thống")
+        if args.area:
+            area = area_by_code(session, args.area)
+            if area is None:
+                print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
+                return 1
+            scope = reports.Scope(area.name, area_ids=subtree_ids(session, area.id))
+        requests = reports.load(session, scope, low, high)
+        table, summary = export.rows(requests, local), reports.summarise(requests, utcnow())
     data = {"csv": lambda: export.to_csv(table), "xlsx": lambda: export.to_xlsx(table, summary),
             "json": lambda: export.to_json(table, summary)}[args.format]()  # fmt: skip
     return _write(data, args.output, len(table))

@@ -5,26 +5,29 @@ or builds it there when a new installation has none, so `troly chat` and `troly 
 loads it before it starts listening (`prepare`), so the first citizen never waits for an index build and
 /healthz answers only when questions can be answered. Each user's last question is remembered for ten minutes
 (handlers/questions/memory.py) so that follow-ups ("còn iphone thì sao") are read with it.
+
+Loading the plugin imports none of that (retrieval brings numpy and the knowledge base): every `troly` command
+loads it, so the hooks import what they use.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.app import Troly
 from bot.commands import Commands
-from bot.jobs import Retention
 from bot.metrics import MetricDefinition
 from bot.settings import Settings
-from embeddings.dense import FINETUNED_DIR
-from handlers.questions import chat, memory, menu
-from handlers.questions.services import ANSWERER, dense_problems, index_source, make_answerer
-from knowledge.ingest import plans_dir
 
-__all__ = ["ANSWERER", "dense_problems", "index_source", "make_answerer"]
+if TYPE_CHECKING:
+    from bot.app import Troly
 
 
 def setup(troly: Troly) -> None:
+    from bot.jobs import Retention
+    from handlers.questions import chat, memory, menu
+    from handlers.questions.services import ANSWERER, make_answerer
+
     troly.provide(ANSWERER, lambda: make_answerer(troly.settings))
     troly.router.fallback(chat.answer_question, precompute=lambda text: troly[ANSWERER].answer(text))
     troly.router.command("huongdan", menu.show_guide, description="Xem các hướng dẫn theo nhóm")
@@ -38,11 +41,16 @@ def metric_definitions() -> list[MetricDefinition]:
 
 def backup_paths(settings: Settings) -> list[Path]:
     """What `troly backup` keeps of ours: the ingested plans and a fine-tuned encoder (the index is rebuilt)."""
+    from embeddings.dense import FINETUNED_DIR
+    from knowledge.ingest import plans_dir
+
     return [plans_dir(settings.data_dir), settings.data_dir / FINETUNED_DIR]
 
 
 def prepare(troly: Troly) -> None:
     """Load the index, or build it on a new installation, before the process serves anyone."""
+    from handlers.questions.services import ANSWERER
+
     troly[ANSWERER]
 
 

@@ -80,7 +80,7 @@ def _configure_train(parser: argparse.ArgumentParser) -> None:
 
 
 def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    from handlers.questions import dense_problems, index_source
+    from handlers.questions.services import dense_problems, index_source
     from knowledge.ingest import IngestError, ingest, plans_dir
     from knowledge.store import build_index
 
@@ -102,7 +102,7 @@ def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_index(settings: Settings, _args: argparse.Namespace) -> int:
-    from handlers.questions import dense_problems, index_source
+    from handlers.questions.services import dense_problems, index_source
     from knowledge.store import build_index
 
     started = time.perf_counter()
@@ -118,7 +118,7 @@ def run_index(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def run_ask(settings: Settings, args: argparse.Namespace) -> int:
-    from handlers.questions import make_answerer
+    from handlers.questions.services import make_answerer
     from knowledge.answers import Asker
     from knowledge.followups import Conversations
 
@@ -228,7 +228,7 @@ def _print_routed(question: str, replies: list[Outbound], *, as_json: bool) -> N
 
 
 def run_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from handlers.questions import make_answerer
+    from handlers.questions.services import make_answerer
     from knowledge.evaluation import default_devset, evaluate, load_examples, split
 
     answerer = make_answerer(settings)

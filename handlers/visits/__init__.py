@@ -2,25 +2,25 @@
 
 Plugin "handlers.visits": chat commands on the core router (identical on every channel) and the
 `troly report` CLI commands. See docs/visits.md for the flows and the decisions behind them.
+
+Loading the plugin registers its tables on `Base` and nothing else: every `troly` command loads it, so the
+chat handlers, the web console's pages and the reports are imported by the hooks that use them (`setup`,
+`console_pages`, the commands' `run`), as pytest and Sphinx plugins do.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from bot.app import Troly
 from bot.commands import Commands
-from bot.console import PROGRESS
-from bot.extensions import SERVICE_CATALOGUE, CatalogueService
-from bot.jobs import Job
 from bot.storage.models import Role
-from handlers.visits import actions, cli, commands, dialog, summary
 from handlers.visits import models as models  # registers the tables on Base
 from handlers.visits import rollup_models as rollup_models
-from handlers.visits.catalogue import SERVICES
-from handlers.visits.console import console_pages as console_pages
-from handlers.visits.progress import VisitProgress
-from handlers.visits.rollup import roll_up
+
+if TYPE_CHECKING:
+    from bot.app import Troly
+    from bot.console import ConsolePage
 
 ROLLUP_JOB = "visits-rollup"
 ROLLUP_DESCRIPTION = "cộng dồn các lượt hỗ trợ của những ngày đã chốt cho trang quản lý"
@@ -29,6 +29,14 @@ REPORT_READERS = frozenset({Role.MEMBER, Role.LEADER, Role.OFFICIAL, Role.ADMIN}
 
 
 def setup(troly: Troly) -> None:
+    from bot.console import PROGRESS
+    from bot.extensions import SERVICE_CATALOGUE, CatalogueService
+    from bot.jobs import Job
+    from handlers.visits import actions, commands, dialog, summary
+    from handlers.visits.catalogue import SERVICES
+    from handlers.visits.progress import VisitProgress
+    from handlers.visits.rollup import roll_up
+
     router = troly.router
     loggers = commands.LOGGERS
     router.command("ghinhan", commands.log_visit, description="Ghi nhận một lượt thăm hộ dân", roles=loggers)
@@ -48,6 +56,15 @@ def setup(troly: Troly) -> None:
     )
 
 
+def console_pages(troly: Troly) -> list[ConsolePage]:
+    """The visits page of the web console (bot/console.py)."""
+    from handlers.visits.console import console_pages as pages
+
+    return pages(troly)
+
+
 def register_cli(commands_: Commands) -> None:
     """`troly report visits` and `troly report summary`."""
+    from handlers.visits import cli
+
     cli.register_cli(commands_)

@@ -1,4 +1,8 @@
-"""`troly report visits` (CSV/XLSX, one row per visit) and `troly report summary` (text or JSON) for an area."""
+"""`troly report visits` (CSV/XLSX, one row per visit) and `troly report summary` (text or JSON) for an area.
+
+Both only read: the database is opened without migrating it (bot.database.reading), and the report's modules
+are imported when a report runs, not when `troly` builds its parser.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +15,17 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
-from bot.app import open_database
-from bot.areas import area_by_code
 from bot.commands import Commands
 from bot.settings import Settings
-from handlers.visits import export, reports
 from handlers.visits.catalogue import OUTCOME_LABELS, SERVICE_BY_CODE, Outcome
-from handlers.visits.reports import Scope
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from handlers.visits.export import Row
+    from handlers.visits.reports import Scope
 
 EXPORT_NICE = 10  # as the reports lane of `troly serve` (bot.lanes)
 
@@ -65,26 +69,27 @@ def _scope(settings: Settings, args: argparse.Namespace) -> Iterator[tuple[Sessi
         print("--from phải trước hoặc bằng --to.", file=sys.stderr)
         yield None
         return
-    from bot.worker_process import lower_priority  # the core workers' module: only when a report runs
+    from bot.areas import area_by_code
+    from bot.database import reading
+    from bot.priority import lower_priority
+    from handlers.visits import reports
 
     lower_priority(EXPORT_NICE)  # the bot's replies to citizens come first on a shared machine
-    database = open_database(settings)
-    try:
-        with database.read_only() as session:
-            area = area_by_code(session, args.area)
-            if area is None:
-                print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
-                yield None
-                return
-            yield session, reports.area_scope(session, area.id)
-    finally:
-        database.dispose()
+    with reading(settings) as database, database.read_only() as session:
+        area = area_by_code(session, args.area)
+        if area is None:
+            print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
+            yield None
+            return
+        yield session, reports.area_scope(session, area.id)
 
 
 def run_visits(settings: Settings, args: argparse.Namespace) -> int:
     if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
         print("Tệp XLSX không in ra màn hình được; hãy thêm --output TỆP.xlsx", file=sys.stderr)
         return 1
+    from handlers.visits import export
+
     write = export.write_csv if args.format == "csv" else export.write_xlsx
     with _scope(settings, args) as opened:
         if opened is None:
@@ -103,7 +108,7 @@ def run_visits(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _to_stdout(write: Callable[[Iterable[export.Row], IO[bytes]], int], rows: Iterable[export.Row]) -> int:
+def _to_stdout(write: Callable[[Iterable[Row], IO[bytes]], int], rows: Iterable[Row]) -> int:
     """Standard output may be a pipe (not seekable, which a zip file wants): spool, then copy."""
     with tempfile.TemporaryFile() as spool:
         write(rows, spool)
@@ -116,6 +121,8 @@ def _to_stdout(write: Callable[[Iterable[export.Row], IO[bytes]], int], rows: It
 
 def summarise(session: Session, scope: Scope, args: argparse.Namespace) -> dict[str, object]:
     """Everything `report summary` prints, as plain data (the JSON output)."""
+    from handlers.visits import reports
+
     stats = reports.collect(session, scope, args.start, args.end)
     today = args.end or reports.local_now().date()
     return {
