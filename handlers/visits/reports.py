@@ -223,7 +223,8 @@ def by_sub_area(session: Session, scope: Scope, start: date | None, end: date | 
     """
     if scope.area_id is None or scope.area_ids is not None:
         return []
-    closed = rolled_until(session) if start is None and end is None else None
+    ever = start is None and end is None and scope.by_area_only
+    closed = rolled_until(session) if ever else None
     per_area = _per_area(session, scope, start, end, live_from=closed)
     tops = subtree_tops(scope.area_id)
     totals: dict[int, list[int]] = {}
