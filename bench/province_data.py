@@ -9,7 +9,8 @@ and two to five members, an official per commune and two for the province. Distr
 ones are: village sizes log-normal, some households visited many times, activity growing with campaigns and
 busier at weekends, outcomes mostly "done", one to three services per visit weighted towards VNeID and level-2
 identity. The same seed gives the same rows on SQLite and PostgreSQL, so both databases are measured on the
-same data. `generate()` is the function the benchmarks (and a small-scale test) call.
+same data. `generate()` is the function the benchmarks (and a small-scale test) call; the command then rolls up
+the closed days, as the visits-rollup job of `troly serve` does.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bot.plugins import load_plugins, migration_dirs  # noqa: E402
 from bot.settings import DEFAULT_PLUGINS  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 from handlers.visits.records import VIETNAM  # noqa: E402
+from handlers.visits.rollup import roll_up  # noqa: E402
 
 TABLES = ("areas", "teams", "users", "households", "visits", "visit_services")
 
@@ -119,6 +121,19 @@ def main() -> None:
     province = generate(args.database_url, scale, seed=args.seed, end=args.end)
     print(f"generated in {province.seconds:.1f} s: " + ", ".join(f"{n} {t}" for t, n in province.counts.items()))
     print(f"province {province.code}; its officials (telegram ids): {', '.join(province.province_officials)}")
+    print(f"rolled up in {roll_up_as_served(args.database_url):.1f} s (the visits-rollup job of troly serve)")
+
+
+def roll_up_as_served(database_url: str) -> float:
+    """Roll up every closed day, as `troly serve`'s job does within its first runs: a province that has been
+    served has its roll-ups, which the reports and the console read. Returns the seconds it took."""
+    started = time.perf_counter()
+    database = Database(database_url, migrations=migration_dirs(load_plugins(DEFAULT_PLUGINS)))
+    try:
+        roll_up(database, datetime.now(UTC), budget_seconds=3600)
+    finally:
+        database.dispose()
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import report_sql  # noqa: E402
-from bench.province_data import Scale, generate  # noqa: E402
+from bench.province_data import Scale, generate, roll_up_as_served  # noqa: E402
 from bot.app import Troly, create_app  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.messages import Inbound  # noqa: E402
@@ -73,6 +73,7 @@ def command(settings: Settings, *args: str) -> tuple[float, int, str]:
     """Run `troly ARGS` as the operator would: (wall seconds, peak RSS in MB, a summary line with its CPU)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TROLY_DATA_DIR": str(settings.data_dir)}
     env["TROLY_DATABASE_URL"] = settings.resolved_database_url
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed troly has its bytecode (pip compiles it)
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -205,6 +206,7 @@ def run(database_url: str, args: argparse.Namespace) -> None:
             today = datetime.now(VIETNAM).date()
             month_end = today.replace(day=1) - timedelta(days=1)
             print(f"{_describe(database_url)}; load average {os.getloadavg()[0]:.1f} (2 cores, shared)")
+            command(settings, "--help")  # writes the bytecode of every module, once
             measure_baocao(settings, args.runs, officials(troly), month_end)
             measure_summary(settings, troly, province)
             measure_export(settings, troly, province, (month_end.replace(day=1), month_end))
@@ -225,6 +227,7 @@ def _fill_if_empty(database_url: str, scale: float) -> None:
     if not filled:
         province = generate(database_url, Scale() if scale == 1 else Scale.of(scale))
         print(f"generated {province.counts} in {province.seconds:.0f} s")
+        print(f"rolled up in {roll_up_as_served(database_url):.0f} s")
 
 
 def _describe(database_url: str) -> str:

@@ -240,6 +240,18 @@ async def test_a_valid_target_is_saved_and_audited(client: TestClient, console_a
     assert refused.status == 400 and "số nguyên" in await refused.text()
 
 
+async def test_the_month_is_picked_from_a_list_in_vietnamese(client: TestClient, console_app: Troly) -> None:  # type: ignore[type-arg]
+    await sign_in(client, console_app, "hoa")
+    page = await (await client.get("/quan-ly/bao-cao?area=22-MC&thang=2019-03")).text()
+    options = re.findall(r'<option value="(\d{4}-\d{2})"( selected)?>([^<]+)</option>', page)
+    this_month = date.today().replace(day=1)
+    assert (
+        options[0][0] == this_month.strftime("%Y-%m") and options[0][2] == f"Tháng {this_month.month}/{this_month.year}"
+    )
+    assert len(options) == 25 and options[-1] == ("2019-03", " selected", "Tháng 3/2019")  # an old month asked for
+    assert 'type="month"' not in page
+
+
 async def test_the_monthly_report_is_a_real_spreadsheet(client: TestClient, console_app: Troly) -> None:  # type: ignore[type-arg]
     await sign_in(client, console_app, "hoa")
     month = date.today().strftime("%Y-%m")

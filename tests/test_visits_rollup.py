@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from bot.app import Troly, create_app
 from bot.areas import area_by_code, subtree_ids
 from bot.settings import Settings
+from bot.storage.db import Database
 from bot.storage.models import Area
 from handlers.dashboard.figures import month_bounds
 from handlers.visits.models import Visit
@@ -122,6 +123,39 @@ def test_trend_buckets_count_the_same_rolled_up_or_live(spread_app: Troly) -> No
     assert rolled == live and sum(visits for visits, _ in live) == 8
 
 
+def test_upgrading_tallies_the_days_already_rolled_up_as_the_job_does(database_url: str) -> None:
+    """visits_rollup_0002 arrives on databases whose other roll-ups are filled: it tallies their closed days in
+    SQL, and the result is what the job itself writes."""
+    from alembic import command
+
+    from bench.province_data import Scale, generate
+    from bot.plugins import load_plugins, migration_dirs
+    from bot.settings import DEFAULT_PLUGINS
+    from bot.storage.db import alembic_config
+
+    end = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
+    generate(database_url, Scale.of(0.002), seed=3, end=end)
+    database = Database(database_url, migrations=migration_dirs(load_plugins(DEFAULT_PLUGINS)))
+    try:
+        assert roll_up(database, end) > 10
+        kept = tallies(database)
+        assert sum(visits for (_area, _outcome, _services), (visits, _people) in kept.items()) > 1000
+        with database.engine.begin() as connection:
+            command.downgrade(alembic_config(connection, database.migrations), "visits_rollup_0001")
+        database.upgrade()
+        assert tallies(database) == kept
+    finally:
+        database.dispose()
+
+
+def tallies(database: Database) -> dict[tuple[int, str, str], tuple[int, int]]:
+    from handlers.visits.rollup_models import RollupTally
+
+    with database.reading() as session:
+        rows = session.scalars(select(RollupTally))
+        return {(r.area_id, r.outcome, r.service_list): (r.visits, r.people) for r in rows}
+
+
 def test_the_rollup_and_console_migrations_match_their_models(database_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
@@ -135,6 +169,7 @@ def test_the_rollup_and_console_migrations_match_their_models(database_url: str)
     database.upgrade()
     tables = (
         "visit_rollup_state", "visit_rollup_days", "visit_rollup_months", "visit_rollup_totals", "visit_reached",
+        "visit_rollup_tallies",
         "web_login_links", "web_sessions", "web_api_tokens", "indicators", "indicator_targets", "areas",
     )  # fmt: skip
     with database.engine.connect() as connection:

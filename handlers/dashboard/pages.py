@@ -24,7 +24,7 @@ from bot.console import (
 from bot.storage.models import Area
 from handlers.dashboard import auth, figures, overview, targets
 from handlers.dashboard.monthly import monthly_xlsx
-from handlers.dashboard.scope import chosen_area, parse_month
+from handlers.dashboard.scope import chosen_area, month_choices, parse_month
 from handlers.dashboard.web import (
     CONSOLE,
     ROOT,
@@ -83,7 +83,9 @@ async def show_monthly(request: web.Request, current: Auth) -> web.Response:
             return figures.monthly_figures(session, overview.progress_of(troly), area, month, now(troly))
 
     report = await in_thread(build)
-    context = layout(request, current, f"Báo cáo tháng {report.period}: {report.area_name}") | {"r": report}
+    months = month_choices(report.month, local_today(now(troly)))
+    context = layout(request, current, f"Báo cáo tháng {report.period}: {report.area_name}")
+    context |= {"r": report, "months": months}
     return page(request, "monthly.html", context)
 
 

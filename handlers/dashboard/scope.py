@@ -4,7 +4,7 @@ an area, everything. Every area a request names is checked against this before a
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,6 +39,17 @@ def chosen_area(session: Session, viewer: Viewer, code: str | None) -> Area:
 
 def _first_root(session: Session) -> Area | None:
     return session.scalar(select(Area).where(Area.parent_id.is_(None)).order_by(Area.code).limit(1))
+
+
+def month_choices(chosen: date, today: date, count: int = 24) -> list[date]:
+    """The months an official picks a report from, newest first: the last `count`, and the chosen one.
+    A list rather than `<input type="month">`, which some browsers show as a bare text box and Chromium names
+    in its own language ("December 2026")."""
+    months, month = [], today.replace(day=1)
+    for _ in range(count):
+        months.append(month)
+        month = (month - timedelta(days=1)).replace(day=1)
+    return sorted({*months, chosen}, reverse=True)
 
 
 def parse_month(text: str | None, today: date) -> date:

@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.areas import subtree, subtree_tops
 from bot.storage.models import Area, Role, User
+from handlers.visits import rolled
 from handlers.visits.catalogue import SERVICES, Outcome, ordered_codes
 from handlers.visits.models import Household, Visit
 from handlers.visits.records import VIETNAM
+from handlers.visits.rollup import rolled_until
 
 TREND_WEEKS = 8
 CODES = [service.code for service in SERVICES]
@@ -122,10 +124,16 @@ def collect(session: Session, scope: Scope, start: date | None, end: date | None
     Services are counted by grouping visits on their service list: a hundred-odd groups whatever the number of
     visits, each adding its count to the codes it lists (measured faster on SQLite than one filter per code).
     Households reached ever, in an area, come from the households' kept latest visit instead of a distinct
-    count over every visit of the area.
+    count over every visit of the area; the rest of an area's figures ever from the roll-ups' tallies (days
+    rolled up) and the visits since (rolled.py).
     """
-    where = [*scope.conditions(), *in_period(start, end)]
     ever = start is None and end is None and scope.by_area_only
+    if ever and (closed := rolled_until(session)) is not None and (areas := rolled.owners(session, scope)):
+        stats = collect(session, scope, closed, None)  # the days since the roll-ups
+        rolled.add_tallies(session, stats, areas)
+        stats.households = _households_ever(session, scope)
+        return stats
+    where = [*scope.conditions(), *in_period(start, end)]
     households = literal(0) if ever else func.count(Visit.household_id.distinct())
     outcomes = [func.count().filter(Visit.outcome == outcome.value) for outcome in Outcome]
     totals = select(func.count(), households, func.sum(Visit.people_helped), *outcomes).where(*where)
@@ -139,9 +147,14 @@ def collect(session: Session, scope: Scope, start: date | None, end: date | None
         stats.services.update(dict.fromkeys(service_list.strip(",").split(","), visits))
     del stats.services[""]  # visits without a service
     if ever:
-        reached = select(func.count()).select_from(Household).where(Household.last_outcome.is_not(None))
-        stats.households = int(session.scalar(reached.where(*_household_area(scope))) or 0)
+        stats.households = _households_ever(session, scope)
     return stats
+
+
+def _households_ever(session: Session, scope: Scope) -> int:
+    """Households of an area scope ever visited: those with a kept latest visit (an indexed count)."""
+    reached = select(func.count()).select_from(Household).where(Household.last_outcome.is_not(None))
+    return int(session.scalar(reached.where(*_household_area(scope))) or 0)
 
 
 def _household_area(scope: Scope) -> list[ColumnElement[bool]]:
@@ -187,9 +200,12 @@ def week_start(day: date) -> date:
 
 
 def weekly(session: Session, scope: Scope, today: date, weeks: int = TREND_WEEKS) -> list[tuple[date, int]]:
-    """Visits per week (Monday to Sunday), the last `weeks` weeks ending with this one."""
+    """Visits per week (Monday to Sunday), the last `weeks` weeks ending with this one; an area's from the
+    roll-ups' days and the live window."""
     first = week_start(today) - timedelta(weeks=weeks - 1)
     starts = [first + timedelta(weeks=n) for n in range(weeks)]
+    if scope.area_id is not None and rolled.owners(session, scope) == [scope.area_id]:
+        return list(zip(starts, rolled.weekly(session, scope.area_id, starts, today), strict=True))
     counts = []
     for monday in starts:
         sunday = min(monday + timedelta(days=6), today)
@@ -207,7 +223,9 @@ def by_sub_area(session: Session, scope: Scope, start: date | None, end: date | 
     """
     if scope.area_id is None or scope.area_ids is not None:
         return []
-    per_area = _per_area(session, scope, start, end)
+    ever = start is None and end is None and scope.by_area_only
+    closed = rolled_until(session) if ever else None
+    per_area = _per_area(session, scope, start, end, live_from=closed)
     tops = subtree_tops(scope.area_id)
     totals: dict[int, list[int]] = {}
     for area_id, top in session.execute(select(tops.c.id, tops.c.top)):
@@ -217,26 +235,33 @@ def by_sub_area(session: Session, scope: Scope, start: date | None, end: date | 
             total[0], total[1] = total[0] + counts[0], total[1] + counts[1]
     children = session.execute(
         select(Area.id, Area.code, Area.name).where(Area.parent_id == scope.area_id).order_by(Area.code)
-    )
+    ).all()
+    tallied = rolled.visits_by_area(session, [child.id for child in children]) if closed is not None else {}
     rows = []
     for area_id, code, name in children:
         visits, households = totals.get(area_id, (0, 0))
+        visits += tallied.get(area_id, 0)
         rows.append({"code": code, "name": name, "visits": visits, "households": households})
     return rows
 
 
-def _per_area(session: Session, scope: Scope, start: date | None, end: date | None) -> dict[int, tuple[int, int]]:
-    """(visits, distinct households) per area of the scope; ever: households from their kept latest visit."""
+def _per_area(
+    session: Session, scope: Scope, start: date | None, end: date | None, live_from: date | None = None
+) -> dict[int, tuple[int, int]]:
+    """(visits, distinct households) per area of the scope; ever: households from their kept latest visit, and
+    visits since `live_from` only when the days before it are rolled up."""
     where = [*scope.conditions(), *in_period(start, end)]
     if start is None and end is None:
-        visits = select(Visit.area_id, func.count()).where(*where).group_by(Visit.area_id)
+        since = in_period(live_from, None)
+        visits = select(Visit.area_id, func.count()).where(*where, *since).group_by(Visit.area_id)
         reached = (
             select(Household.area_id, func.count())
             .where(Household.last_outcome.is_not(None), *_household_area(scope))
             .group_by(Household.area_id)
         )
         households: dict[int, int] = {area: count for area, count in session.execute(reached)}
-        return {area: (count, households.get(area, 0)) for area, count in session.execute(visits)}
+        counted: dict[int, int] = {area: count for area, count in session.execute(visits)}
+        return {area: (counted.get(area, 0), households.get(area, 0)) for area in counted.keys() | households}
     counts = select(Visit.area_id, func.count(), func.count(Visit.household_id.distinct()))
     grouped = session.execute(counts.where(*where).group_by(Visit.area_id))
     return {area: (visits, households) for area, visits, households in grouped}

@@ -26,7 +26,7 @@ from bot.storage.models import Area
 from bot.storage.types import UTCDateTime
 from handlers.visits.models import Visit
 from handlers.visits.records import VIETNAM
-from handlers.visits.rollup_models import RollupDay, RollupMonth, RollupState, RollupTotal
+from handlers.visits.rollup_models import RollupDay, RollupMonth, RollupState, RollupTally, RollupTotal
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,10 @@ ON CONFLICT (household_id, service_code) DO NOTHING
 NEW_HOUSEHOLDS = """
 SELECT r.area_id, r.service_code, {month}, count(*), 0 FROM visit_reached r
 WHERE r.first_day >= :low_day AND r.first_day < :high_day GROUP BY r.area_id, r.service_code, {month}
+"""
+TALLIES = """
+SELECT v.area_id, v.outcome, v.service_list, count(*), coalesce(sum(v.people_helped), 0)
+FROM visits v WHERE {window} GROUP BY v.area_id, v.outcome, v.service_list
 """
 PEOPLE = """
 SELECT v.area_id, s.service_code, {month}, 0, sum(v.people_helped)
@@ -109,9 +113,14 @@ def _roll(session: Session, low_day: date, high_day: date) -> None:
     totals: Sums = defaultdict(lambda: [0, 0])
     for (owner, code, _month), (households, people) in months.items():
         _add(totals[(owner, code)], households, people)
+    tallies: Sums = defaultdict(lambda: [0, 0])
+    for area, outcome, service_list, visits, people in _select(session, TALLIES, low_day, high_day):
+        for owner in ancestors.get(area, (area,)):
+            _add(tallies[(owner, outcome, service_list)], visits, people)
     _upsert(session, RollupDay, ("area_id", "day"), ("visits", "people"), days)
     _upsert(session, RollupMonth, ("area_id", "service_code", "month"), ("households", "people"), months)
     _upsert(session, RollupTotal, ("area_id", "service_code"), ("households", "people"), totals)
+    _upsert(session, RollupTally, ("area_id", "outcome", "service_list"), ("visits", "people"), tallies)
 
 
 Sums = dict[tuple[Any, ...], list[int]]

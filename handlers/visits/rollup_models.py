@@ -72,3 +72,17 @@ class Reached(Base):
     service_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     first_day: Mapped[date] = mapped_column(Date)
+
+
+class RollupTally(Base):
+    """Per area (subtree), outcome and list of services: visits and people helped over every rolled-up day, as
+    `troly report summary` counts them (every outcome). The summary of everything ever reads these few hundred
+    rows of its area instead of its million visits; the rows' service lists give the counts per service."""
+
+    __tablename__ = "visit_rollup_tallies"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+    service_list: Mapped[str] = mapped_column(String(200), primary_key=True)
+    visits: Mapped[int] = mapped_column(default=0)
+    people: Mapped[int] = mapped_column(default=0)
