@@ -114,8 +114,9 @@ class Database:
 
     def has_schema(self) -> bool:
         """Alembic's version table is there: troly's schema was created (at some revision). One catalogue
-        lookup, without importing Alembic, for commands that read and do not migrate (bot.database)."""
-        with self.engine.connect() as connection:
+        lookup, without importing Alembic, for commands that read and do not migrate (bot.database); through
+        the readers' engine, so that on SQLite it never waits for the write lock."""
+        with (self._reader or self.engine).connect() as connection:
             return inspect(connection).has_table(ALEMBIC_VERSION_TABLE)
 
     def current_revisions(self) -> set[str]:
