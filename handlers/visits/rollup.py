@@ -17,8 +17,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Date, bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.storage.db import Database
@@ -167,9 +165,13 @@ def _select(session: Session, template: str, low_day: date, high_day: date, *, f
 
 
 def _upsert(session: Session, model: Any, keys: tuple[str, ...], columns: tuple[str, ...], sums: Sums) -> None:
-    """Add the sums to existing rows (a month or an area already partly rolled up) or insert new ones."""
+    """Add the sums to existing rows (a month or an area already partly rolled up) or insert new ones. The
+    dialects' INSERT ... ON CONFLICT are imported here: the reports import this module for `rolled_until`."""
     if not sums:
         return
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
     table = model.__table__
     statement = insert(table)
