@@ -28,6 +28,7 @@ ASKED_BONUS = 1.5  # a line stating the kind of fact asked (a date, a share) wei
 SECOND_QUOTE_CHARS = 360
 MAX_GARBLE = 0.35  # an OCR passage with more unreadable words than this is cited, not quoted
 ANSWER_BUDGET = 600
+NEAR_KINDS = frozenset({Asked.PERCENT, Asked.NUMBER})  # figures read with the words beside them
 HELP_LINE = (
     "Cần người hỗ trợ trực tiếp, bạn hãy liên hệ Tổ công nghệ số cộng đồng hoặc Công an xã/phường nơi bạn cư trú."
 )
@@ -117,7 +118,8 @@ def trim_passage(
 
     Each line or sentence scores the distinct question words it holds, each by its weight (IDF) divided by
     how many of the passage's pieces hold it ("GRDP" beats "kinh tế số"), and half as much again when it states
-    the kind of fact asked (a date for "bao giờ": knowledge.asked); the quote starts at the best piece
+    the kind of fact asked (a date for "bao giờ": knowledge.asked). For a share or a count, the piece whose
+    figure sits in one clause with the question's words comes first (`_nearest_fact`). The quote starts at it
     (with the piece before it when that is a short lead-in ending with ":") and runs on while it fits.
     """
     text = plain(text)
@@ -130,7 +132,8 @@ def trim_passage(
     scores = [
         score * (ASKED_BONUS if states(asked, piece) else 1.0) for score, piece in zip(scores, pieces, strict=True)
     ]
-    best = max(range(len(pieces)), key=lambda i: (scores[i], -i))
+    near = [_nearest_fact(piece, query_words, spread, asked) for piece in pieces]
+    best = max(range(len(pieces)), key=lambda i: (near[i], scores[i], -i))
     start = best - 1 if best > 0 and pieces[best - 1].rstrip().endswith(":") and len(pieces[best - 1]) < 120 else best
     end, size = start, 0
     while end < len(pieces) and size + len(pieces[end]) <= limit:
@@ -144,6 +147,20 @@ def trim_passage(
     prefix = "… " if start > 0 else ""
     suffix = " …" if end < len(pieces) else ""
     return prefix + quote + suffix
+
+
+def _nearest_fact(piece: str, query_words: Mapping[str, float], spread: Counter[str], asked: Asked | None) -> float:
+    """For a share or a count asked, the question words in the same clause as such a figure ("đánh giá chung:
+    rất hài lòng 1.428 phiếu (94%)"): a statistics paragraph lists many shares, and the one asked for is the one
+    next to the question's words. Zero for the other kinds: a date often closes the item it belongs to."""
+    if asked not in NEAR_KINDS:
+        return 0.0
+    best = 0.0
+    for clause in re.split(r"[;:]", piece):  # not at commas: "tỷ trọng kinh tế số trong các ngành, lĩnh vực đạt 15%"
+        if states(asked, clause):
+            found = query_words.keys() & set(analyze(clause).folded)
+            best = max(best, sum(query_words[word] / spread[word] for word in found))
+    return best
 
 
 def _cut(piece: str, limit: int) -> str:

@@ -47,6 +47,23 @@ def test_the_quote_leads_with_the_line_that_states_what_was_asked() -> None:
     assert dated in with_kind
 
 
+def test_a_share_asked_is_quoted_from_the_clause_beside_the_question_words() -> None:
+    """A statistics paragraph lists many shares; the sentence naming the place and the year holds the most
+    question words, but the share asked ("rất hài lòng") is in a later sentence's clause."""
+    opening = (
+        "Năm 2023, Trung tâm Hành chính công thành phố nhận 1.519 phiếu, kết quả đánh giá: công khai thủ tục "
+        "hành chính: rất tốt 1.519 phiếu (100%);"
+    )
+    filler = [f"tiêu chí phụ số {n}: đạt yêu cầu {n * 10} phiếu ({n}%);" for n in range(1, 9)]
+    asked = "đánh giá chung: rất hài lòng 1.428 phiếu (94%), hài lòng 91 phiếu (6%)."
+    text = " ".join([opening, *filler, asked])
+    weights = {"nam": 0.5, "2023": 1.0, "trung": 1.0, "tam": 1.0, "hanh": 1.0, "chinh": 1.0, "thu": 1.0,
+               "tuc": 1.0, "rat": 1.0, "hai": 2.5, "long": 2.5}  # fmt: skip
+    quote = trim_passage(text, weights, limit=200, asked=Asked.PERCENT)
+    assert "rất hài lòng 1.428 phiếu (94%)" in quote
+    assert "rất hài lòng" not in trim_passage(text, weights, limit=200)  # without the kind: the opening leads
+
+
 def test_a_when_question_quotes_the_passage_with_the_date(answerer: Answerer) -> None:
     answer = answerer.answer("tra vinh bao gio phu song 5g toan tinh")
     assert answer.outcome is Outcome.ANSWER
