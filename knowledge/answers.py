@@ -16,14 +16,13 @@ be tried before or after it. The outcomes:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
 from bot.privacy import mask_personal
-from embeddings.index import Hit, HybridIndex, SearchResult
+from embeddings.index import HybridIndex, SearchResult
 from embeddings.text import analyze
 from knowledge import formatting, intents, smalltalk
-from knowledge.asked import asked_kind, best_line_score, cue_words
+from knowledge.asked import asked_kind, cue_words
 from knowledge.confidence import Confidence, Evidence, evidence
 from knowledge.corpus import GUIDE_KIND, PLAN_KIND, Knowledge
 from knowledge.followups import compose, intent_for, is_follow_up, new_words
@@ -35,15 +34,12 @@ __all__ = ["NOBODY", "Answer", "Answerer", "Asker", "Outcome", "Source"]
 from knowledge.places import Gazetteer
 from knowledge.plans import Passage
 from knowledge.referrals import Coverage, Mention, Referrals, main_domain, uncovered
+from knowledge.rerank import prefer_asked_fact, prefer_asked_years, prefer_new_words
 from knowledge.sections import GuideView, Role
 
 SCAM_GUIDE = "canh-bao-lua-dao"
 RUNNER_UP_SHARE = 0.85
-ASKED_FACT_DEPTH = 4  # hits among which a passage stating the asked kind of fact may lead
-ASKED_FACT_MARGIN = 1.2  # how much better its line must fit than the top passage's best such line
 PLACE_ANSWER_AT = 0.25  # a passage of the plans of the place the question names
-_DOCUMENT_KINDS = (" de an ", " ke hoach ", " bao cao ", " quyet dinh ")  # "đề án Móng Cái" is not its "kế hoạch"
-_YEAR = re.compile(r"\b20\d\d\b")
 
 
 NOBODY = Asker()
@@ -96,9 +92,11 @@ class Answerer:
             return self._which_place(base)
         if intent is Intent.SCAM:
             return self._scam(base)
-        result = self._prefer_asked_years(self.index.search(query, k=6, groups=location.groups), query)
+        result = prefer_asked_years(
+            self.index.search(query, k=6, groups=location.groups), query, self.knowledge.passages
+        )
         if follow_up:
-            result = self._prefer_new_words(result, follow_up)
+            result = prefer_new_words(result, follow_up, self.target_text)
         mentions = self.referrals.find(analyze(query))
         if not result.hits:
             return self._refer(base, mentions) or replace(base, text=formatting.fallback_text())
@@ -111,7 +109,7 @@ class Answerer:
         location = self.locator.locate(text, asker.places)
         if not text or location.missing is not None or location.ask:
             return None
-        result = self._prefer_asked_years(self.index.search(text, k=6, groups=location.groups), text)
+        result = prefer_asked_years(self.index.search(text, k=6, groups=location.groups), text, self.knowledge.passages)
         if not result.hits:
             return None
         return result, self.evidence(result, self.target_text(result.hits[0].target))
@@ -149,64 +147,13 @@ class Answerer:
             return referral
         return replace(base, text=formatting.fallback_text(), alternatives=tuple(sources[:3]))
 
-    def _prefer_asked_years(self, result: SearchResult, query: str) -> SearchResult:
-        """A question about 2025 is not answered from a passage under "Mục tiêu đến năm 2030", nor one about
-        an "đề án" from a "kế hoạch": among the hits, such plan passages move behind the others."""
-        asked = set(_YEAR.findall(query))
-        kinds = {kind for kind in _DOCUMENT_KINDS if kind in f" {' '.join(analyze(query).folded)} "}
-        if not (asked or kinds) or not result.hits:
-            return result
-
-        def conflicts(hit: Hit) -> tuple[bool, bool]:
-            passage = self.knowledge.passages.get(hit.target)
-            if passage is None:
-                return False, False
-            years = set(_YEAR.findall(" ".join(passage.section)))
-            title = f" {' '.join(analyze(passage.title).folded)} "
-            other_kind = bool(kinds) and not any(kind in title for kind in kinds)
-            return bool(asked) and bool(years) and not years & asked, other_kind
-
-        ordered = sorted(result.hits, key=conflicts)
-        return replace(result, hits=ordered) if ordered != result.hits else result
-
     def _prefer_asked_fact(self, result: SearchResult, query: str) -> SearchResult:
-        """For a question that asks a date, a share or a number (knowledge.asked), a passage of the same
-        document among the first hits whose line states that kind of fact with more of the question's words
-        leads instead of the top passage. The place names of the question chose the document; within it they
-        tell passages apart by who is named, not by what is asked, so they do not count; nor do the words that
-        ask ("ngày nào")."""
-        kind = asked_kind(query)
-        if kind is None or not result.hits or result.hits[0].target not in self.knowledge.passages:
-            return result
-        document = self.knowledge.passages[result.hits[0].target].document
+        """knowledge.rerank.prefer_asked_fact with the question's weights, less its place names (they chose
+        the document; within it they tell passages apart by who is named, not by what is asked) and the words
+        that ask."""
         named = {word for place in self.gazetteer.find(query) for word in place.key.split()} | cue_words(query)
         weights = {word: weight for word, weight in self._question_weights(query).items() if word not in named}
-
-        def fit(hit: Hit) -> float:
-            passage = self.knowledge.passages.get(hit.target)
-            if passage is None or passage.document != document:
-                return 0.0
-            return best_line_score(formatting.plain(passage.text), weights, kind)
-
-        fits = [fit(hit) for hit in result.hits[:ASKED_FACT_DEPTH]]
-        best = max(range(len(fits)), key=lambda i: (fits[i], -i))
-        if best == 0 or fits[best] < ASKED_FACT_MARGIN * fits[0]:
-            return result
-        hits = [result.hits[best], *(hit for i, hit in enumerate(result.hits) if i != best)]
-        return replace(result, hits=hits)
-
-    def _prefer_new_words(self, result: SearchResult, words: list[str]) -> SearchResult:
-        """A follow-up's own words decide between the candidates of the combined question: after "đăng ký
-        mức 2 ở đâu", "thế còn mức 1?" prefers the target that says "mức 1"."""
-        phrase = f" {' '.join(words)} "
-
-        def fit(hit: Hit) -> tuple[bool, float]:
-            text = self.target_text(hit.target)
-            return phrase in text, sum(f" {word} " in text for word in words) / max(len(words), 1)
-
-        top = result.hits[:3]
-        ordered = sorted(top, key=fit, reverse=True)
-        return replace(result, hits=[*ordered, *result.hits[3:]]) if ordered != top else result
+        return prefer_asked_fact(result, asked_kind(query), weights, self.knowledge.passages)
 
     def evidence(self, result: SearchResult, target_text: str) -> Evidence:
         """The best hit's features, with the share of the question's weight its whole target never uses."""
