@@ -179,10 +179,19 @@ async def serve_memory(venv: Path, data: Path, updates: int) -> tuple[int, int, 
             await closed_loop(load.one, updates, 8)
             pids = [process.pid, *descendants(process.pid)]
             totals = [memory_of(pid) for pid in pids]
+            for pid, (rss, pss) in zip(pids, totals, strict=True):
+                print(f"    {_name(pid):<40} {rss / MB:5.0f} MB RSS, {pss / MB:4.0f} MB PSS")
         finally:
             process.terminate()
             await process.wait()
     return sum(rss for rss, _ in totals), sum(pss for _, pss in totals), len(pids)
+
+
+def _name(pid: int) -> str:
+    """What the process is: its command line, shortened (the core workers are multiprocessing spawns)."""
+    words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    text = " ".join(word.decode(errors="replace") for word in words if word)
+    return text.replace(str(Path(text.split()[0]).parent) + "/", "")[:40] if text else str(pid)
 
 
 def main(args: argparse.Namespace) -> None:
