@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import CTE, Select, select
 from sqlalchemy.orm import Session
 
+from bot.errors import OperatorError
 from bot.storage.models import Area, AreaLevel
 from bot.vocabulary import level_label, parse_level
 
@@ -165,6 +166,19 @@ def _parent_problem(row: AreaRow, existing: dict[str, Area], rows: list[AreaRow]
 
 def area_by_code(session: Session, code: str) -> Area | None:
     return session.scalar(select(Area).where(Area.code == code.strip()))
+
+
+class UnknownArea(OperatorError):
+    """A command was given an area code that names no area."""
+
+
+def require_area(session: Session, code: str) -> Area:
+    """The area a command was given by its code. An unknown code stops the command with the operator's
+    message (bot.errors: exit code 2, like any argument it cannot use), so commands need no check of their own."""
+    area = area_by_code(session, code)
+    if area is None:
+        raise UnknownArea(f"Không có khu vực mã {code}. Xem: troly areas list")
+    return area
 
 
 def subtree_ids(session: Session, root_id: int) -> list[int]:

@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from bot.areas import (
     AreaImportError,
-    area_by_code,
     import_areas,
     parse_areas_csv,
     parse_population_csv,
     render_tree,
+    require_area,
     set_population,
 )
 from bot.commands import Commands
@@ -155,10 +155,7 @@ def _grant(troly: Troly, args: argparse.Namespace, role: Role) -> int:
     from bot.extensions import MEMBERSHIP_CHANGED
 
     with troly.database.transaction() as session:
-        area = area_by_code(session, args.area) if args.area else None
-        if args.area and area is None:
-            print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
-            return 1
+        area = require_area(session, args.area) if args.area else None
         user = session.scalar(select(User).where(User.channel == args.channel, User.channel_user_id == args.user_id))
         if user is None:
             user = User(channel=args.channel, channel_user_id=args.user_id, created_at=utcnow())
@@ -224,10 +221,7 @@ def run_invite(settings: Settings, args: argparse.Namespace) -> int:
     troly = create_app(settings)
     try:
         with troly.database.transaction() as session:
-            area = area_by_code(session, args.area)
-            if area is None:
-                print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
-                return 1
+            area = require_area(session, args.area)
             team = default_team(session, area, args.team)
             invite = create_invite(session, role=role, area=area, team=team, now=utcnow(), hours=hours)
             session.add(

@@ -90,7 +90,7 @@ def test_announce_at_refuses_times_long_past_or_too_far_ahead(make_settings: Cal
 def test_bad_announce_arguments_are_refused_clearly() -> None:
     assert troly("areas", "import", str(Path(__file__).parents[1] / "bot/data/areas-sample.csv")).returncode == 0
     unknown = troly("announce", "--area", "NOPE", "--text", "x")
-    assert unknown.returncode == 1 and "Không có khu vực mã NOPE" in unknown.stdout
+    assert unknown.returncode == 2 and "Không có khu vực mã NOPE" in unknown.stderr
     empty = troly("announce", "--area", "22-MC", "--text", "   ")
     assert empty.returncode == 1 and "từ 1 đến 2000 ký tự" in empty.stdout
     long = troly("announce", "--area", "22-MC", "--text", "a" * 2001)

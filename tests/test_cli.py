@@ -56,7 +56,8 @@ def test_areas_invite_and_redeem_through_the_cli() -> None:
     assert len(code) == 8
     chat = troly("chat", "--user", "an", stdin=f"/thamgia {code}\n/thamgia {code}\n")
     assert "Khu 2" in chat.stdout and "đã được dùng" in chat.stdout
-    assert troly("invite", "--area", "NOPE").returncode == 1
+    unknown = troly("invite", "--area", "NOPE")
+    assert unknown.returncode == 2 and "Không có khu vực mã NOPE" in unknown.stderr
 
 
 def test_db_upgrade_reports_the_revision() -> None:

@@ -59,7 +59,8 @@ def test_report_monthly_writes_the_xlsx_and_refuses_bad_months(tmp_path: Path) -
     assert book["Tổng hợp"]["A2"].value.date() == date(2026, 11, 1)
     bad = troly("report", "monthly", "--month", "2026-13", "--area", "22-MC")
     assert bad.returncode == 2 and "NĂM-THÁNG" in bad.stderr
-    assert troly("report", "monthly", "--month", "2026-11", "--area", "KHONG").returncode == 1
+    unknown = troly("report", "monthly", "--month", "2026-11", "--area", "KHONG")
+    assert unknown.returncode == 2 and "Không có khu vực mã KHONG" in unknown.stderr
 
 
 def test_web_token_prints_the_token_once(tmp_path: Path) -> None:

@@ -82,7 +82,8 @@ def test_report_requests_formats(app: Troly, database_url: str) -> None:
     assert (
         json.loads(troly("report", "requests", "--area", "22-UB", "--format", "json", env=env).stdout)["requests"] == []
     )
-    assert troly("report", "requests", "--area", "XX", env=env).returncode == 1
+    unknown = troly("report", "requests", "--area", "XX", env=env)
+    assert unknown.returncode == 2 and "Không có khu vực mã XX" in unknown.stderr
 
 
 def test_report_requests_xlsx(app: Troly, database_url: str, tmp_path: object) -> None:

@@ -39,7 +39,7 @@ def tables(database_url: str) -> set[str]:
 
 def test_a_report_on_a_fresh_data_directory_creates_the_schema_first(database_url: str) -> None:
     result = troly("report", "summary", "--area", "22", TROLY_DATABASE_URL=database_url)
-    assert result.returncode == 1 and "Không có khu vực mã 22" in result.stderr, result.stderr
+    assert result.returncode == 2 and "Không có khu vực mã 22" in result.stderr, result.stderr
     assert {"alembic_version", "areas", "visits", "help_requests"} <= tables(database_url)
 
 

@@ -139,7 +139,7 @@ def test_summary_as_json_and_text(cli_env: Troly, capsysbinary: pytest.CaptureFi
 
 def test_cli_refuses_bad_arguments_clearly(cli_env: Troly, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     code, _, err = cli(capsysbinary, "report", "visits", "--area", "NOPE")
-    assert code == 1 and "Không có khu vực mã NOPE" in err
+    assert code == 2 and "Không có khu vực mã NOPE" in err
     code, _, err = cli(capsysbinary, "report", "summary", "--area", "22", "--from", "2026-11-30", "--to", "2026-11-01")
     assert code == 1 and "--from" in err
     with pytest.raises(SystemExit) as exited:

@@ -13,7 +13,7 @@ import signal
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.areas import area_by_code
+from bot.areas import require_area
 from bot.commands import Commands
 from bot.extensions import DELIVERY_STATES
 from bot.plugins import make_senders
@@ -94,10 +94,7 @@ def run_announce(settings: Settings, args: argparse.Namespace) -> int:
     troly = create_app(settings)
     try:
         with troly.database.transaction() as session:
-            area = area_by_code(session, args.area)
-            if area is None:
-                print(f"Không có khu vực mã {args.area}. Xem: troly areas list")
-                return 1
+            area = require_area(session, args.area)
             target = Target.TEAM if args.team_only else Target.SUBSCRIBERS
             announcement = Announcement(
                 text=text, area_id=area.id, target=target, created_by_label="cli", created_at=now, send_at=send_at

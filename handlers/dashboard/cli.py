@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.areas import area_by_code
+from bot.areas import require_area
 from bot.commands import Commands
 from bot.settings import Settings
 from bot.storage.models import AuditLog, User
@@ -102,10 +102,7 @@ def run_web_token(settings: Settings, args: argparse.Namespace) -> int:
     troly = _app(settings)
     try:
         with troly.database.transaction() as session:
-            area = area_by_code(session, args.area)
-            if area is None:
-                print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
-                return 1
+            area = require_area(session, args.area)
             secret = auth.create_api_token(session, args.name, area.id, troly.clock.now())
             details = {"name": args.name, "area": area.code}
             session.add(AuditLog(at=troly.clock.now(), actor_label="cli", action="api_token.create", details=details))
@@ -125,10 +122,7 @@ def run_monthly(settings: Settings, args: argparse.Namespace) -> int:
     troly = _app(settings, reading=True)
     try:
         with schema_checked(troly.database), troly.database.reading() as session:
-            area = area_by_code(session, args.area)
-            if area is None:
-                print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
-                return 1
+            area = require_area(session, args.area)
             report = figures.monthly_figures(session, progress_of(troly), area, args.month, troly.clock.now())
     finally:
         troly.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.areas import area_by_code
+from bot.areas import require_area
 from bot.database import open_database, reading
 from bot.settings import Settings
 from bot.storage.models import Area
@@ -57,10 +57,7 @@ def reading_session(settings: Settings) -> Iterator[Session]:
 def find_area(session: Session, code: str | None) -> Area | None:
     if code is None:
         return None
-    area = area_by_code(session, code)
-    if area is None:
-        raise CliError(f"Không có khu vực mã {code}. Xem: troly areas list")
-    return area
+    return require_area(session, code)
 
 
 def reporting(run: Callable[[Settings, argparse.Namespace], int]) -> Callable[[Settings, argparse.Namespace], int]:

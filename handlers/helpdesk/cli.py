@@ -11,7 +11,7 @@ import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from bot.areas import area_by_code, subtree_ids
+from bot.areas import require_area, subtree_ids
 from bot.commands import Commands
 from bot.settings import Settings
 from bot.storage.types import utcnow
@@ -61,10 +61,7 @@ def run_requests(settings: Settings, args: argparse.Namespace) -> int:
     with reading(settings) as database, database.read_only() as session:
         scope = reports.Scope("toàn hệ thống")
         if args.area:
-            area = area_by_code(session, args.area)
-            if area is None:
-                print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
-                return 1
+            area = require_area(session, args.area)
             scope = reports.Scope(area.name, area_ids=subtree_ids(session, area.id))
         requests = reports.load(session, scope, low, high)
         table, summary = export.rows(requests, local), reports.summarise(requests, utcnow())

@@ -64,23 +64,19 @@ def _summary(parser: argparse.ArgumentParser) -> None:
 @contextmanager
 def _scope(settings: Settings, args: argparse.Namespace) -> Iterator[tuple[Session, Scope] | None]:
     """A read-only session (no writer lock: an export runs beside the bot) and the area's scope; None after
-    printing why when the arguments do not name one."""
+    printing why when the dates are the wrong way round."""
     if args.start and args.end and args.start > args.end:
         print("--from phải trước hoặc bằng --to.", file=sys.stderr)
         yield None
         return
-    from bot.areas import area_by_code
+    from bot.areas import require_area
     from bot.database import reading
     from bot.priority import lower_priority
     from handlers.visits import reports
 
     lower_priority(EXPORT_NICE)  # the bot's replies to citizens come first on a shared machine
     with reading(settings) as database, database.read_only() as session:
-        area = area_by_code(session, args.area)
-        if area is None:
-            print(f"Không có khu vực mã {args.area}. Xem: troly areas list", file=sys.stderr)
-            yield None
-            return
+        area = require_area(session, args.area)
         yield session, reports.area_scope(session, area.id)
 
 

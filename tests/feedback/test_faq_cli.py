@@ -56,7 +56,8 @@ def test_add_edit_retire_and_roll_back_from_the_command_line(lite_app: Troly, sq
     with lite_app.database.transaction() as session:
         audited = session.scalar(select(func.count()).where(AuditLog.target == "local_answer:1"))
     assert audited == 4
-    assert "Không có khu vực mã 99" in _refused(sqlite_url, "add", "--area", "99", "-q", "x", "--answer", "y")
+    unknown = troly("faq", "add", "--area", "99", "-q", "x", "--answer", "y", env={"TROLY_DATABASE_URL": sqlite_url})
+    assert unknown.returncode == 2 and "Không có khu vực mã 99" in unknown.stderr  # as every command's unknown code
     assert "đã có trong câu trả lời #1" in _refused(
         sqlite_url, "add", "--area", "22-MC", "-q", LOUDSPEAKER[1].upper(), "--answer", "Khác."
     )

@@ -103,4 +103,5 @@ def test_exports_neutralise_formulas(lite_app: Troly, sqlite_url: str, tmp_path:
     assert troly("gaps", "--format", "xlsx", "-o", str(output), env=env).returncode == 0
     sheet = load_workbook(output).active
     assert sheet is not None and sheet["C2"].value == "'" + FORMULA and sheet["A2"].value == 1
-    assert troly("gaps", "--format", "xlsx", "--area", "99", env=env).returncode == 1
+    unknown = troly("gaps", "--format", "xlsx", "--area", "99", env=env)
+    assert unknown.returncode == 2 and "Không có khu vực mã 99" in unknown.stderr
