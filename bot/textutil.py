@@ -1,4 +1,4 @@
-"""Small text helpers the core needs to match Vietnamese typed with or without diacritics."""
+"""Small text helpers: matching Vietnamese typed with or without diacritics, and numbers written the Vietnamese way."""
 
 from __future__ import annotations
 
@@ -21,3 +21,14 @@ def small_number(text: str, max_digits: int = 6) -> int | None:
     if not text or len(text) > max_digits or not text.isdecimal():
         return None
     return int(text)
+
+
+def number(value: int | float | None) -> str:
+    """1234567 → "1.234.567", 95.5 → "95,5" (Vietnamese digit grouping and decimal comma); None → ""."""
+    if value is None:
+        return ""
+    return (
+        f"{value:,}".replace(",", ".")
+        if isinstance(value, int)
+        else f"{value:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    )

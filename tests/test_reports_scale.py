@@ -19,7 +19,7 @@ from bot.storage.models import Area, AreaLevel, Role, User
 from handlers.announcements.models import Announcement, OutboxItem, Target
 from handlers.announcements.outbox import enqueue, enqueue_for
 from handlers.announcements.recipients import count_recipients, preview, recipients, who
-from handlers.visits import reports
+from handlers.visits import reports, summary
 from handlers.visits.models import Household, Visit, VisitService
 from handlers.visits.records import VIETNAM
 from handlers.visits.reports import Scope
@@ -175,3 +175,27 @@ def test_set_based_recipients_match_the_row_by_row_ones(generated: Generated) ->
             assert outbox_rows(session, set_based.id) == outbox_rows(session, by_rows.id)
             skipped += sum(row[3] == "skipped" for row in outbox_rows(session, set_based.id))
     assert unreachable > 0 and skipped > 0  # Zalo's window and a channel that cannot push were both exercised
+
+
+def test_a_province_report_lists_its_busiest_communes_and_sums_the_rest(
+    database_url: str, make_settings: Callable[..., Settings]
+) -> None:
+    """A province has a hundred communes: /baocao names the ten busiest this month and sums the others in one
+    line, so the report fits one phone message (Zalo's 2,000 characters) and still adds up."""
+    generate(database_url, Scale.of(0.02), seed=11, end=END)  # 14 communes
+    app = create_app(make_settings(database_url=database_url))
+    try:
+        with app.database.read_only() as session:
+            province = reports.area_scope(session, 1)
+            text, _chart = summary.report_text(session, province, TODAY)
+            rows = reports.by_sub_area(session, province, TODAY.replace(day=1), TODAY)
+            month = reports.collect(session, province, TODAY.replace(day=1), TODAY)
+    finally:
+        app.close()
+    listed = text.split("Theo địa bàn")[1].splitlines()[1:]
+    busiest = sorted(rows, key=lambda r: -r["visits"])[: summary.BREAKDOWN_ROWS]
+    assert len(rows) > summary.BREAKDOWN_ROWS and len(listed) == summary.BREAKDOWN_ROWS + 1
+    assert [line.split(":")[0] for line in listed[:-1]] == [f"• {r['name']}" for r in busiest]
+    assert listed[-1].startswith(f"• … và {len(rows) - summary.BREAKDOWN_ROWS} địa bàn khác")
+    counts = [int(line.split(": ")[1].split(" lượt")[0].replace(".", "")) for line in listed]
+    assert sum(counts) == month.visits > 100 and len(text) <= 2000

@@ -30,6 +30,7 @@ from bot.console import (
     console_pages,
 )
 from bot.storage.models import User
+from bot.textutil import number
 from handlers.dashboard import auth
 from handlers.dashboard.scope import viewer_of
 
@@ -103,17 +104,6 @@ def vn_time(moment: datetime | None) -> str:
 
 def vn_date(day: date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else ""
-
-
-def number(value: int | float | None) -> str:
-    """1234567 → "1.234.567" (Vietnamese digit grouping)."""
-    if value is None:
-        return ""
-    return (
-        f"{value:,}".replace(",", ".")
-        if isinstance(value, int)
-        else f"{value:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
-    )
 
 
 def percent(value: float | None) -> str:
